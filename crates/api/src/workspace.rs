@@ -1,0 +1,286 @@
+//! `Workspace`: binds a namespace to an existing Azure ML workspace and declares its network
+//! posture (public access, managed network, private endpoints and private DNS).
+//!
+//! The controller never creates or deletes the AML workspace itself; Terraform, Bicep or Azure
+//! Service Operator do that. It makes the existing workspace private and keeps it so.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{
+    ArmErrorStatus, DNS_ZONE_ID_PATTERN, DeletionPolicy, GUID_PATTERN, K8S_NAME_PATTERN,
+    OperationStatus, PublicNetworkAccess, RESOURCE_GROUP_PATTERN, SUBNET_ID_PATTERN,
+    VNET_ID_PATTERN, WORKSPACE_ID_PATTERN, bounds, conditions_schema,
+};
+
+/// The desired state of a Workspace binding.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "aml-operator.io",
+    version = "v1alpha1",
+    kind = "Workspace",
+    namespaced,
+    status = "WorkspaceStatus",
+    shortname = "amlws",
+    category = "azureml",
+    doc = "Binds a namespace to an existing Azure Machine Learning workspace and keeps it network-isolated.",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "NetworkIsolated",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"NetworkIsolated\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
+    )
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceSpec {
+    /// ARM id of the existing AML workspace:
+    /// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.MachineLearningServices/workspaces/<name>`.
+    /// Immutable.
+    #[x_kube(validation = kube::core::Rule::new("self == oldSelf").message("spec.resourceId is immutable"))]
+    #[schemars(length(max = bounds::RESOURCE_ID), regex(pattern = WORKSPACE_ID_PATTERN))]
+    pub resource_id: String,
+
+    /// The Azure identity used for this workspace and every endpoint bound to it. Absent: the
+    /// controller's own identity (workload identity in AKS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<WorkspaceCredential>,
+
+    /// The network posture enforced on the workspace.
+    #[serde(default)]
+    pub network: WorkspaceNetwork,
+
+    /// What happens to the Azure resources this object created (private endpoints, DNS zone
+    /// groups, zones and links) when it is deleted. The AML workspace itself is never deleted.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// Exactly one way to obtain an Azure credential.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(validation = kube::core::Rule::new("has(self.workloadIdentity) != has(self.secretRef)").message("spec.credential must set exactly one of workloadIdentity or secretRef"))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceCredential {
+    /// Workload identity federation with a user-assigned managed identity or app registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity: Option<WorkloadIdentity>,
+    /// A Secret in this namespace with keys `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+    /// `AZURE_CLIENT_SECRET` (a service principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretReference>,
+}
+
+/// The Entra ID application used through workload identity federation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkloadIdentity {
+    /// The client (application) id, a GUID.
+    #[schemars(length(max = 36), regex(pattern = GUID_PATTERN))]
+    pub client_id: String,
+    /// The Entra ID tenant id, a GUID.
+    #[schemars(length(max = 36), regex(pattern = GUID_PATTERN))]
+    pub tenant_id: String,
+}
+
+/// A Secret in the same namespace as the object that names it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretReference {
+    /// Name of the Secret in this namespace.
+    #[schemars(length(min = 1, max = 253), regex(pattern = K8S_NAME_PATTERN))]
+    pub name: String,
+}
+
+/// The workspace's network posture: inbound (public access, private endpoints) and outbound
+/// (managed network).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceNetwork {
+    /// Enforced on the workspace; `Disabled` (the default) makes it reachable only through its
+    /// private endpoints.
+    #[serde(default)]
+    pub public_network_access: PublicNetworkAccess,
+
+    /// Outbound isolation through the workspace's managed virtual network. Absent: left as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_network: Option<ManagedNetwork>,
+
+    /// Private endpoints from your virtual networks to the workspace (group id `amlworkspace`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    #[x_kube(merge_strategy = kube::core::ListMerge::Map(vec!["name".into()]))]
+    pub private_endpoints: Vec<WorkspacePrivateEndpoint>,
+}
+
+/// The managed network of the workspace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedNetwork {
+    /// `AllowOnlyApprovedOutbound` (recommended), `AllowInternetOutbound`, or `Disabled`. Azure
+    /// cannot turn a managed network off once it is on.
+    pub isolation_mode: IsolationMode,
+}
+
+/// Outbound isolation mode of a workspace managed network.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum IsolationMode {
+    /// No managed network.
+    Disabled,
+    /// Outbound to the internet is allowed.
+    AllowInternetOutbound,
+    /// Outbound only to approved destinations.
+    AllowOnlyApprovedOutbound,
+}
+
+impl IsolationMode {
+    /// The value as ARM spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "Disabled",
+            Self::AllowInternetOutbound => "AllowInternetOutbound",
+            Self::AllowOnlyApprovedOutbound => "AllowOnlyApprovedOutbound",
+        }
+    }
+}
+
+/// A private endpoint to the workspace in one of your subnets.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspacePrivateEndpoint {
+    /// Name of the `Microsoft.Network/privateEndpoints` resource, created in the subnet's
+    /// resource group.
+    #[schemars(
+        length(min = 2, max = 64),
+        regex(pattern = "^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9_])?$")
+    )]
+    pub name: String,
+
+    /// ARM id of the subnet the private endpoint is placed in.
+    #[schemars(length(max = bounds::RESOURCE_ID), regex(pattern = SUBNET_ID_PATTERN))]
+    pub subnet_id: String,
+
+    /// Approve the workspace's private endpoint connection if Azure leaves it Pending (needs the
+    /// permission to approve connections on the workspace).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approve: bool,
+
+    /// Private DNS for the endpoint: zones to create and link, or existing zones by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_zones: Option<PrivateDnsZones>,
+}
+
+/// Private DNS for a workspace private endpoint. Either `resourceGroup` (the controller creates
+/// `privatelink.api.azureml.ms` and `privatelink.notebooks.azure.net` there and links them to
+/// `linkVirtualNetworkId`) or `zoneIds` (existing zones).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(validation = kube::core::Rule::new("has(self.resourceGroup) != has(self.zoneIds)").message("privateDnsZones must set exactly one of resourceGroup or zoneIds"))]
+#[x_kube(validation = kube::core::Rule::new("!has(self.resourceGroup) || has(self.linkVirtualNetworkId)").message("privateDnsZones.linkVirtualNetworkId is required with resourceGroup"))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrivateDnsZones {
+    /// Resource group in which the controller creates the private DNS zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 90), regex(pattern = RESOURCE_GROUP_PATTERN))]
+    pub resource_group: Option<String>,
+
+    /// ARM ids of existing private DNS zones to attach instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4), inner(length(max = bounds::RESOURCE_ID), regex(pattern = DNS_ZONE_ID_PATTERN)))]
+    pub zone_ids: Option<Vec<String>>,
+
+    /// ARM id of the virtual network the created zones are linked to (registration off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::RESOURCE_ID), regex(pattern = VNET_ID_PATTERN))]
+    pub link_virtual_network_id: Option<String>,
+}
+
+/// The observed state of a Workspace binding.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceStatus {
+    /// The generation the status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Ready, Reconciling, Stalled and NetworkIsolated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+
+    /// ARM id of the workspace, as Azure spells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::RESOURCE_ID))]
+    pub azure_resource_id: Option<String>,
+
+    /// The workspace's provisioningState in Azure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub provisioning_state: Option<String>,
+
+    /// The workspace's publicNetworkAccess as last observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    pub public_network_access: Option<String>,
+
+    /// The managed network isolation mode as last observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub managed_network_isolation_mode: Option<String>,
+
+    /// Each declared private endpoint as last observed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub private_endpoints: Vec<PrivateEndpointObservation>,
+
+    /// The Azure operation in flight, resumed by a restarted controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationStatus>,
+
+    /// The last error from Azure Resource Manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<ArmErrorStatus>,
+}
+
+/// A private endpoint of the workspace as last observed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateEndpointObservation {
+    /// The name from the spec.
+    #[schemars(length(max = 64))]
+    pub name: String,
+    /// ARM id of the Network private endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::RESOURCE_ID))]
+    pub resource_id: Option<String>,
+    /// The private endpoint's provisioningState.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub provisioning_state: Option<String>,
+    /// The workspace's connection state: Approved, Pending, Rejected or Disconnected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub connection_state: Option<String>,
+    /// Whether the DNS zone group is attached and its A records exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_ready: Option<bool>,
+}

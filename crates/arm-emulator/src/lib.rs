@@ -1,0 +1,1 @@
+//! `arm-emulator`: not built yet; see README.md for what exists.

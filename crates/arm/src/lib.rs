@@ -1,0 +1,1 @@
+//! `arm`: not built yet; see README.md for what exists.

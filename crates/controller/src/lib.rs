@@ -1,0 +1,1 @@
+//! `controller`: not built yet; see README.md for what exists.

@@ -1,0 +1,1 @@
+//! `kube-emulator`: not built yet; see README.md for what exists.

@@ -1,0 +1,1 @@
+//! `planner`: not built yet; see README.md for what exists.
