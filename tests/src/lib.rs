@@ -1,1 +1,13 @@
-//! end-to-end tests live in tests/
+//! Integration-test support for aml-operator: oracles that judge what the controller writes.
+//!
+//! - [`kstatus`]: a port of kstatus' status computation (Flux `wait`/`healthChecks`, kpt);
+//! - [`argocd`]: our shipped Argo CD health checks run in an embedded Lua 5.1 as Argo CD runs them;
+//! - [`argocd_cases`]: the `health_test.yaml` cases shipped beside each health check;
+//! - [`gitops`]: both readings of one object, and whether they agree.
+//!
+//! End-to-end tests (the real binary against both emulators) live in `tests/tests/`.
+
+pub mod argocd;
+pub mod argocd_cases;
+pub mod gitops;
+pub mod kstatus;
