@@ -13,6 +13,7 @@ pub mod common;
 pub mod conditions;
 pub mod deployment;
 pub mod endpoint;
+pub mod status;
 pub mod workspace;
 
 pub use common::{

@@ -237,6 +237,11 @@ pub struct WorkspaceStatus {
     #[schemars(length(max = 64))]
     pub provisioning_state: Option<String>,
 
+    /// The workspace's Azure region; endpoints are created there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub location: Option<String>,
+
     /// The workspace's publicNetworkAccess as last observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 32))]

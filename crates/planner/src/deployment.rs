@@ -1,0 +1,510 @@
+//! Planning an `OnlineDeployment`: created once its endpoint is Succeeded, with egress locked down
+//! from the first PUT; scaled by PATCH of `sku.capacity`; updated by a full PUT; deleted only once
+//! no traffic goes to it.
+
+use std::collections::BTreeMap;
+
+use api::conditions::Reason;
+use api::{DeletionPolicy, OnlineDeploymentSpec, OnlineDeploymentStatus};
+use k8s_openapi::jiff::Timestamp;
+use serde_json::json;
+
+use crate::body::{deployment_body, deployment_diff, observed_capacity};
+use crate::observe::{
+    Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
+};
+use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
+use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
+use crate::validate::{WorkspaceView, validate_deployment};
+use crate::{STALLED_RETRY, WAIT_POLL};
+
+/// The deployment's endpoint, as its Kubernetes object reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointView {
+    /// The endpoint's Azure name.
+    pub azure_name: String,
+    /// ARM id of the endpoint, once known.
+    pub arm_id: Option<String>,
+    /// Azure reported it Succeeded at its last reconcile.
+    pub succeeded: bool,
+    /// The endpoint object is being deleted.
+    pub deleting: bool,
+    /// Live traffic as last observed in Azure.
+    pub traffic: BTreeMap<String, i32>,
+    /// Mirror traffic as last observed in Azure.
+    pub mirror_traffic: BTreeMap<String, i32>,
+}
+
+impl EndpointView {
+    /// The share of live plus mirror traffic Azure sends to `deployment`.
+    pub fn traffic_to(&self, deployment: &str) -> i32 {
+        let find = |m: &BTreeMap<String, i32>| {
+            m.iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(deployment))
+                .map(|(_, v)| *v)
+                .sum::<i32>()
+        };
+        find(&self.traffic) + find(&self.mirror_traffic)
+    }
+}
+
+/// Everything the deployment planner needs, observed by the controller.
+#[derive(Clone, Debug)]
+pub struct DeploymentInput<'a> {
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// The spec.
+    pub spec: &'a OnlineDeploymentSpec,
+    /// The status as stored.
+    pub status: &'a OnlineDeploymentStatus,
+    /// `metadata.deletionTimestamp` is set.
+    pub deleting: bool,
+    /// The endpoint, or why it is not there (no ARM call is made without it).
+    pub endpoint: Result<&'a EndpointView, String>,
+    /// The resolved Workspace, or why it is not usable.
+    pub workspace: Result<&'a WorkspaceView, String>,
+    /// GET of the deployment.
+    pub observed: &'a Observation,
+    /// Poll of `status.operation`.
+    pub operation: &'a OperationOutcome,
+    /// Another object of this endpoint's tree has an Azure write in flight (its name).
+    pub tree_busy: Option<&'a str>,
+    /// The time.
+    pub now: Timestamp,
+}
+
+fn plan(
+    action: Action,
+    status: OnlineDeploymentStatus,
+    requeue: Requeue,
+) -> Plan<OnlineDeploymentStatus> {
+    Plan {
+        action,
+        status,
+        requeue,
+        events: Vec::new(),
+        drift: Vec::new(),
+    }
+}
+
+/// The Azure name the deployment uses: `spec.azureName` or `metadata.name`.
+pub fn deployment_azure_name<'a>(name: &'a str, spec: &'a OnlineDeploymentSpec) -> &'a str {
+    spec.azure_name.as_deref().unwrap_or(name)
+}
+
+/// Decides the next step for a deployment.
+pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    let mut status = input.status.clone();
+    let display = deployment_azure_name(input.name, input.spec).to_owned();
+
+    let mut events = Vec::new();
+    match input.operation {
+        OperationOutcome::Pending { retry_after } => {
+            let reason = match status
+                .operation
+                .as_ref()
+                .and_then(|o| OperationKind::parse(&o.kind))
+            {
+                Some(OperationKind::Create) => Reason::Creating,
+                Some(OperationKind::Delete) => Reason::Deleting,
+                Some(OperationKind::Scale) => Reason::Scaling,
+                _ => Reason::Updating,
+            };
+            progressing(
+                &mut status,
+                generation,
+                reason,
+                format!("waiting for Azure to finish ({reason})"),
+                now,
+            );
+            return plan(
+                Action::None,
+                status,
+                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
+            );
+        }
+        OperationOutcome::Failed(failure) => {
+            let kind = status.operation.take().map(|o| o.kind).unwrap_or_default();
+            let requeue = failed(&mut status, generation, failure, true, now);
+            let mut p = plan(Action::None, status, requeue);
+            p.events.push(EventNote::warning(
+                "Failed",
+                format!(
+                    "{kind} of deployment {display} failed: {}: {}",
+                    failure.code, failure.message
+                ),
+            ));
+            return p;
+        }
+        OperationOutcome::Succeeded => {
+            if let Some(op) = status.operation.take() {
+                events.push(EventNote::normal(
+                    "Succeeded",
+                    format!("{} of deployment {display} succeeded", op.kind),
+                ));
+            }
+            status.last_error = None;
+        }
+        OperationOutcome::None => {}
+    }
+
+    if let Some(resource) = input.observed.found() {
+        status.azure_resource_id = str_at(resource, "/id")
+            .map(str::to_owned)
+            .or(status.azure_resource_id.take());
+        status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
+        status.instance_count = observed_capacity(resource);
+    }
+
+    let mut result = if input.deleting {
+        plan_delete(input, &display, status)
+    } else {
+        plan_apply(input, &display, status)
+    };
+    events.append(&mut result.events);
+    result.events = events;
+    result
+}
+
+fn plan_delete(
+    input: &DeploymentInput<'_>,
+    display: &str,
+    mut status: OnlineDeploymentStatus,
+) -> Plan<OnlineDeploymentStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    if input.spec.deletion_policy == DeletionPolicy::Orphan {
+        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+        p.events.push(EventNote::normal(
+            "Orphaned",
+            format!("deployment {display} is left in Azure (deletionPolicy Orphan)"),
+        ));
+        return p;
+    }
+    match input.observed {
+        Observation::Missing => {
+            let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+            p.events.push(EventNote::normal(
+                "Deleted",
+                format!("deployment {display} is deleted in Azure"),
+            ));
+            p
+        }
+        Observation::Skipped if status.azure_resource_id.is_none() => {
+            plan(Action::RemoveFinalizer, status, Requeue::Sync)
+        }
+        Observation::Skipped => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                "cannot reach Azure to delete the deployment: its endpoint or Workspace is not usable",
+                now,
+            );
+            plan(Action::None, status, Requeue::After(WAIT_POLL))
+        }
+        Observation::Found(resource) => {
+            if let Ok(endpoint) = input.endpoint {
+                let share = endpoint.traffic_to(display);
+                if share > 0 {
+                    progressing(
+                        &mut status,
+                        generation,
+                        Reason::WaitingForTrafficRemoval,
+                        format!(
+                            "deployment {display} still receives {share}% of endpoint {}'s traffic; remove it from the OnlineEndpoint's traffic and mirrorTraffic",
+                            endpoint.azure_name
+                        ),
+                        now,
+                    );
+                    return plan(Action::None, status, Requeue::After(WAIT_POLL));
+                }
+            }
+            let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
+            if !state.is_terminal() {
+                progressing(
+                    &mut status,
+                    generation,
+                    Reason::Deleting,
+                    format!("Azure reports deployment {display} {}", state.as_str()),
+                    now,
+                );
+                return plan(Action::None, status, Requeue::After(WAIT_POLL));
+            }
+            if let Some(who) = input.tree_busy {
+                progressing(
+                    &mut status,
+                    generation,
+                    Reason::WaitingForEndpoint,
+                    format!("waiting for the Azure operation on {who} to finish"),
+                    now,
+                );
+                return plan(Action::None, status, Requeue::After(WAIT_POLL));
+            }
+            progressing(
+                &mut status,
+                generation,
+                Reason::Deleting,
+                format!("deleting deployment {display}"),
+                now,
+            );
+            let mut p = plan(Action::Delete, status, Requeue::Now);
+            p.events.push(EventNote::normal(
+                "Deleting",
+                format!("deleting deployment {display}"),
+            ));
+            p
+        }
+    }
+}
+
+fn plan_apply(
+    input: &DeploymentInput<'_>,
+    display: &str,
+    mut status: OnlineDeploymentStatus,
+) -> Plan<OnlineDeploymentStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    let endpoint = match &input.endpoint {
+        Ok(e) if e.succeeded && !e.deleting && e.arm_id.is_some() => e,
+        Ok(e) if e.deleting => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                format!("OnlineEndpoint {} is being deleted", e.azure_name),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        Ok(e) => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                format!(
+                    "waiting for endpoint {} to be Succeeded in Azure",
+                    e.azure_name
+                ),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        Err(why) => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                why.clone(),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+    };
+    let workspace = match &input.workspace {
+        Ok(ws) => ws,
+        Err(why) => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                why.clone(),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+    };
+    let v = match validate_deployment(input.name, input.spec, workspace) {
+        Ok(v) => v,
+        Err(err) => {
+            stalled(
+                &mut status,
+                generation,
+                Reason::InvalidSpec,
+                err.to_string(),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+        }
+    };
+    if status.azure_resource_id.is_none()
+        && let Some(endpoint_id) = &endpoint.arm_id
+    {
+        status.azure_resource_id = Some(format!("{endpoint_id}/deployments/{}", v.azure_name));
+    }
+    let egress_warning = v.egress_ignored.then(|| {
+        EventNote::warning(
+            "EgressFlagIgnored",
+            format!("deployment {display}: the workspace has a managed network, which replaces egressPublicNetworkAccess; the flag is not sent"),
+        )
+    });
+    let wait_for_tree = |status: &mut OnlineDeploymentStatus, who: &str| {
+        progressing(
+            status,
+            generation,
+            Reason::WaitingForEndpoint,
+            format!("waiting for the Azure operation on {who} to finish"),
+            now,
+        );
+    };
+
+    let Some(resource) = input.observed.found() else {
+        if let Some(who) = input.tree_busy {
+            wait_for_tree(&mut status, who);
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        if let Some(left) = stall_hold(&status, generation, now) {
+            return plan(Action::None, status, Requeue::After(left));
+        }
+        let body = deployment_body(&v, &workspace.location, None);
+        let recreate = status.instance_count.take().is_some();
+        progressing(
+            &mut status,
+            generation,
+            Reason::Creating,
+            format!("creating deployment {display}"),
+            now,
+        );
+        let mut p = plan(
+            Action::Put {
+                kind: OperationKind::Create,
+                body,
+            },
+            status,
+            Requeue::Now,
+        );
+        p.events.push(if recreate {
+            EventNote::warning(
+                "Recreating",
+                format!(
+                    "deployment {display} was deleted outside the controller; creating it again"
+                ),
+            )
+        } else {
+            EventNote::normal(
+                "Creating",
+                format!(
+                    "creating deployment {display} ({} x {})",
+                    v.instance_count, v.instance_type
+                ),
+            )
+        });
+        p.events.extend(egress_warning);
+        return p;
+    };
+
+    let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
+    if !state.is_terminal() {
+        progressing(
+            &mut status,
+            generation,
+            Reason::Updating,
+            format!("Azure reports deployment {display} {}", state.as_str()),
+            now,
+        );
+        return plan(Action::None, status, Requeue::After(WAIT_POLL));
+    }
+    let diff = deployment_diff(&v, resource);
+    if !diff.immutable.is_empty() {
+        let what: Vec<String> = diff.immutable.iter().map(ToString::to_string).collect();
+        stalled(
+            &mut status,
+            generation,
+            Reason::InvalidSpec,
+            format!(
+                "{}; Azure sets these only at create: delete and recreate the OnlineDeployment",
+                what.join("; ")
+            ),
+            now,
+        );
+        return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+    }
+    let failed_in_azure = matches!(
+        state,
+        ProvisioningState::Failed | ProvisioningState::Canceled
+    );
+    if !diff.update.is_empty() || diff.scale.is_some() || failed_in_azure {
+        if let Some(left) = stall_hold(&status, generation, now) {
+            return plan(Action::None, status, Requeue::After(left));
+        }
+        if let Some(who) = input.tree_busy {
+            wait_for_tree(&mut status, who);
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        let is_drift = was_ready(&status, generation);
+        let mut drift = diff.update.clone();
+        let (kind, action) = if diff.update.is_empty() && !failed_in_azure {
+            drift.extend(diff.scale.clone());
+            (
+                OperationKind::Scale,
+                Action::Patch {
+                    kind: OperationKind::Scale,
+                    body: json!({"sku": {"capacity": v.instance_count}}),
+                },
+            )
+        } else {
+            drift.extend(diff.scale.clone());
+            (
+                OperationKind::Update,
+                Action::Put {
+                    kind: OperationKind::Update,
+                    body: deployment_body(&v, &workspace.location, Some(resource)),
+                },
+            )
+        };
+        let what: Vec<String> = drift.iter().map(ToString::to_string).collect();
+        let what = if what.is_empty() {
+            format!("provisioningState is {}", state.as_str())
+        } else {
+            what.join("; ")
+        };
+        let reason = if kind == OperationKind::Scale {
+            Reason::Scaling
+        } else {
+            Reason::Updating
+        };
+        progressing(
+            &mut status,
+            generation,
+            reason,
+            format!(
+                "{} deployment {display}: {what}",
+                kind.as_str().to_lowercase()
+            ),
+            now,
+        );
+        let mut p = plan(action, status, Requeue::Now);
+        if is_drift && !drift.is_empty() {
+            p.events.push(EventNote::warning(
+                "DriftCorrected",
+                format!("deployment {display}: {what}; correcting"),
+            ));
+            p.drift = drift;
+        } else {
+            p.events.push(EventNote::normal(
+                if kind == OperationKind::Scale {
+                    "Scaling"
+                } else {
+                    "Updating"
+                },
+                format!("deployment {display}: {what}"),
+            ));
+        }
+        return p;
+    }
+    ready(
+        &mut status,
+        generation,
+        format!(
+            "deployment {display} is Succeeded with {} instance(s)",
+            v.instance_count
+        ),
+        now,
+    );
+    let _ = endpoint;
+    plan(Action::None, status, Requeue::Sync)
+}

@@ -1,0 +1,495 @@
+//! Planning an `OnlineEndpoint`: create it private from its first PUT, apply traffic once every
+//! deployment it names is Succeeded, correct drift, keep its keys Secret current, delete it after
+//! its deployments.
+
+use std::collections::BTreeMap;
+
+use api::conditions::Reason;
+use api::{DeletionPolicy, OnlineEndpointSpec, OnlineEndpointStatus};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::body::{endpoint_body, endpoint_drift, observed_public_access, observed_traffic};
+use crate::observe::{
+    Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
+};
+use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
+use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
+use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
+use crate::{KEYS_REFRESH, WAIT_POLL};
+
+/// A deployment of this endpoint, as its Kubernetes object reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentView {
+    /// `metadata.name`.
+    pub name: String,
+    /// The deployment's Azure name (what `traffic` keys are).
+    pub azure_name: String,
+    /// Azure reported it Succeeded at its last reconcile.
+    pub succeeded: bool,
+    /// The Kubernetes object is being deleted.
+    pub deleting: bool,
+}
+
+/// The keys Secret, as the controller found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeysState {
+    /// No `keysSecret`, or an auth mode without keys.
+    NotWanted,
+    /// The Secret does not exist yet.
+    Missing,
+    /// The Secret holds keys fetched at this time.
+    SyncedAt(Timestamp),
+}
+
+/// Everything the endpoint planner needs, observed by the controller.
+#[derive(Clone, Debug)]
+pub struct EndpointInput<'a> {
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// The spec.
+    pub spec: &'a OnlineEndpointSpec,
+    /// The status as stored.
+    pub status: &'a OnlineEndpointStatus,
+    /// `metadata.deletionTimestamp` is set.
+    pub deleting: bool,
+    /// The resolved Workspace, or why it is not usable.
+    pub workspace: Result<&'a WorkspaceView, String>,
+    /// GET of the endpoint.
+    pub observed: &'a Observation,
+    /// Poll of `status.operation`.
+    pub operation: &'a OperationOutcome,
+    /// The OnlineDeployments that name this endpoint.
+    pub deployments: &'a [DeploymentView],
+    /// Another object of this endpoint's tree has an Azure write in flight (its name).
+    pub tree_busy: Option<&'a str>,
+    /// The keys Secret.
+    pub keys: KeysState,
+    /// The time.
+    pub now: Timestamp,
+}
+
+fn plan(
+    action: Action,
+    status: OnlineEndpointStatus,
+    requeue: Requeue,
+) -> Plan<OnlineEndpointStatus> {
+    Plan {
+        action,
+        status,
+        requeue,
+        events: Vec::new(),
+        drift: Vec::new(),
+    }
+}
+
+/// Copies what Azure reports into status.
+fn observe_into(status: &mut OnlineEndpointStatus, resource: &serde_json::Value) {
+    status.azure_resource_id = str_at(resource, "/id")
+        .map(str::to_owned)
+        .or(status.azure_resource_id.take());
+    status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
+    status.scoring_uri = str_at(resource, "/properties/scoringUri").map(str::to_owned);
+    status.swagger_uri = str_at(resource, "/properties/swaggerUri").map(str::to_owned);
+    status.public_network_access = Some(observed_public_access(resource).to_owned());
+    status.traffic = observed_traffic(resource, "traffic");
+    status.mirror_traffic = observed_traffic(resource, "mirrorTraffic");
+}
+
+/// The traffic to send: the spec's once every deployment with a share is Succeeded (zero
+/// entries only for deployments that exist), else what Azure has. Also returns the deployments
+/// the spec's traffic waits for.
+fn decide_traffic(
+    v: &ValidatedEndpoint,
+    observed: Option<&serde_json::Value>,
+    deployments: &[DeploymentView],
+) -> (BTreeMap<String, i32>, BTreeMap<String, i32>, Vec<String>) {
+    let succeeded = |name: &str| {
+        deployments
+            .iter()
+            .any(|d| d.succeeded && !d.deleting && d.azure_name.eq_ignore_ascii_case(name))
+    };
+    let mut waiting = Vec::new();
+    let mut pick = |map: &BTreeMap<crate::validate::AzureName, i32>| -> BTreeMap<String, i32> {
+        let mut out = BTreeMap::new();
+        for (name, pct) in map {
+            if succeeded(name.as_str()) {
+                out.insert(name.to_string(), *pct);
+            } else if *pct > 0 {
+                waiting.push(name.to_string());
+            }
+        }
+        out
+    };
+    let traffic = pick(&v.traffic);
+    let mirror = pick(&v.mirror_traffic);
+    if waiting.is_empty() {
+        (traffic, mirror, waiting)
+    } else {
+        let keep = |field| {
+            observed
+                .map(|o| observed_traffic(o, field))
+                .unwrap_or_default()
+        };
+        (keep("traffic"), keep("mirrorTraffic"), waiting)
+    }
+}
+
+/// Decides the next step for an endpoint.
+pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    let mut status = input.status.clone();
+
+    let v = match validate_endpoint(input.name, input.spec) {
+        Ok(v) => v,
+        // An invalid spec does not block deletion of what exists.
+        Err(_) if input.deleting => return plan_delete(input, input.name, status),
+        Err(err) => {
+            stalled(
+                &mut status,
+                generation,
+                Reason::InvalidSpec,
+                err.to_string(),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(crate::STALLED_RETRY));
+        }
+    };
+
+    // An operation in flight is resumed, never re-issued.
+    let mut events = Vec::new();
+    match input.operation {
+        OperationOutcome::Pending { retry_after } => {
+            let reason = match status
+                .operation
+                .as_ref()
+                .and_then(|o| OperationKind::parse(&o.kind))
+            {
+                Some(OperationKind::Create) => Reason::Creating,
+                Some(OperationKind::Delete) => Reason::Deleting,
+                _ => Reason::Updating,
+            };
+            progressing(
+                &mut status,
+                generation,
+                reason,
+                format!("waiting for Azure to finish ({})", reason),
+                now,
+            );
+            return plan(
+                Action::None,
+                status,
+                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
+            );
+        }
+        OperationOutcome::Failed(failure) => {
+            let kind = status.operation.take().map(|o| o.kind).unwrap_or_default();
+            let requeue = failed(&mut status, generation, failure, true, now);
+            let mut p = plan(Action::None, status, requeue);
+            p.events.push(EventNote::warning(
+                "Failed",
+                format!(
+                    "{kind} of endpoint {} failed: {}: {}",
+                    v.azure_name, failure.code, failure.message
+                ),
+            ));
+            return p;
+        }
+        OperationOutcome::Succeeded => {
+            if let Some(op) = status.operation.take() {
+                events.push(EventNote::normal(
+                    "Succeeded",
+                    format!("{} of endpoint {} succeeded", op.kind, v.azure_name),
+                ));
+            }
+            status.last_error = None;
+        }
+        OperationOutcome::None => {}
+    }
+
+    let mut result = plan_steps(input, &v, status);
+    events.append(&mut result.events);
+    result.events = events;
+    result
+}
+
+fn plan_steps(
+    input: &EndpointInput<'_>,
+    v: &ValidatedEndpoint,
+    mut status: OnlineEndpointStatus,
+) -> Plan<OnlineEndpointStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    let observed = input.observed.found();
+    if let Some(resource) = observed {
+        observe_into(&mut status, resource);
+    }
+
+    if input.deleting {
+        return plan_delete(input, v.azure_name.as_str(), status);
+    }
+
+    let workspace = match &input.workspace {
+        Ok(ws) => ws,
+        Err(why) => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                why.clone(),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+    };
+    if status.azure_resource_id.is_none() {
+        status.azure_resource_id = Some(workspace.endpoint_id(&v.azure_name));
+    }
+
+    let wait_for_tree = |status: &mut OnlineEndpointStatus, who: &str| {
+        progressing(
+            status,
+            generation,
+            Reason::WaitingForEndpoint,
+            format!("waiting for the Azure operation on {who} to finish"),
+            now,
+        );
+    };
+
+    let Some(resource) = observed else {
+        // Missing: create it, private from the first request when the spec says so.
+        if let Some(who) = input.tree_busy {
+            wait_for_tree(&mut status, who);
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        if let Some(left) = stall_hold(&status, generation, now) {
+            return plan(Action::None, status, Requeue::After(left));
+        }
+        let empty = BTreeMap::new();
+        let body = endpoint_body(v, &workspace.location, None, &empty, &empty);
+        let recreate = status.scoring_uri.take().is_some();
+        progressing(
+            &mut status,
+            generation,
+            Reason::Creating,
+            format!("creating endpoint {}", v.azure_name),
+            now,
+        );
+        let mut p = plan(
+            Action::Put {
+                kind: OperationKind::Create,
+                body,
+            },
+            status,
+            Requeue::Now,
+        );
+        p.events.push(if recreate {
+            EventNote::warning(
+                "Recreating",
+                format!(
+                    "endpoint {} was deleted outside the controller; creating it again",
+                    v.azure_name
+                ),
+            )
+        } else {
+            EventNote::normal(
+                "Creating",
+                format!(
+                    "creating endpoint {} (publicNetworkAccess {})",
+                    v.azure_name,
+                    v.public_network_access.as_str()
+                ),
+            )
+        });
+        return p;
+    };
+
+    let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
+    if !state.is_terminal() {
+        progressing(
+            &mut status,
+            generation,
+            Reason::Updating,
+            format!("Azure reports endpoint {} {}", v.azure_name, state.as_str()),
+            now,
+        );
+        return plan(Action::None, status, Requeue::After(WAIT_POLL));
+    }
+
+    let (traffic, mirror, waiting) = decide_traffic(v, Some(resource), input.deployments);
+    let drift = endpoint_drift(v, resource, &traffic, &mirror);
+    let failed_in_azure = matches!(
+        state,
+        ProvisioningState::Failed | ProvisioningState::Canceled
+    );
+
+    if !drift.is_empty() || failed_in_azure {
+        if let Some(left) = stall_hold(&status, generation, now) {
+            return plan(Action::None, status, Requeue::After(left));
+        }
+        if let Some(who) = input.tree_busy {
+            wait_for_tree(&mut status, who);
+            return plan(Action::None, status, Requeue::After(WAIT_POLL));
+        }
+        let is_drift = was_ready(&status, generation) && !drift.is_empty();
+        let body = endpoint_body(v, &workspace.location, Some(resource), &traffic, &mirror);
+        let what: Vec<String> = drift.iter().map(ToString::to_string).collect();
+        progressing(
+            &mut status,
+            generation,
+            Reason::Updating,
+            format!("updating endpoint {}: {}", v.azure_name, what.join("; ")),
+            now,
+        );
+        let mut p = plan(
+            Action::Put {
+                kind: OperationKind::Update,
+                body,
+            },
+            status,
+            Requeue::Now,
+        );
+        if is_drift {
+            p.events.push(EventNote::warning(
+                "DriftCorrected",
+                format!("endpoint {}: {}; correcting", v.azure_name, what.join("; ")),
+            ));
+            p.drift = drift;
+        } else {
+            p.events.push(EventNote::normal(
+                "Updating",
+                format!("updating endpoint {}: {}", v.azure_name, what.join("; ")),
+            ));
+        }
+        return p;
+    }
+
+    if !waiting.is_empty() {
+        progressing(
+            &mut status,
+            generation,
+            Reason::DependencyNotReady,
+            format!(
+                "waiting for deployments {} to be Succeeded before sending them traffic",
+                waiting.join(", ")
+            ),
+            now,
+        );
+        return plan(Action::None, status, Requeue::After(WAIT_POLL));
+    }
+
+    let scoring = status.scoring_uri.clone().unwrap_or_default();
+    ready(
+        &mut status,
+        generation,
+        format!(
+            "endpoint {} is Succeeded; scoring URI {scoring}",
+            v.azure_name
+        ),
+        now,
+    );
+    let keys_due = match input.keys {
+        KeysState::NotWanted => false,
+        KeysState::Missing => true,
+        KeysState::SyncedAt(at) => std::time::Duration::try_from(now.duration_since(at))
+            .map_or(true, |age| age >= KEYS_REFRESH),
+    };
+    let action = if keys_due {
+        Action::SyncKeys
+    } else {
+        Action::None
+    };
+    plan(action, status, Requeue::Sync)
+}
+
+fn plan_delete(
+    input: &EndpointInput<'_>,
+    name: &str,
+    mut status: OnlineEndpointStatus,
+) -> Plan<OnlineEndpointStatus> {
+    let generation = input.generation;
+    let now = input.now;
+    if input.spec.deletion_policy == DeletionPolicy::Orphan {
+        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+        p.events.push(EventNote::normal(
+            "Orphaned",
+            format!("endpoint {} is left in Azure (deletionPolicy Orphan)", name),
+        ));
+        return p;
+    }
+    if !input.deployments.is_empty() {
+        let names: Vec<&str> = input.deployments.iter().map(|d| d.name.as_str()).collect();
+        progressing(
+            &mut status,
+            generation,
+            Reason::Deleting,
+            format!(
+                "waiting for OnlineDeployments {} to be deleted first",
+                names.join(", ")
+            ),
+            now,
+        );
+        return plan(Action::None, status, Requeue::After(WAIT_POLL));
+    }
+    match input.observed {
+        Observation::Missing => {
+            let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+            p.events.push(EventNote::normal(
+                "Deleted",
+                format!("endpoint {} is deleted in Azure", name),
+            ));
+            p
+        }
+        Observation::Skipped if status.azure_resource_id.is_none() => {
+            plan(Action::RemoveFinalizer, status, Requeue::Sync)
+        }
+        Observation::Skipped => {
+            progressing(
+                &mut status,
+                generation,
+                Reason::DependencyNotReady,
+                "cannot reach Azure to delete the endpoint: its Workspace is not usable",
+                now,
+            );
+            plan(Action::None, status, Requeue::After(WAIT_POLL))
+        }
+        Observation::Found(resource) => {
+            let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
+            if !state.is_terminal() {
+                progressing(
+                    &mut status,
+                    generation,
+                    Reason::Deleting,
+                    format!("Azure reports endpoint {} {}", name, state.as_str()),
+                    now,
+                );
+                return plan(Action::None, status, Requeue::After(WAIT_POLL));
+            }
+            if let Some(who) = input.tree_busy {
+                progressing(
+                    &mut status,
+                    generation,
+                    Reason::WaitingForEndpoint,
+                    format!("waiting for the Azure operation on {who} to finish"),
+                    now,
+                );
+                return plan(Action::None, status, Requeue::After(WAIT_POLL));
+            }
+            progressing(
+                &mut status,
+                generation,
+                Reason::Deleting,
+                format!("deleting endpoint {}", name),
+                now,
+            );
+            let mut p = plan(Action::Delete, status, Requeue::Now);
+            p.events.push(EventNote::normal(
+                "Deleting",
+                format!("deleting endpoint {}", name),
+            ));
+            p
+        }
+    }
+}

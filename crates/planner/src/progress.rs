@@ -1,0 +1,290 @@
+//! The kstatus-shaped conditions every kind shares (DESIGN §5), set in one place:
+//! Ready always; Reconciling and Stalled only while True and never both; each condition carries
+//! the generation it was computed for; `lastTransitionTime` moves only on a flip.
+
+use std::time::Duration;
+
+use api::OperationStatus;
+use api::conditions::{
+    ConditionType, NewCondition, Reason, find_condition, remove_condition, set_condition,
+};
+use api::status::CommonStatus;
+use k8s_openapi::jiff::Timestamp;
+
+use crate::failure::{Failure, FailureClass};
+use crate::outcome::{OperationKind, Requeue};
+use crate::{STALLED_RETRY, WAIT_POLL};
+
+/// The first status of an object the controller has not worked on yet: an empty status reads as
+/// "done" to kstatus, so it is replaced at once by Ready=Unknown + Reconciling=True.
+pub fn first_seen<S: CommonStatus>(status: &mut S, generation: Option<i64>, now: Timestamp) {
+    status.set_observed_generation(generation);
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::ready_unknown(generation, "reconciling for the first time"),
+        now,
+    );
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::reconciling(
+            generation,
+            Reason::Progressing,
+            "reconciling for the first time",
+        ),
+        now,
+    );
+    remove_condition(status.conditions_mut(), ConditionType::Stalled);
+}
+
+/// Work is under way or waiting on something that will happen without the user: Ready=False,
+/// Reconciling=True, no Stalled.
+pub fn progressing<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    reason: Reason,
+    message: impl Into<String>,
+    now: Timestamp,
+) {
+    let message = message.into();
+    status.set_observed_generation(generation);
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::not_ready(generation, reason, message.clone()),
+        now,
+    );
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::reconciling(generation, reason, message),
+        now,
+    );
+    remove_condition(status.conditions_mut(), ConditionType::Stalled);
+}
+
+/// The object is what its spec asks: Ready=True, no Reconciling, no Stalled, no last error.
+pub fn ready<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    message: impl Into<String>,
+    now: Timestamp,
+) {
+    status.set_observed_generation(generation);
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::ready(generation, message),
+        now,
+    );
+    remove_condition(status.conditions_mut(), ConditionType::Reconciling);
+    remove_condition(status.conditions_mut(), ConditionType::Stalled);
+    status.set_last_error(None);
+}
+
+/// The controller cannot progress without a change: Ready=False, Stalled=True, no Reconciling.
+pub fn stalled<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    reason: Reason,
+    message: impl Into<String>,
+    now: Timestamp,
+) {
+    let message = message.into();
+    status.set_observed_generation(generation);
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::not_ready(generation, reason, message.clone()),
+        now,
+    );
+    set_condition(
+        status.conditions_mut(),
+        NewCondition::stalled(generation, reason, message),
+        now,
+    );
+    remove_condition(status.conditions_mut(), ConditionType::Reconciling);
+}
+
+/// Records an Azure operation the controller just started and marks the object progressing.
+pub fn started<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    operation: OperationStatus,
+    now: Timestamp,
+) {
+    let kind = OperationKind::parse(&operation.kind);
+    let (reason, verb) = match kind {
+        Some(OperationKind::Create) => (Reason::Creating, "creating"),
+        Some(OperationKind::Scale) => (Reason::Scaling, "scaling"),
+        Some(OperationKind::Delete) => (Reason::Deleting, "deleting"),
+        _ => (Reason::Updating, "updating"),
+    };
+    let message = format!("Azure is {verb} {}", operation.resource_id);
+    status.set_operation(Some(operation));
+    progressing(status, generation, reason, message, now);
+}
+
+/// The reason a failure shows in Ready.
+fn failure_reason(failure: &Failure, from_operation: bool) -> Reason {
+    match failure.class {
+        FailureClass::Throttled { .. } => Reason::Throttled,
+        FailureClass::Transient | FailureClass::NotFound => Reason::TransientError,
+        FailureClass::Conflict => Reason::AzureBusy,
+        FailureClass::Credential => Reason::CredentialError,
+        FailureClass::Terminal if failure.code.eq_ignore_ascii_case("AuthorizationFailed") => {
+            Reason::AuthorizationFailed
+        }
+        FailureClass::Terminal if from_operation => Reason::OperationFailed,
+        FailureClass::Terminal => Reason::AzureRejected,
+    }
+}
+
+/// Records a failed request or operation and says when to try again: retryable classes keep
+/// Reconciling (a 409 busy is retried without being surfaced as an error), terminal ones stall.
+pub fn failed<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    failure: &Failure,
+    from_operation: bool,
+    now: Timestamp,
+) -> Requeue {
+    let reason = failure_reason(failure, from_operation);
+    let message = format!("{}: {}", failure.code, failure.message);
+    match &failure.class {
+        FailureClass::Throttled { retry_after } => {
+            progressing(status, generation, reason, message, now);
+            Requeue::After((*retry_after).max(Duration::from_secs(1)))
+        }
+        FailureClass::Transient | FailureClass::NotFound => {
+            status.set_last_error(Some(failure.to_status()));
+            progressing(status, generation, reason, message, now);
+            Requeue::After(WAIT_POLL)
+        }
+        FailureClass::Conflict => {
+            progressing(
+                status,
+                generation,
+                reason,
+                "Azure is busy with another operation; retrying",
+                now,
+            );
+            Requeue::After(WAIT_POLL)
+        }
+        FailureClass::Credential => {
+            status.set_last_error(Some(failure.to_status()));
+            stalled(status, generation, reason, message, now);
+            Requeue::After(Duration::from_secs(60))
+        }
+        FailureClass::Terminal => {
+            status.set_last_error(Some(failure.to_status()));
+            stalled(status, generation, reason, message, now);
+            Requeue::After(STALLED_RETRY)
+        }
+    }
+}
+
+/// How long the object still has to stay Stalled for this generation before the slow periodic
+/// retry; `None` when it is not Stalled for this generation or the wait is over.
+pub fn stall_hold<S: CommonStatus>(
+    status: &S,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Option<Duration> {
+    let stalled = find_condition(status.conditions(), ConditionType::Stalled)?;
+    if stalled.status != "True" || stalled.observed_generation != generation {
+        return None;
+    }
+    let since = now.duration_since(stalled.last_transition_time.0);
+    let elapsed = Duration::try_from(since).unwrap_or_default();
+    STALLED_RETRY
+        .checked_sub(elapsed)
+        .filter(|left| !left.is_zero())
+}
+
+/// True when the object was Ready for this generation before this reconcile: a difference found
+/// now was made outside the controller (drift), not asked for by a spec change.
+pub fn was_ready<S: CommonStatus>(status: &S, generation: Option<i64>) -> bool {
+    status.observed_generation() == generation
+        && find_condition(status.conditions(), ConditionType::Ready)
+            .is_some_and(|c| c.status == "True")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api::OnlineEndpointStatus;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn types(s: &OnlineEndpointStatus) -> Vec<(String, String)> {
+        let mut v: Vec<_> = s
+            .conditions
+            .iter()
+            .map(|c| (c.type_.clone(), c.status.clone()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn never_stalled_and_reconciling_together() {
+        let mut s = OnlineEndpointStatus::default();
+        first_seen(&mut s, Some(1), now());
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready".into(), "Unknown".into()),
+                ("Reconciling".into(), "True".into())
+            ]
+        );
+        let f = Failure::new(FailureClass::Terminal, "OutOfQuota", "no quota");
+        assert_eq!(
+            failed(&mut s, Some(1), &f, true, now()),
+            Requeue::After(STALLED_RETRY)
+        );
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready".into(), "False".into()),
+                ("Stalled".into(), "True".into())
+            ]
+        );
+        assert_eq!(s.conditions[0].reason, "OperationFailed");
+        assert_eq!(
+            s.last_error.as_ref().map(|e| e.code.as_str()),
+            Some("OutOfQuota")
+        );
+        progressing(&mut s, Some(2), Reason::Updating, "x", now());
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready".into(), "False".into()),
+                ("Reconciling".into(), "True".into())
+            ]
+        );
+        ready(&mut s, Some(2), "ok", now());
+        assert_eq!(types(&s), [("Ready".into(), "True".into())]);
+        assert!(s.last_error.is_none());
+    }
+
+    #[test]
+    fn conflict_is_retried_not_surfaced_as_an_error() {
+        let mut s = OnlineEndpointStatus::default();
+        let f = Failure::new(FailureClass::Conflict, "Conflict", "busy");
+        assert_eq!(
+            failed(&mut s, Some(1), &f, false, now()),
+            Requeue::After(WAIT_POLL)
+        );
+        assert!(s.last_error.is_none());
+        assert!(find_condition(&s.conditions, ConditionType::Stalled).is_none());
+    }
+
+    #[test]
+    fn stall_hold_counts_down_and_ends_on_a_new_generation() {
+        let mut s = OnlineEndpointStatus::default();
+        let f = Failure::new(FailureClass::Terminal, "BadArgument", "bad");
+        failed(&mut s, Some(3), &f, false, now());
+        assert_eq!(stall_hold(&s, Some(3), now()), Some(STALLED_RETRY));
+        let later = now() + STALLED_RETRY;
+        assert_eq!(stall_hold(&s, Some(3), later), None);
+        assert_eq!(stall_hold(&s, Some(4), now()), None);
+    }
+}
