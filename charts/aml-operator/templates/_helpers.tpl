@@ -1,0 +1,65 @@
+{{/* Names and labels shared by every template. */}}
+
+{{- define "aml-operator.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "aml-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aml-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "aml-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "aml-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "aml-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: controller
+app.kubernetes.io/part-of: aml-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "aml-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "aml-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aml-operator.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The permissions on our kinds, Secrets and Events; a ClusterRole's or a Role's rules. */}}
+{{- define "aml-operator.workRules" -}}
+- apiGroups: ["aml-operator.io"]
+  resources: ["workspaces", "onlineendpoints", "onlinedeployments"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["aml-operator.io"]
+  resources: ["workspaces/status", "onlineendpoints/status", "onlinedeployments/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["aml-operator.io"]
+  resources: ["workspaces/finalizers", "onlineendpoints/finalizers", "onlinedeployments/finalizers"]
+  verbs: ["update"]
+# Referenced credential Secrets are read by name (get); the endpoint key Secrets the controller
+# owns are written (create/update/patch). No list/watch: that would let the controller read every
+# Secret in scope, and it needs neither (owned Secrets are re-checked on each resync).
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "update", "patch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
