@@ -1,1 +1,34 @@
-//! `arm`: not built yet; see README.md for what exists.
+//! `arm`: a typed Azure Resource Manager client that knows HTTP and Azure and nothing of
+//! Kubernetes. The controller calls only this crate to talk to Azure.
+//!
+//! - [`ResourceId`]: parse, validate, format and navigate ARM ids; `azureml:` shorthands.
+//! - [`Credential`] and [`Cloud`]: who we are and which cloud we talk to (azure_identity).
+//! - [`models`]: serde models of every body, keeping unknown members.
+//! - [`ArmClient`]: typed verbs, `begin_*` long-running operations as [`OperationHandle`]
+//!   values, [`ArmClient::poll`], pagination.
+//! - [`ArmError`] with one [`ArmError::class`] decided by one table.
+//! - [`pipeline`]: the per-subscription pacer, the retry policy and the metrics.
+
+// Tests may unwrap; the library build is still linted without this.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod api_version;
+mod client;
+pub mod cloud;
+pub mod credential;
+pub mod error;
+pub mod models;
+pub mod operation;
+pub mod pipeline;
+pub mod resource_id;
+
+pub use api_version::ApiVersions;
+pub use client::{ArmClient, ArmClientBuilder, BuildError, USER_AGENT};
+pub use cloud::Cloud;
+pub use credential::{Credential, CredentialError};
+pub use error::{ArmError, ErrorClass, ErrorOrigin};
+pub use operation::{
+    OperationHandle, OperationKind, OperationParts, PollOutcome, PollingStyle, Started,
+};
+pub use pipeline::{ArmMetrics, Pacer, PacerConfig, RetryPolicy};
+pub use resource_id::{AssetKind, AssetRef, ResourceId, ResourceIdError, ResourceKind};

@@ -1,0 +1,10 @@
+//! The parts of the request pipeline that are not the client itself: the pacer that keeps
+//! requests under ARM's limits, the retry policy, and the metrics.
+
+pub mod metrics;
+pub mod pacer;
+pub mod retry;
+
+pub use metrics::ArmMetrics;
+pub use pacer::{Bucket, BucketKey, BucketLimits, Pacer, PacerConfig, Reservation};
+pub use retry::RetryPolicy;

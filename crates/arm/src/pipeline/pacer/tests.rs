@@ -1,0 +1,225 @@
+use super::*;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+fn key(bucket: Bucket) -> BucketKey {
+    BucketKey {
+        endpoint: "https://arm".into(),
+        principal: "sp:t/c".into(),
+        subscription: "sub".into(),
+        bucket,
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// ARM's side of one bucket, on the same synthetic clock.
+struct ServerBucket {
+    tokens: f64,
+    capacity: f64,
+    rate: f64,
+    at: Instant,
+}
+
+impl ServerBucket {
+    /// Takes a token at `now`; `None` is a 429.
+    fn take(&mut self, now: Instant) -> Option<u64> {
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Some(self.tokens.floor() as u64)
+        } else {
+            None
+        }
+    }
+}
+
+struct Outcome {
+    throttled: u32,
+    finished_after: Duration,
+    max_wait: Duration,
+}
+
+/// `requests` writes from `workers` concurrent callers, each request taking `latency` on the
+/// wire (half there, half back), against a server bucket of `capacity` refilled at `rate`.
+fn simulate(requests: u32, workers: u32, capacity: f64, rate: f64, latency: Duration) -> Outcome {
+    let pacer = Pacer::new(PacerConfig {
+        writes: BucketLimits {
+            capacity,
+            refill_per_second: rate,
+        },
+        ..PacerConfig::default()
+    });
+    let t0 = Instant::now();
+    let mut server = ServerBucket {
+        tokens: capacity,
+        capacity,
+        rate,
+        at: t0,
+    };
+    // Events: (time, worker). A worker whose event fires reserves and sends its next request.
+    let mut ready: BinaryHeap<Reverse<(Duration, u32)>> =
+        (0..workers).map(|w| Reverse((Duration::ZERO, w))).collect();
+    // Answers on their way back: (arrival, seq, remaining or None for 429, worker, reservation)
+    let mut answers: Vec<(Duration, Option<u64>, u32, Reservation)> = Vec::new();
+    let (mut sent, mut throttled, mut done) = (0, 0, 0);
+    let mut max_wait = Duration::ZERO;
+    let mut last = Duration::ZERO;
+    while done < requests {
+        // Deliver every answer due before the next worker wakes.
+        answers.sort_by_key(|a| Reverse(a.0));
+        let next_ready = ready.peek().map(|Reverse((t, _))| *t);
+        if let Some((t, remaining, worker, reservation)) = answers.last().cloned()
+            && next_ready.is_none_or(|n| t <= n)
+        {
+            answers.pop();
+            match remaining {
+                Some(r) => pacer.observe(&reservation, r, t0 + t),
+                None => {
+                    throttled += 1;
+                    pacer.observe_throttled(&reservation, t0 + t);
+                }
+            }
+            done += 1;
+            last = t;
+            ready.push(Reverse((t, worker)));
+            continue;
+        }
+        let Some(Reverse((t, worker))) = ready.pop() else {
+            break;
+        };
+        if sent == requests {
+            continue;
+        }
+        sent += 1;
+        let reservation = pacer.reserve(key(Bucket::Writes), t0 + t);
+        max_wait = max_wait.max(reservation.wait);
+        let at_server = t + reservation.wait + latency / 2;
+        let remaining = server.take(t0 + at_server);
+        answers.push((at_server + latency / 2, remaining, worker, reservation));
+    }
+    Outcome {
+        throttled,
+        finished_after: last,
+        max_wait,
+    }
+}
+
+#[test]
+fn a_thousand_writes_against_200_at_10_per_second_get_no_429() {
+    let out = simulate(1000, 32, 200.0, 10.0, ms(40));
+    assert_eq!(out.throttled, 0);
+    // 180 tokens above the 10% reserve go at once; the other 820 at the refill rate.
+    let ideal = 820.0 / 10.0;
+    let took = out.finished_after.as_secs_f64();
+    assert!(
+        took >= ideal - 1.0,
+        "took {took}s, faster than the bucket allows"
+    );
+    assert!(
+        took <= ideal * 1.1 + 1.0,
+        "took {took}s, far slower than the refill rate"
+    );
+    assert!(out.max_wait > Duration::ZERO);
+}
+
+#[test]
+fn without_room_to_spare_a_single_caller_is_paced_too() {
+    let out = simulate(300, 1, 50.0, 5.0, ms(200));
+    assert_eq!(out.throttled, 0);
+}
+
+#[test]
+fn reservations_queue_in_order() {
+    let pacer = Pacer::new(PacerConfig {
+        writes: BucketLimits {
+            capacity: 10.0,
+            refill_per_second: 2.0,
+        },
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    });
+    let now = Instant::now();
+    let waits: Vec<Duration> = (0..14)
+        .map(|_| pacer.reserve(key(Bucket::Writes), now).wait)
+        .collect();
+    // Ten tokens go at once; then one every half second, each caller behind the one before.
+    assert!(waits[..10].iter().all(Duration::is_zero), "{waits:?}");
+    for (i, w) in waits[10..].iter().enumerate() {
+        let expected = 0.5 * (i as f64 + 1.0);
+        assert!((w.as_secs_f64() - expected).abs() < 1e-6, "{waits:?}");
+    }
+}
+
+#[test]
+fn an_answer_resyncs_and_subtracts_requests_sent_after_it() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let first = pacer.reserve(key(Bucket::Writes), now);
+    let _second = pacer.reserve(key(Bucket::Writes), now);
+    let _third = pacer.reserve(key(Bucket::Writes), now);
+    // Someone else used most of the bucket: ARM says 40 left after the first request.
+    pacer.observe(&first, 40, now);
+    let estimate = pacer.estimate(&key(Bucket::Writes), now).unwrap();
+    assert!((estimate - 38.0).abs() < 1e-9, "{estimate}");
+}
+
+#[test]
+fn an_older_answer_arriving_late_is_ignored() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let first = pacer.reserve(key(Bucket::Writes), now);
+    let second = pacer.reserve(key(Bucket::Writes), now);
+    pacer.observe(&second, 100, now);
+    pacer.observe(&first, 5, now);
+    let estimate = pacer.estimate(&key(Bucket::Writes), now).unwrap();
+    assert!((estimate - 100.0).abs() < 1e-9, "{estimate}");
+}
+
+#[test]
+fn a_429_empties_the_bucket_and_later_requests_wait_for_refill() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let r = pacer.reserve(key(Bucket::Deletes), now);
+    pacer.observe_throttled(&r, now);
+    let next = pacer.reserve(key(Bucket::Deletes), now);
+    // Reserve of 20 tokens plus this one, at 10 per second.
+    assert!(
+        (next.wait.as_secs_f64() - 2.1).abs() < 1e-6,
+        "{:?}",
+        next.wait
+    );
+}
+
+#[test]
+fn buckets_are_separate_per_kind_subscription_and_principal() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let r = pacer.reserve(key(Bucket::Writes), now);
+    pacer.observe(&r, 0, now);
+    assert!(!pacer.reserve(key(Bucket::Writes), now).wait.is_zero());
+    assert!(pacer.reserve(key(Bucket::Reads), now).wait.is_zero());
+    let mut other_sub = key(Bucket::Writes);
+    other_sub.subscription = "other".into();
+    assert!(pacer.reserve(other_sub, now).wait.is_zero());
+    let mut other_principal = key(Bucket::Writes);
+    other_principal.principal = "sp:t/other".into();
+    assert!(pacer.reserve(other_principal, now).wait.is_zero());
+}
+
+#[test]
+fn methods_map_to_arm_buckets() {
+    assert_eq!(Bucket::for_method(&http::Method::GET), Bucket::Reads);
+    assert_eq!(Bucket::for_method(&http::Method::PUT), Bucket::Writes);
+    assert_eq!(Bucket::for_method(&http::Method::PATCH), Bucket::Writes);
+    assert_eq!(Bucket::for_method(&http::Method::POST), Bucket::Writes);
+    assert_eq!(Bucket::for_method(&http::Method::DELETE), Bucket::Deletes);
+    assert_eq!(
+        Bucket::Writes.header(),
+        "x-ms-ratelimit-remaining-subscription-writes"
+    );
+}
