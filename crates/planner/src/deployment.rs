@@ -29,7 +29,8 @@ pub struct EndpointView {
     pub succeeded: bool,
     /// The endpoint object is being deleted.
     pub deleting: bool,
-    /// Live traffic as last observed in Azure.
+    /// Live traffic as last observed in Azure. When the deployment is being deleted the controller
+    /// reads it fresh from Azure: a deployment with traffic must not be deleted.
     pub traffic: BTreeMap<String, i32>,
     /// Mirror traffic as last observed in Azure.
     pub mirror_traffic: BTreeMap<String, i32>,
@@ -101,6 +102,14 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
     let mut status = input.status.clone();
     let display = deployment_azure_name(input.name, input.spec).to_owned();
 
+    if let Some(resource) = input.observed.found() {
+        status.azure_resource_id = str_at(resource, "/id")
+            .map(str::to_owned)
+            .or(status.azure_resource_id.take());
+        status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
+        status.instance_count = observed_capacity(resource);
+    }
+
     let mut events = Vec::new();
     match input.operation {
         OperationOutcome::Pending { retry_after } => {
@@ -150,14 +159,6 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
             status.last_error = None;
         }
         OperationOutcome::None => {}
-    }
-
-    if let Some(resource) = input.observed.found() {
-        status.azure_resource_id = str_at(resource, "/id")
-            .map(str::to_owned)
-            .or(status.azure_resource_id.take());
-        status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
-        status.instance_count = observed_capacity(resource);
     }
 
     let mut result = if input.deleting {

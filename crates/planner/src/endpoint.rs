@@ -158,6 +158,10 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
         }
     };
 
+    if let Some(resource) = input.observed.found() {
+        observe_into(&mut status, resource);
+    }
+
     // An operation in flight is resumed, never re-issued.
     let mut events = Vec::new();
     match input.operation {
@@ -223,9 +227,6 @@ fn plan_steps(
     let generation = input.generation;
     let now = input.now;
     let observed = input.observed.found();
-    if let Some(resource) = observed {
-        observe_into(&mut status, resource);
-    }
 
     if input.deleting {
         return plan_delete(input, v.azure_name.as_str(), status);

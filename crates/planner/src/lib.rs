@@ -18,7 +18,8 @@
 //! # Guarantees
 //! - A body the planner emits never sets `publicNetworkAccess` (or a deployment's egress) to a
 //!   value other than the spec's: nothing is made public that the spec says is private.
-//! - Traffic in a body names only deployments the input reports as Succeeded, and sums to 0 or 100.
+//! - Traffic in a body gives or raises a share only for deployments the input reports as
+//!   Succeeded (otherwise it keeps what Azure routes), and sums to 0 or 100.
 
 pub mod body;
 pub mod deployment;
