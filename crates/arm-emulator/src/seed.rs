@@ -1,0 +1,227 @@
+//! The seed: what exists in the emulated Azure before the first request — subscriptions,
+//! resource groups, ML workspaces, virtual networks with subnets, private DNS zones, and the
+//! principals that may ask for tokens together with the ARM scopes they are allowed.
+//!
+//! Seeds are plain serde values, read from YAML (serde-saphyr) or JSON, or built in code.
+//! Field names are camelCase, like ARM.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Everything present at start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Seed {
+    /// Subscriptions with their resource groups.
+    pub subscriptions: Vec<SubscriptionSeed>,
+    /// Service principals / workload identities that may obtain tokens.
+    pub principals: Vec<PrincipalSeed>,
+}
+
+/// One subscription.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SubscriptionSeed {
+    /// The subscription id (a GUID in Azure; any string is accepted here).
+    pub id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Resource groups.
+    pub resource_groups: Vec<ResourceGroupSeed>,
+}
+
+/// One resource group and what it holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ResourceGroupSeed {
+    /// Resource group name.
+    pub name: String,
+    /// Azure region, e.g. `westeurope`.
+    pub location: String,
+    /// ML workspaces.
+    pub workspaces: Vec<WorkspaceSeed>,
+    /// Virtual networks.
+    pub virtual_networks: Vec<VirtualNetworkSeed>,
+    /// Private DNS zones that already exist (the controller may also create its own).
+    pub private_dns_zones: Vec<String>,
+}
+
+/// An existing Azure ML workspace (the controller never creates these).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct WorkspaceSeed {
+    /// Workspace name.
+    pub name: String,
+    /// Region; default the resource group's.
+    pub location: Option<String>,
+    /// Storage account ARM id; default a generated id in the same resource group.
+    pub storage_account: Option<String>,
+    /// Key Vault ARM id; default a generated id.
+    pub key_vault: Option<String>,
+    /// Container registry ARM id; default a generated id.
+    pub container_registry: Option<String>,
+    /// Application Insights ARM id; default a generated id.
+    pub application_insights: Option<String>,
+    /// `Enabled` or `Disabled`.
+    pub public_network_access: String,
+    /// Managed network settings.
+    pub managed_network: ManagedNetworkSeed,
+    /// When true, connections from Network private endpoints arrive `Pending` and wait for an
+    /// approval (a PUT on the workspace's privateEndpointConnection, or the admin API).
+    pub private_endpoint_connections_require_approval: bool,
+    /// Tags.
+    pub tags: serde_json::Map<String, serde_json::Value>,
+    /// Friendly name.
+    pub friendly_name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+impl Default for WorkspaceSeed {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            location: None,
+            storage_account: None,
+            key_vault: None,
+            container_registry: None,
+            application_insights: None,
+            public_network_access: "Enabled".to_string(),
+            managed_network: ManagedNetworkSeed::default(),
+            private_endpoint_connections_require_approval: false,
+            tags: serde_json::Map::new(),
+            friendly_name: None,
+            description: None,
+        }
+    }
+}
+
+/// A workspace's managed network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ManagedNetworkSeed {
+    /// `Disabled`, `AllowInternetOutbound` or `AllowOnlyApprovedOutbound`.
+    pub isolation_mode: String,
+    /// `Inactive` (not provisioned yet) or `Active`.
+    pub status: String,
+}
+
+impl Default for ManagedNetworkSeed {
+    fn default() -> Self {
+        Self {
+            isolation_mode: "Disabled".to_string(),
+            status: "Inactive".to_string(),
+        }
+    }
+}
+
+/// A virtual network with its subnets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct VirtualNetworkSeed {
+    /// VNet name.
+    pub name: String,
+    /// Region; default the resource group's.
+    pub location: Option<String>,
+    /// Address space, e.g. `["10.10.0.0/16"]`.
+    pub address_prefixes: Vec<String>,
+    /// Subnets.
+    pub subnets: Vec<SubnetSeed>,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SubnetSeed {
+    /// Subnet name.
+    pub name: String,
+    /// IPv4 prefix, e.g. `10.10.1.0/24`; private endpoint IPs are allocated from it.
+    pub address_prefix: String,
+}
+
+/// A principal that may obtain tokens from the emulator's Entra-ID-like endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PrincipalSeed {
+    /// Directory (tenant) id the principal lives in.
+    pub tenant_id: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Object id; default derived from the client id.
+    pub object_id: Option<String>,
+    /// Client secret accepted by the client-credentials grant (`None` = secrets refused).
+    pub secret: Option<String>,
+    /// Whether a client assertion (workload identity federation) is accepted.
+    pub federated_assertion_accepted: bool,
+    /// If set, the exact assertion that is accepted; otherwise any non-empty assertion.
+    pub federated_assertion: Option<String>,
+    /// ARM scopes this principal may act on (`/`, `/subscriptions/<id>`,
+    /// `/subscriptions/<id>/resourceGroups/<rg>`, or a resource id). Prefix match on segments.
+    pub scopes: Vec<String>,
+    /// Scopes this principal may only read (GET); writes there are 403.
+    pub read_only_scopes: Vec<String>,
+}
+
+impl Seed {
+    /// Parse a YAML seed document.
+    ///
+    /// # Errors
+    /// [`Error::ParseSeedYaml`] when the text does not match the schema.
+    pub fn from_yaml(text: &str) -> Result<Self, Error> {
+        serde_saphyr::from_str(text).map_err(Error::ParseSeedYaml)
+    }
+
+    /// Parse a JSON seed document.
+    ///
+    /// # Errors
+    /// [`Error::ParseSeedJson`] when the text does not match the schema.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text).map_err(Error::ParseSeedJson)
+    }
+
+    /// Read a seed file; `.json` files are JSON, anything else YAML.
+    ///
+    /// # Errors
+    /// [`Error::ReadSeed`] or a parse error.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadSeed {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            Self::from_json(&text)
+        } else {
+            Self::from_yaml(&text)
+        }
+    }
+
+    /// The seed the project's examples and sandbox use (`seeds/sandbox.yaml`).
+    ///
+    /// # Errors
+    /// Only if the embedded file were broken (a test guards it).
+    pub fn sandbox() -> Result<Self, Error> {
+        Self::from_yaml(include_str!("../seeds/sandbox.yaml"))
+    }
+
+    /// Merge another seed into this one (subscriptions with the same id are merged).
+    pub fn merge(mut self, other: Seed) -> Self {
+        for sub in other.subscriptions {
+            match self
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.id.eq_ignore_ascii_case(&sub.id))
+            {
+                Some(existing) => existing.resource_groups.extend(sub.resource_groups),
+                None => self.subscriptions.push(sub),
+            }
+        }
+        self.principals.extend(other.principals);
+        self
+    }
+}

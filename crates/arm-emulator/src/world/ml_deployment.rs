@@ -1,0 +1,629 @@
+//! Managed online deployments: PUT (201/200 + Azure-AsyncOperation), PATCH (tags/sku; 202 +
+//! Location; a capacity change is Scaling), GET, list, DELETE (202 + Location), getLogs, skus.
+//!
+//! Service rules: 409 while the endpoint (or the deployment) has an operation running;
+//! create-only fields (instanceType, egressPublicNetworkAccess, endpointComputeType) → 400 when
+//! changed; a deployment with live or mirrored traffic cannot be deleted (400); server defaults
+//! (scaleSettings, requestSettings, probes) are filled in as the service does.
+
+#![allow(clippy::too_many_arguments)] // ARM paths carry up to five names besides the context and body.
+
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::operations::{Effect, LinkSet, NewOperation, OpResult};
+use super::render::{system_data, touch};
+use super::validation::{
+    body_object, canonical_enum, check_duration, check_ml_name, check_tags, normalize_enum,
+    render_identity, required_location, same_region,
+};
+use super::{
+    Answer, Ctx, Kind, Resource, World, is_busy, provisioning_state, set_provisioning_state,
+};
+use crate::config::OperationKind;
+use crate::wire::ArmError;
+use crate::wire::lro_headers::OperationUrlStyle;
+
+const DEPLOYMENT_TYPE: &str =
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments";
+const COMPUTE_TYPES: &[&str] = &["Managed", "Kubernetes", "AzureMLCompute"];
+const PUBLIC_ACCESS: &[&str] = &["Enabled", "Disabled"];
+const CREATE_ONLY: &[&str] = &[
+    "instanceType",
+    "egressPublicNetworkAccess",
+    "endpointComputeType",
+];
+
+fn default_probe(initial_delay: &str) -> Value {
+    json!({
+        "initialDelay": initial_delay,
+        "period": "PT10S",
+        "timeout": "PT2S",
+        "failureThreshold": 30,
+        "successThreshold": 1,
+    })
+}
+
+/// Validate the deployment's properties and fill the server defaults.
+fn normalize_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> {
+    props.remove("provisioningState");
+    let compute = canonical_enum(
+        "properties.endpointComputeType",
+        props.get("endpointComputeType").unwrap_or(&Value::Null),
+        COMPUTE_TYPES,
+    )?;
+    props.insert("endpointComputeType".into(), Value::from(compute));
+    if compute == "Managed" {
+        match props.get("instanceType").and_then(Value::as_str) {
+            Some(t) if !t.trim().is_empty() => {}
+            _ => {
+                return Err(ArmError::bad_argument(
+                    "properties.instanceType",
+                    "instanceType is required for managed online deployments (e.g. Standard_DS3_v2).",
+                ));
+            }
+        }
+    }
+    normalize_enum(
+        props,
+        "egressPublicNetworkAccess",
+        "properties.egressPublicNetworkAccess",
+        PUBLIC_ACCESS,
+    )?;
+    props
+        .entry("egressPublicNetworkAccess")
+        .or_insert_with(|| Value::from("Enabled"));
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(p) = props.get(probe).filter(|v| !v.is_null()) {
+            let p = p.as_object().ok_or_else(|| {
+                ArmError::bad_argument(&format!("properties.{probe}"), "a probe must be an object")
+            })?;
+            for field in ["initialDelay", "period", "timeout"] {
+                if let Some(v) = p.get(field) {
+                    check_duration(&format!("properties.{probe}.{field}"), v)?;
+                }
+            }
+            for field in ["failureThreshold", "successThreshold"] {
+                if let Some(v) = p.get(field)
+                    && v.as_i64().is_none_or(|n| n < 1)
+                {
+                    return Err(ArmError::bad_argument(
+                        &format!("properties.{probe}.{field}"),
+                        format!("{field} must be a positive integer."),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(rs) = props.get("requestSettings").filter(|v| !v.is_null()) {
+        let rs = rs.as_object().ok_or_else(|| {
+            ArmError::bad_argument(
+                "properties.requestSettings",
+                "requestSettings must be an object",
+            )
+        })?;
+        for field in ["requestTimeout", "maxQueueWait"] {
+            if let Some(v) = rs.get(field) {
+                check_duration(&format!("properties.requestSettings.{field}"), v)?;
+            }
+        }
+        if let Some(v) = rs.get("maxConcurrentRequestsPerInstance")
+            && v.as_i64().is_none_or(|n| n < 1)
+        {
+            return Err(ArmError::bad_argument(
+                "properties.requestSettings.maxConcurrentRequestsPerInstance",
+                "must be a positive integer",
+            ));
+        }
+    }
+    if let Some(scale) = props
+        .get_mut("scaleSettings")
+        .and_then(Value::as_object_mut)
+    {
+        let t = canonical_enum(
+            "properties.scaleSettings.scaleType",
+            scale.get("scaleType").unwrap_or(&Value::Null),
+            &["Default", "TargetUtilization"],
+        )?;
+        scale.insert("scaleType".into(), Value::from(t));
+    }
+    props
+        .entry("scaleSettings")
+        .or_insert_with(|| json!({"scaleType": "Default"}));
+    let request_defaults = json!({"requestTimeout": "PT5S", "maxConcurrentRequestsPerInstance": 1, "maxQueueWait": "PT0.5S"});
+    match props
+        .get_mut("requestSettings")
+        .and_then(Value::as_object_mut)
+    {
+        Some(rs) => {
+            for (k, v) in request_defaults.as_object().into_iter().flatten() {
+                rs.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        None => {
+            props.insert("requestSettings".into(), request_defaults);
+        }
+    }
+    props
+        .entry("livenessProbe")
+        .or_insert_with(|| default_probe("PT10M"));
+    props
+        .entry("readinessProbe")
+        .or_insert_with(|| default_probe("PT10S"));
+    props
+        .entry("appInsightsEnabled")
+        .or_insert(Value::Bool(false));
+    Ok(())
+}
+
+/// `sku` with `capacity` (instance count, ≥ 1; default 1) and `name` (default "Default").
+fn normalize_sku(sku: Option<&Value>) -> Result<Value, ArmError> {
+    let mut sku = match sku.filter(|v| !v.is_null()) {
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => return Err(ArmError::bad_argument("sku", "sku must be an object.")),
+        None => Map::new(),
+    };
+    sku.entry("name").or_insert_with(|| Value::from("Default"));
+    match sku.get("capacity") {
+        None | Some(Value::Null) => {
+            sku.insert("capacity".into(), Value::from(1));
+        }
+        Some(v) if v.as_i64().is_some_and(|n| (1..=100).contains(&n)) => {}
+        Some(v) => {
+            return Err(ArmError::bad_argument(
+                "sku.capacity",
+                format!("sku.capacity (instance count) must be an integer from 1 to 100, got {v}."),
+            ));
+        }
+    }
+    Ok(Value::Object(sku))
+}
+
+impl World {
+    fn deployment_id(sub: &str, rg: &str, ws: &str, ep: &str, d: &str) -> String {
+        format!("{}/deployments/{d}", Self::endpoint_id(sub, rg, ws, ep))
+    }
+
+    /// 409 unless the endpoint is idle.
+    fn require_idle_endpoint(endpoint: &Resource) -> Result<(), ArmError> {
+        if is_busy(&endpoint.body) {
+            return Err(ArmError::conflict(format!(
+                "Endpoint '{}' is in state '{}'; deployments cannot be changed until the operation on the endpoint completes.",
+                endpoint.body["name"].as_str().unwrap_or_default(),
+                provisioning_state(&endpoint.body)
+            )));
+        }
+        Ok(())
+    }
+
+    /// PUT a deployment.
+    pub fn put_deployment(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Answer, ArmError> {
+        let obj = body_object(body)?;
+        let endpoint = match self.require_endpoint(sub, rg, ws, ep) {
+            Ok(e) => e.clone(),
+            Err(e) if e.code == "ResourceNotFound" => {
+                return Err(ArmError::parent_not_found(
+                    &Self::deployment_id(sub, rg, ws, ep, name),
+                    &Self::endpoint_id(sub, rg, ws, ep),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        Self::require_idle_endpoint(&endpoint)?;
+        check_ml_name("Deployment", name)?;
+        check_tags(&obj)?;
+        let location = required_location(&obj)?;
+        let ep_location = endpoint.body["location"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !same_region(&location, &ep_location) {
+            return Err(ArmError::bad_argument(
+                "location",
+                format!(
+                    "The deployment location '{location}' must match the endpoint location '{ep_location}'."
+                ),
+            ));
+        }
+        let mut props = obj
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| {
+                ArmError::bad_argument("properties", "The 'properties' object is required.")
+            })?;
+        normalize_properties(&mut props)?;
+        let sku = normalize_sku(obj.get("sku"))?;
+        let id = Self::deployment_id(sub, rg, ws, ep, name);
+
+        if let Some(existing) = self.get(&id).cloned() {
+            if existing.op.is_some() || is_busy(&existing.body) {
+                return Err(ArmError::conflict(format!(
+                    "Deployment '{name}' is in state '{}'; another operation is in progress.",
+                    provisioning_state(&existing.body)
+                )));
+            }
+            for field in CREATE_ONLY {
+                let old = existing.body.pointer(&format!("/properties/{field}"));
+                let new = props.get(*field);
+                let differs = match (old.and_then(Value::as_str), new.and_then(Value::as_str)) {
+                    (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+                    (a, b) => a != b,
+                };
+                if differs {
+                    return Err(ArmError::bad_argument(
+                        &format!("properties.{field}"),
+                        format!(
+                            "'{field}' of an existing deployment cannot be changed (it is set at creation); create a new deployment instead."
+                        ),
+                    ));
+                }
+            }
+            let scaling = existing.body.pointer("/sku/capacity") != sku.get("capacity");
+            let mut stored = existing.body.clone();
+            props.insert("provisioningState".into(), Value::from("Updating"));
+            stored["properties"] = Value::Object(props);
+            stored["sku"] = sku;
+            if let Some(tags) = obj.get("tags").filter(|t| t.is_object()) {
+                stored["tags"] = tags.clone();
+            }
+            if let Some(identity) = obj.get("identity").filter(|v| !v.is_null()) {
+                stored["identity"] = render_identity(identity, &ctx.tenant)?;
+            }
+            touch(&mut stored, &ctx.actor, ctx.now);
+            if let Some(r) = self.get_mut(&id) {
+                r.body = stored;
+            }
+            self.record(&id, "updated", &ctx.actor, ctx.now);
+            let links = self.start_operation(
+                ctx,
+                NewOperation {
+                    resource_id: id.clone(),
+                    kind: if scaling {
+                        OperationKind::DeploymentScale
+                    } else {
+                        OperationKind::DeploymentUpdate
+                    },
+                    style: OperationUrlStyle::MachineLearningEndpoints,
+                    effect: Effect::Provision,
+                    result: OpResult::Resource,
+                    location,
+                    links: LinkSet::ASYNC,
+                },
+            );
+            return Ok(Answer {
+                status: StatusCode::OK,
+                body: self.render_by_id(&id),
+                lro: Some(links),
+            });
+        }
+
+        props.insert("provisioningState".into(), Value::from("Creating"));
+        let mut stored = json!({
+            "id": id,
+            "name": name,
+            "type": DEPLOYMENT_TYPE,
+            "properties": Value::Object(props),
+            "systemData": system_data(&ctx.actor, ctx.now),
+            "tags": obj.get("tags").filter(|t| t.is_object()).cloned().unwrap_or_else(|| json!({})),
+            "location": location,
+        });
+        if let Some(kind) = obj.get("kind").filter(|v| !v.is_null()) {
+            stored["kind"] = kind.clone();
+        }
+        if let Some(identity) = obj.get("identity").filter(|v| !v.is_null()) {
+            stored["identity"] = render_identity(identity, &ctx.tenant)?;
+        }
+        stored["sku"] = sku;
+        self.insert(Resource {
+            id: id.clone(),
+            kind: Kind::OnlineDeployment,
+            body: stored,
+            op: None,
+            keys: None,
+        });
+        self.record(&id, "created", &ctx.actor, ctx.now);
+        self.auto_provision_managed_network(ctx, sub, rg, ws);
+        let links = self.start_operation(
+            ctx,
+            NewOperation {
+                resource_id: id.clone(),
+                kind: OperationKind::DeploymentCreate,
+                style: OperationUrlStyle::MachineLearningEndpoints,
+                effect: Effect::Provision,
+                result: OpResult::Resource,
+                location,
+                links: LinkSet::ASYNC,
+            },
+        );
+        Ok(Answer {
+            status: StatusCode::CREATED,
+            body: self.render_by_id(&id),
+            lro: Some(links),
+        })
+    }
+
+    /// The first deployment in a managed-network workspace provisions that network.
+    fn auto_provision_managed_network(&mut self, ctx: &Ctx, sub: &str, rg: &str, ws: &str) {
+        let ws_id = Self::workspace_id_of(sub, rg, ws);
+        let Some(r) = self.get_mut(&ws_id) else {
+            return;
+        };
+        let mode = r
+            .body
+            .pointer("/properties/managedNetwork/isolationMode")
+            .and_then(Value::as_str)
+            .unwrap_or("Disabled");
+        let status = r
+            .body
+            .pointer("/properties/managedNetwork/status/status")
+            .and_then(Value::as_str)
+            .unwrap_or("Inactive");
+        if mode != "Disabled"
+            && status != "Active"
+            && let Some(mn) = r.body.pointer_mut("/properties/managedNetwork")
+        {
+            mn["status"] = json!({"status": "Active", "sparkReady": false});
+            self.record(&ws_id, "updated", &ctx.actor, ctx.now);
+        }
+    }
+
+    fn workspace_id_of(sub: &str, rg: &str, ws: &str) -> String {
+        format!(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
+        )
+    }
+
+    /// PATCH a deployment: tags and sku only; 202 + Location + Retry-After.
+    pub fn patch_deployment(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Answer, ArmError> {
+        let obj = body_object(body)?;
+        let endpoint = self.require_endpoint(sub, rg, ws, ep)?.clone();
+        let existing = self
+            .require(&Self::deployment_id(sub, rg, ws, ep, name))?
+            .clone();
+        if obj.contains_key("properties") {
+            return Err(ArmError::bad_argument(
+                "properties",
+                "PATCH of an online deployment updates only 'tags' and 'sku'; send a full PUT to change properties.",
+            ));
+        }
+        check_tags(&obj)?;
+        Self::require_idle_endpoint(&endpoint)?;
+        if existing.op.is_some() || is_busy(&existing.body) {
+            return Err(ArmError::conflict(format!(
+                "Deployment '{name}' is in state '{}'; another operation is in progress.",
+                provisioning_state(&existing.body)
+            )));
+        }
+        let mut stored = existing.body.clone();
+        let mut scaling = false;
+        if let Some(sku) = obj.get("sku").filter(|v| !v.is_null()) {
+            let mut merged = stored
+                .get("sku")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (k, v) in sku
+                .as_object()
+                .ok_or_else(|| ArmError::bad_argument("sku", "sku must be an object."))?
+            {
+                merged.insert(k.clone(), v.clone());
+            }
+            let merged = normalize_sku(Some(&Value::Object(merged)))?;
+            scaling = stored.pointer("/sku/capacity") != merged.get("capacity");
+            stored["sku"] = merged;
+        }
+        if let Some(tags) = obj.get("tags").filter(|t| t.is_object()) {
+            stored["tags"] = tags.clone();
+        }
+        set_provisioning_state(&mut stored, if scaling { "Scaling" } else { "Updating" });
+        touch(&mut stored, &ctx.actor, ctx.now);
+        let location = stored["location"].as_str().unwrap_or_default().to_string();
+        if let Some(r) = self.get_mut(&existing.id) {
+            r.body = stored;
+        }
+        self.record(&existing.id, "updated", &ctx.actor, ctx.now);
+        let links = self.start_operation(
+            ctx,
+            NewOperation {
+                resource_id: existing.id.clone(),
+                kind: if scaling {
+                    OperationKind::DeploymentScale
+                } else {
+                    OperationKind::DeploymentUpdate
+                },
+                style: OperationUrlStyle::MachineLearningEndpoints,
+                effect: Effect::Provision,
+                result: OpResult::Resource,
+                location,
+                links: LinkSet::LOCATION,
+            },
+        );
+        Ok(Answer {
+            status: StatusCode::ACCEPTED,
+            body: None,
+            lro: Some(links),
+        })
+    }
+
+    pub fn get_deployment(
+        &self,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+    ) -> Result<Answer, ArmError> {
+        self.require_endpoint(sub, rg, ws, ep)?;
+        let id = self
+            .require(&Self::deployment_id(sub, rg, ws, ep, name))?
+            .id
+            .clone();
+        self.render_by_id(&id)
+            .map(Answer::ok)
+            .ok_or_else(|| ArmError::not_found(DEPLOYMENT_TYPE, name, Some(rg)))
+    }
+
+    pub fn list_deployments(
+        &self,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+    ) -> Result<Vec<Value>, ArmError> {
+        let id = self.require_endpoint(sub, rg, ws, ep)?.id.clone();
+        Ok(self.list(&id, "deployments"))
+    }
+
+    /// DELETE a deployment: 202 + Location; 400 while it still has traffic.
+    pub fn delete_deployment(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+    ) -> Result<Answer, ArmError> {
+        let endpoint = self.require_endpoint(sub, rg, ws, ep)?.clone();
+        let id = Self::deployment_id(sub, rg, ws, ep, name);
+        let Some(existing) = self.get(&id).cloned() else {
+            return Ok(Answer::status(StatusCode::NO_CONTENT));
+        };
+        if let Some(op) = existing.op.as_deref()
+            && provisioning_state(&existing.body) == "Deleting"
+        {
+            let links = self.links_of(op, LinkSet::LOCATION_WITH_TIMEOUT, ctx.instant);
+            return Ok(Answer {
+                status: StatusCode::ACCEPTED,
+                body: None,
+                lro: links,
+            });
+        }
+        Self::require_idle_endpoint(&endpoint)?;
+        if existing.op.is_some() || is_busy(&existing.body) {
+            return Err(ArmError::conflict(format!(
+                "Deployment '{name}' is in state '{}'; another operation is in progress.",
+                provisioning_state(&existing.body)
+            )));
+        }
+        for field in ["traffic", "mirrorTraffic"] {
+            let percent = endpoint
+                .body
+                .pointer(&format!("/properties/{field}"))
+                .and_then(Value::as_object)
+                .and_then(|m| {
+                    m.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.as_i64().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if percent > 0 {
+                return Err(ArmError::bad_argument(
+                    &format!("properties.{field}"),
+                    format!(
+                        "Deployment '{name}' still receives {percent}% of the endpoint's {field}; set it to 0 before deleting the deployment."
+                    ),
+                ));
+            }
+        }
+        if let Some(r) = self.get_mut(&id) {
+            set_provisioning_state(&mut r.body, "Deleting");
+        }
+        self.record(&id, "updated", &ctx.actor, ctx.now);
+        let links = self.start_operation(
+            ctx,
+            NewOperation {
+                resource_id: existing.id.clone(),
+                kind: OperationKind::DeploymentDelete,
+                style: OperationUrlStyle::MachineLearningEndpoints,
+                effect: Effect::Delete,
+                result: OpResult::NoContent,
+                location: existing.body["location"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                links: LinkSet::LOCATION_WITH_TIMEOUT,
+            },
+        );
+        Ok(Answer {
+            status: StatusCode::ACCEPTED,
+            body: None,
+            lro: Some(links),
+        })
+    }
+
+    pub fn deployment_logs(
+        &self,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Answer, ArmError> {
+        let r = self.require(&Self::deployment_id(sub, rg, ws, ep, name))?;
+        let container = match body.get("containerType") {
+            Some(v) if !v.is_null() => canonical_enum(
+                "containerType",
+                v,
+                &[
+                    "StorageInitializer",
+                    "InferenceServer",
+                    "ModelDataCollector",
+                ],
+            )?,
+            _ => "InferenceServer",
+        };
+        let tail = body.get("tail").and_then(Value::as_u64).unwrap_or(100);
+        let state = provisioning_state(&r.body);
+        let lines = [
+            format!("{container}: container started for deployment '{name}'"),
+            format!("{container}: provisioning state {state}"),
+            format!(
+                "{container}: instance type {}",
+                r.body
+                    .pointer("/properties/instanceType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+            ),
+        ];
+        let take = usize::try_from(tail).unwrap_or(usize::MAX).min(lines.len());
+        let content = lines[lines.len() - take..].join("\n");
+        Ok(Answer::ok(json!({"content": content})))
+    }
+
+    pub fn deployment_skus(
+        &self,
+        sub: &str,
+        rg: &str,
+        ws: &str,
+        ep: &str,
+        name: &str,
+    ) -> Result<Answer, ArmError> {
+        self.require(&Self::deployment_id(sub, rg, ws, ep, name))?;
+        Ok(Answer::ok(json!({"value": [{
+            "resourceType": "Microsoft.MachineLearning.Services/endpoints/deployments",
+            "sku": {"name": "Default", "tier": "Standard"},
+            "capacity": {"minimum": 1, "maximum": 100, "default": 1, "scaleType": "Manual"},
+        }]})))
+    }
+}

@@ -1,0 +1,204 @@
+//! Turning a [`Seed`] into resources: subscriptions, resource groups, workspaces, VNets with
+//! subnets, and pre-existing private DNS zones. Seeding is additive and can run at any time.
+
+use serde_json::json;
+
+use super::{Ctx, Kind, Resource, World};
+use crate::error::Error;
+use crate::seed::{ResourceGroupSeed, Seed};
+
+impl World {
+    /// Add everything in `seed` (principals are handled by the auth module).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSeed`] for empty names or unknown enum values.
+    pub fn apply_seed(&mut self, seed: &Seed) -> Result<(), Error> {
+        let ctx = Ctx::admin("seed");
+        for sub in &seed.subscriptions {
+            if sub.id.trim().is_empty() {
+                return Err(Error::InvalidSeed("a subscription has an empty id".into()));
+            }
+            let sub_id = format!("/subscriptions/{}", sub.id);
+            if self.get(&sub_id).is_none() {
+                self.insert(Resource {
+                    id: sub_id.clone(),
+                    kind: Kind::Subscription,
+                    body: json!({
+                        "id": sub_id,
+                        "subscriptionId": sub.id,
+                        "displayName": sub.display_name.clone().unwrap_or_else(|| sub.id.clone()),
+                        "state": "Enabled",
+                        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"},
+                        "authorizationSource": "RoleBased",
+                    }),
+                    op: None,
+                    keys: None,
+                });
+            }
+            for rg in &sub.resource_groups {
+                self.seed_resource_group(&ctx, &sub.id, rg)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn seed_resource_group(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &ResourceGroupSeed,
+    ) -> Result<(), Error> {
+        if rg.name.trim().is_empty() || rg.location.trim().is_empty() {
+            return Err(Error::InvalidSeed(format!(
+                "resource group '{}' in subscription {sub} needs a name and a location",
+                rg.name
+            )));
+        }
+        let rg_id = format!("/subscriptions/{sub}/resourceGroups/{}", rg.name);
+        if self.get(&rg_id).is_none() {
+            self.insert(Resource {
+                id: rg_id.clone(),
+                kind: Kind::ResourceGroup,
+                body: json!({
+                    "id": rg_id,
+                    "name": rg.name,
+                    "type": "Microsoft.Resources/resourceGroups",
+                    "location": rg.location,
+                    "properties": {"provisioningState": "Succeeded"},
+                }),
+                op: None,
+                keys: None,
+            });
+        }
+        for ws in &rg.workspaces {
+            let body = self.seeded_workspace_body(ctx, &rg_id, &rg.location, ws)?;
+            let id = body["id"].as_str().unwrap_or_default().to_string();
+            self.insert(Resource {
+                id: id.clone(),
+                kind: Kind::Workspace,
+                body,
+                op: None,
+                keys: None,
+            });
+            self.record(&id, "created", "seed", ctx.now);
+        }
+        for vnet in &rg.virtual_networks {
+            let location = vnet.location.clone().unwrap_or_else(|| rg.location.clone());
+            let vnet_id = format!(
+                "{rg_id}/providers/Microsoft.Network/virtualNetworks/{}",
+                vnet.name
+            );
+            self.insert(Resource {
+                id: vnet_id.clone(),
+                kind: Kind::VirtualNetwork,
+                body: json!({
+                    "name": vnet.name,
+                    "id": vnet_id,
+                    "etag": super::render::etag(),
+                    "type": "Microsoft.Network/virtualNetworks",
+                    "location": location,
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "resourceGuid": uuid::Uuid::new_v4().to_string(),
+                        "addressSpace": {"addressPrefixes": vnet.address_prefixes},
+                        "subnets": [],
+                        "virtualNetworkPeerings": [],
+                        "enableDdosProtection": false,
+                    },
+                }),
+                op: None,
+                keys: None,
+            });
+            for subnet in &vnet.subnets {
+                if subnet.address_prefix.parse::<ipnet_lite::Prefix>().is_err() {
+                    return Err(Error::InvalidSeed(format!(
+                        "subnet '{}' of {} has an invalid IPv4 prefix '{}'",
+                        subnet.name, vnet.name, subnet.address_prefix
+                    )));
+                }
+                let id = format!("{vnet_id}/subnets/{}", subnet.name);
+                self.insert(Resource {
+                    id: id.clone(),
+                    kind: Kind::Subnet,
+                    body: json!({
+                        "name": subnet.name,
+                        "id": id,
+                        "etag": super::render::etag(),
+                        "type": "Microsoft.Network/virtualNetworks/subnets",
+                        "properties": {
+                            "provisioningState": "Succeeded",
+                            "addressPrefix": subnet.address_prefix,
+                            "privateEndpointNetworkPolicies": "Disabled",
+                            "privateLinkServiceNetworkPolicies": "Enabled",
+                        },
+                    }),
+                    op: None,
+                    keys: None,
+                });
+            }
+        }
+        for zone in &rg.private_dns_zones {
+            let body =
+                super::private_dns::zone_body(&rg_id, zone, &serde_json::Map::new(), "Succeeded");
+            let id = body["id"].as_str().unwrap_or_default().to_string();
+            self.insert(Resource {
+                id,
+                kind: Kind::PrivateDnsZone,
+                body,
+                op: None,
+                keys: None,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A minimal IPv4 prefix parser (`a.b.c.d/n`), enough for subnet address allocation.
+pub(crate) mod ipnet_lite {
+    use std::net::Ipv4Addr;
+    use std::str::FromStr;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct Prefix {
+        pub base: u32,
+        pub len: u8,
+    }
+
+    impl FromStr for Prefix {
+        type Err = String;
+        fn from_str(s: &str) -> Result<Self, Self::Err> {
+            let (addr, len) = s.split_once('/').ok_or_else(|| format!("no '/' in {s}"))?;
+            let addr: Ipv4Addr = addr.parse().map_err(|e| format!("{e}"))?;
+            let len: u8 = len.parse().map_err(|e| format!("{e}"))?;
+            if len > 30 {
+                return Err(format!("prefix /{len} too small for endpoints"));
+            }
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            Ok(Self {
+                base: u32::from(addr) & mask,
+                len,
+            })
+        }
+    }
+
+    impl Prefix {
+        /// Number of addresses usable by endpoints (Azure reserves the first 4 and the last).
+        pub fn usable(self) -> u32 {
+            (1u32 << (32 - u32::from(self.len))).saturating_sub(5)
+        }
+
+        /// The `n`-th usable address (0-based): Azure hands out .4, .5, ...
+        pub fn nth(self, n: u32) -> Option<Ipv4Addr> {
+            (n < self.usable()).then(|| Ipv4Addr::from(self.base + 4 + n))
+        }
+    }
+}
+
+/// Used by network.rs to allocate a private IP in a subnet.
+pub(crate) fn allocate_ip(world: &mut World, subnet_key: &str, prefix: &str) -> Option<String> {
+    let prefix: ipnet_lite::Prefix = prefix.parse().ok()?;
+    let n = world.next_ip.entry(subnet_key.to_string()).or_insert(0);
+    let ip = prefix.nth(*n)?;
+    *n += 1;
+    Some(ip.to_string())
+}
