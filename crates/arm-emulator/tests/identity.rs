@@ -95,7 +95,6 @@ async fn workload_identity_credential_gets_a_token_with_a_federated_assertion() 
         client_id: Some(CONTROLLER.to_string()),
         tenant_id: Some(TENANT.to_string()),
         token_file_path: Some(token_file),
-        ..WorkloadIdentityCredentialOptions::default()
     }))
     .unwrap();
     let token = credential.get_token(&[SCOPE], None).await.unwrap();
