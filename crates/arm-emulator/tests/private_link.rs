@@ -1,0 +1,382 @@
+//! Private link: Network private endpoints to the workspace, connection approval, DNS zones,
+//! VNet links (InProgress → Completed), zone groups writing A records, and drift.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use arm_emulator::{EmulatorConfig, OperationKind};
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const API_ZONE: &str = "privatelink.api.azureml.ms";
+const NB_ZONE: &str = "privatelink.notebooks.azure.net";
+
+fn pe_body(manual: bool) -> Value {
+    let field = if manual {
+        "manualPrivateLinkServiceConnections"
+    } else {
+        "privateLinkServiceConnections"
+    };
+    json!({
+        "location": "westeurope",
+        "properties": {
+            "subnet": {"id": subnet_id()},
+            field: [{"name": "mlw-prod-pe-conn", "properties": {"privateLinkServiceId": ws_id(), "groupIds": ["amlworkspace"], "requestMessage": "please"}}],
+        },
+    })
+}
+
+async fn zone_with_link(h: &Harness, zone: &str) {
+    let r = h
+        .put(&zone_id(zone), DNS, &json!({"location": "global"}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    for header in ["azure-asyncoperation", "location", "retry-after"] {
+        assert!(r.header(header).is_some(), "zone PUT lacks {header}");
+    }
+    assert_eq!(h.finish(&r).await.body["status"], "Succeeded");
+    let link = json!({"location": "global", "properties": {"virtualNetwork": {"id": vnet_id()}, "registrationEnabled": false}});
+    let r = h
+        .put(
+            &format!("{}/virtualNetworkLinks/hub", zone_id(zone)),
+            DNS,
+            &link,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    assert_eq!(h.finish(&r).await.body["status"], "Succeeded");
+}
+
+#[tokio::test]
+async fn auto_approved_private_endpoint_with_dns() {
+    let h = Harness::start().await;
+    let r = h.put(&pe_id("mlw-prod-pe"), NETWORK, &pe_body(false)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(
+        r.header("azure-asyncoperation")
+            .unwrap()
+            .contains("/providers/Microsoft.Network/locations/westeurope/operations/")
+    );
+    assert_eq!(r.body["properties"]["provisioningState"], "Updating");
+    assert_eq!(h.finish(&r).await.body["status"], "Succeeded");
+    let pe = h.get(&pe_id("mlw-prod-pe"), NETWORK).await.body;
+    assert_eq!(pe["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        pe["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Approved"
+    );
+    let configs = pe["properties"]["customDnsConfigs"].as_array().unwrap();
+    assert_eq!(configs.len(), 4);
+    assert!(
+        configs[0]["ipAddresses"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("10.10.1.")
+    );
+    // the workspace sees an Approved connection
+    let ws = h.get(&ws_id(), ML).await.body;
+    let conns = ws["properties"]["privateEndpointConnections"]
+        .as_array()
+        .unwrap();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(
+        conns[0]["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Approved"
+    );
+    assert_eq!(ws["properties"]["privateLinkCount"], 1);
+    let list = h
+        .get(&format!("{}/privateEndpointConnections", ws_id()), ML)
+        .await;
+    assert_eq!(list.body["value"].as_array().unwrap().len(), 1);
+    let plr = h
+        .get(&format!("{}/privateLinkResources", ws_id()), ML)
+        .await;
+    assert_eq!(
+        plr.body["value"][0]["properties"]["groupId"],
+        "amlworkspace"
+    );
+
+    // zones, links, the zone group → A records
+    zone_with_link(&h, API_ZONE).await;
+    zone_with_link(&h, NB_ZONE).await;
+    let group = json!({"properties": {"privateDnsZoneConfigs": [
+        {"name": "api", "properties": {"privateDnsZoneId": zone_id(API_ZONE)}},
+        {"name": "notebooks", "properties": {"privateDnsZoneId": zone_id(NB_ZONE)}},
+    ]}});
+    let r = h
+        .put(
+            &format!("{}/privateDnsZoneGroups/default", pe_id("mlw-prod-pe")),
+            NETWORK,
+            &group,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    h.finish(&r).await;
+    let g = h
+        .get(
+            &format!("{}/privateDnsZoneGroups/default", pe_id("mlw-prod-pe")),
+            NETWORK,
+        )
+        .await
+        .body;
+    assert_eq!(g["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        g["properties"]["privateDnsZoneConfigs"][0]["properties"]["recordSets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        g["properties"]["privateDnsZoneConfigs"][1]["properties"]["recordSets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let records = h.get(&format!("{}/A", zone_id(API_ZONE)), DNS).await.body;
+    assert_eq!(records["value"].as_array().unwrap().len(), 3);
+    let zone = h.get(&zone_id(API_ZONE), DNS).await.body;
+    assert_eq!(zone["properties"]["numberOfRecordSets"], 4);
+    assert_eq!(zone["properties"]["numberOfVirtualNetworkLinks"], 1);
+    // a second zone group on the same endpoint is refused
+    let r = h
+        .put(
+            &format!("{}/privateDnsZoneGroups/other", pe_id("mlw-prod-pe")),
+            NETWORK,
+            &group,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // zone deletion fails while links exist
+    let r = h.delete(&zone_id(API_ZONE), DNS).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "CannotDeleteResource")
+    );
+
+    // drift: someone removes the zone group → records go; deletes the PE → connection goes
+    let admin = h.emulator.admin();
+    admin.remove_dns_zone_group(&pe_id("mlw-prod-pe")).unwrap();
+    assert_eq!(
+        h.get(&format!("{}/A", zone_id(API_ZONE)), DNS).await.body["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    admin
+        .delete_private_endpoint(&pe_id("mlw-prod-pe"))
+        .unwrap();
+    let ws = h.get(&ws_id(), ML).await.body;
+    assert_eq!(
+        ws["properties"]["privateEndpointConnections"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        h.get(&pe_id("mlw-prod-pe"), NETWORK).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn manual_connections_wait_for_approval() {
+    let h = Harness::start().await;
+    let r = h.put(&pe_id("manual-pe"), NETWORK, &pe_body(true)).await;
+    h.finish(&r).await;
+    let conns = h
+        .get(&format!("{}/privateEndpointConnections", ws_id()), ML)
+        .await
+        .body;
+    let conn = &conns["value"][0];
+    assert_eq!(
+        conn["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Pending"
+    );
+    let name = conn["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("manual-pe."));
+    // approve through the ARM API (synchronous 200)
+    let body = json!({"properties": {"privateLinkServiceConnectionState": {"status": "approved", "description": "ok"}}});
+    let r = h
+        .put(
+            &format!("{}/privateEndpointConnections/{name}", ws_id()),
+            ML,
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Approved"
+    );
+    let pe = h.get(&pe_id("manual-pe"), NETWORK).await.body;
+    assert_eq!(
+        pe["properties"]["manualPrivateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Approved"
+    );
+    // delete the connection: 200, then 204; the PE's connection turns Disconnected
+    let r = h
+        .delete(
+            &format!("{}/privateEndpointConnections/{name}", ws_id()),
+            ML,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h
+        .delete(
+            &format!("{}/privateEndpointConnections/{name}", ws_id()),
+            ML,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let pe = h.get(&pe_id("manual-pe"), NETWORK).await.body;
+    assert_eq!(
+        pe["properties"]["manualPrivateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+            ["status"],
+        "Disconnected"
+    );
+}
+
+#[tokio::test]
+async fn seeded_approval_flag_and_admin_approval() {
+    let h = Harness::start().await;
+    let seed: arm_emulator::Seed = serde_yaml_like(&format!(
+        r#"{{"subscriptions":[{{"id":"{SUB}","resourceGroups":[{{"name":"rg-strict","location":"westeurope","workspaces":[{{"name":"strict","privateEndpointConnectionsRequireApproval":true}}]}}]}}]}}"#
+    ));
+    h.emulator.admin().seed(&seed).unwrap();
+    let strict = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-strict/providers/Microsoft.MachineLearningServices/workspaces/strict"
+    );
+    let mut body = pe_body(false);
+    body["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceId"] =
+        json!(strict);
+    let r = h.put(&pe_id("strict-pe"), NETWORK, &body).await;
+    h.finish(&r).await;
+    let status = |pe: &Value| {
+        pe["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]["status"].clone()
+    };
+    assert_eq!(
+        status(&h.get(&pe_id("strict-pe"), NETWORK).await.body),
+        "Pending"
+    );
+    h.emulator
+        .admin()
+        .approve_private_endpoint_connection(&pe_id("strict-pe"))
+        .unwrap();
+    assert_eq!(
+        status(&h.get(&pe_id("strict-pe"), NETWORK).await.body),
+        "Approved"
+    );
+}
+
+fn serde_yaml_like(json_text: &str) -> arm_emulator::Seed {
+    arm_emulator::Seed::from_json(json_text).unwrap()
+}
+
+#[tokio::test]
+async fn network_validation() {
+    let h = Harness::start().await;
+    let mut body = pe_body(false);
+    body["properties"]["subnet"]["id"] = json!(format!("{}/subnets/missing", vnet_id()));
+    let r = h.put(&pe_id("bad-pe"), NETWORK, &body).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "InvalidResourceReference")
+    );
+    let mut body = pe_body(false);
+    body["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"] =
+        json!(["blob"]);
+    assert_eq!(
+        h.put(&pe_id("bad-pe"), NETWORK, &body).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let missing_vnet = json!({"location": "global", "properties": {"virtualNetwork": {"id": format!("{}x", vnet_id())}, "registrationEnabled": false}});
+    let r = h
+        .put(&zone_id(API_ZONE), DNS, &json!({"location": "global"}))
+        .await;
+    h.finish(&r).await;
+    let r = h
+        .put(
+            &format!("{}/virtualNetworkLinks/bad", zone_id(API_ZONE)),
+            DNS,
+            &missing_vnet,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.put(&zone_id("nodots"), DNS, &json!({"location": "global"}))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        h.put(
+            &zone_id("a.example"),
+            DNS,
+            &json!({"location": "westeurope"})
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    // If-None-Match: * on an existing zone
+    let resp = h
+        .http
+        .put(h.url(&format!("{}?api-version={DNS}", zone_id(API_ZONE))))
+        .bearer_auth(&h.token)
+        .header("if-none-match", "*")
+        .body(json!({"location": "global"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn vnet_link_is_in_progress_until_its_operation_finishes() {
+    let config = EmulatorConfig::default()
+        .lro_duration(OperationKind::VnetLinkPut, Duration::from_millis(300));
+    let h = Harness::with(config).await;
+    let r = h
+        .put(&zone_id(API_ZONE), DNS, &json!({"location": "global"}))
+        .await;
+    h.finish(&r).await;
+    let link_id = format!("{}/virtualNetworkLinks/hub", zone_id(API_ZONE));
+    let link = json!({"location": "global", "properties": {"virtualNetwork": {"id": vnet_id()}, "registrationEnabled": false}});
+    let r = h.put(&link_id, DNS, &link).await;
+    let during = h.get(&link_id, DNS).await.body;
+    assert_eq!(
+        during["properties"]["virtualNetworkLinkState"],
+        "InProgress"
+    );
+    assert_eq!(during["properties"]["provisioningState"], "Creating");
+    let loc = h
+        .send(Method::GET, &r.header("location").unwrap(), None)
+        .await;
+    assert_eq!(loc.status, StatusCode::ACCEPTED);
+    h.finish(&r).await;
+    let after = h.get(&link_id, DNS).await.body;
+    assert_eq!(after["properties"]["virtualNetworkLinkState"], "Completed");
+    assert_eq!(after["properties"]["provisioningState"], "Succeeded");
+    // delete the link, then the zone
+    let d = h.delete(&link_id, DNS).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    h.finish(&d).await;
+    let d = h.delete(&zone_id(API_ZONE), DNS).await;
+    assert_eq!(d.status, StatusCode::ACCEPTED);
+    let done = h.finish(&d).await;
+    assert_eq!(done.body["status"], "Succeeded");
+    assert_eq!(
+        h.get(&zone_id(API_ZONE), DNS).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
