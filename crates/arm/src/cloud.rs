@@ -23,7 +23,8 @@ pub enum Cloud {
         resource_manager: Url,
         /// Base URL of the Entra ID authority, e.g. `https://127.0.0.1:8443/` (must be https).
         authority_host: Url,
-        /// Token audience for ARM; defaults to `resource_manager`.
+        /// Token audience for ARM; `None` means public Azure's (`https://management.azure.com/`),
+        /// which is what an emulator of public Azure expects.
         audience: Option<String>,
     },
 }
@@ -113,6 +114,22 @@ impl Cloud {
         }
     }
 
+    /// Sets the token audience of a custom cloud (e.g. an Azure Stack Hub's).
+    pub fn with_audience(self, audience: &str) -> Self {
+        match self {
+            Self::Custom {
+                resource_manager,
+                authority_host,
+                ..
+            } => Self::Custom {
+                resource_manager,
+                authority_host,
+                audience: Some(audience.to_string()),
+            },
+            other => other,
+        }
+    }
+
     /// The scope to request ARM tokens for (`<audience>/.default`).
     pub fn arm_scope(&self) -> String {
         let audience = match self {
@@ -120,6 +137,7 @@ impl Cloud {
                 audience: Some(audience),
                 ..
             } => audience.clone(),
+            Self::Custom { audience: None, .. } => Self::AzureCloud.resource_manager().to_string(),
             other => other.resource_manager().to_string(),
         };
         format!("{}/.default", audience.trim_end_matches('/'))

@@ -41,7 +41,6 @@ pub enum ErrorOrigin {
 pub struct ArmError(Box<ArmErrorInfo>);
 
 /// The fields of an [`ArmError`].
-#[derive(Debug)]
 pub struct ArmErrorInfo {
     /// Where the error came from.
     pub origin: ErrorOrigin,
@@ -190,6 +189,26 @@ impl std::ops::DerefMut for ArmError {
 impl fmt::Debug for ArmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for ArmErrorInfo {
+    /// Like a derived `Debug`, but the source is shown by its message: azure_core's errors
+    /// print whole backtraces otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArmError")
+            .field("origin", &self.origin)
+            .field("action", &self.action)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("target", &self.target)
+            .field("details", &self.details)
+            .field("request_id", &self.request_id)
+            .field("correlation_id", &self.correlation_id)
+            .field("retry_after", &self.retry_after)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
     }
 }
 
