@@ -1,1 +1,17 @@
-//! `controller`: not built yet; see README.md for what exists.
+//! aml-operator: the controller that keeps Azure ML online endpoints and deployments the way
+//! their Kubernetes objects declare them, network-isolated.
+//!
+//! Layout: [`run`] wires kube-runtime Controllers for the three kinds; [`reconcile`] holds the thin
+//! reconcilers (observe → `planner` → execute → status); [`azure`] the ARM clients and credentials;
+//! [`keys`] the endpoint keys Secret; [`status_patch`] status writes without churn; [`metrics`] and
+//! [`admin`] what operators scrape and probe.
+
+pub mod admin;
+pub mod azure;
+pub mod cli;
+pub mod context;
+pub mod keys;
+pub mod metrics;
+pub mod reconcile;
+pub mod run;
+pub mod status_patch;

@@ -1,0 +1,236 @@
+//! The command line: `run` (the controller), `crd` (print the CRDs), `sandbox` (both emulators
+//! in-process with the controller, for a first look) and `bench` (figures at scale).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use arm::{Cloud, Credential};
+use azure_core::credentials::Secret;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::azure::AzureSettings;
+use crate::metrics::Metrics;
+use crate::reconcile::parse_interval;
+use crate::run::{RunOptions, run};
+
+/// aml-operator: network-isolated Azure ML online endpoints, declared in Kubernetes.
+#[derive(Parser, Debug)]
+#[command(name = "aml-operator", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the controller against the cluster of the kubeconfig (or in-cluster config).
+    Run(Box<RunArgs>),
+    /// Print the CustomResourceDefinitions as YAML.
+    Crd,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which credential the controller uses for Workspaces without `spec.credential`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CredentialKind {
+    /// Workload identity when AZURE_FEDERATED_TOKEN_FILE is set, a client secret when
+    /// AZURE_CLIENT_SECRET is, else managed identity.
+    Auto,
+    /// AKS workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE).
+    WorkloadIdentity,
+    /// A managed identity (AZURE_CLIENT_ID selects a user-assigned one).
+    ManagedIdentity,
+    /// A service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET).
+    ClientSecret,
+    /// The signed-in Azure CLI user (developer machines).
+    AzureCli,
+}
+
+/// `aml-operator run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Reconciles running at once, per kind.
+    #[arg(long, default_value_t = 4, env = "AML_OPERATOR_CONCURRENCY")]
+    pub concurrency: u16,
+    /// Time between resyncs of a converged object (jittered ±10%); an object's annotation
+    /// `aml-operator.io/sync-interval` overrides it.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub sync_interval: std::time::Duration,
+    /// Watch only this namespace (default: all).
+    #[arg(long, env = "AML_OPERATOR_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub admin_addr: SocketAddr,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Log level or filter (RUST_LOG syntax).
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Azure cloud: AzureCloud, AzureChinaCloud or AzureUSGovernment.
+    #[arg(long, default_value = "AzureCloud", env = "AZURE_CLOUD")]
+    pub cloud: String,
+    /// A custom Resource Manager endpoint (with --authority-host), e.g. an Azure Stack or test endpoint.
+    #[arg(long, requires = "authority_host")]
+    pub arm_endpoint: Option<String>,
+    /// The Entra ID authority host for --arm-endpoint.
+    #[arg(long, requires = "arm_endpoint")]
+    pub authority_host: Option<String>,
+    /// Trust only this CA bundle (PEM) for Azure connections.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// The controller's own Azure credential.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub credential: CredentialKind,
+    /// Name on Events (the pod name in a cluster).
+    #[arg(long, env = "POD_NAME")]
+    pub instance: Option<String>,
+}
+
+fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
+    parse_interval(value).ok_or_else(|| format!("{value:?} is not a duration like 30s, 10m or 1h"))
+}
+
+/// Sets up logging.
+pub fn init_logging(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The controller's own credential from its flags and environment.
+pub fn default_credential(kind: CredentialKind) -> anyhow::Result<Credential> {
+    let kind = match kind {
+        CredentialKind::Auto if env("AZURE_FEDERATED_TOKEN_FILE").is_some() => {
+            CredentialKind::WorkloadIdentity
+        }
+        CredentialKind::Auto if env("AZURE_CLIENT_SECRET").is_some() => {
+            CredentialKind::ClientSecret
+        }
+        CredentialKind::Auto => CredentialKind::ManagedIdentity,
+        other => other,
+    };
+    Ok(match kind {
+        CredentialKind::WorkloadIdentity | CredentialKind::Auto => Credential::WorkloadIdentity {
+            client_id: None,
+            tenant_id: None,
+            token_file: None,
+        },
+        CredentialKind::ManagedIdentity => Credential::ManagedIdentity {
+            client_id: env("AZURE_CLIENT_ID"),
+        },
+        CredentialKind::ClientSecret => Credential::ClientSecret {
+            tenant_id: env("AZURE_TENANT_ID")
+                .context("--credential client-secret needs AZURE_TENANT_ID")?,
+            client_id: env("AZURE_CLIENT_ID")
+                .context("--credential client-secret needs AZURE_CLIENT_ID")?,
+            secret: Secret::new(
+                env("AZURE_CLIENT_SECRET")
+                    .context("--credential client-secret needs AZURE_CLIENT_SECRET")?,
+            ),
+        },
+        CredentialKind::AzureCli => Credential::AzureCli {
+            tenant_id: env("AZURE_TENANT_ID"),
+        },
+    })
+}
+
+/// Installs rustls' crypto provider once per process (the TLS stacks of kube and reqwest share it).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Runs the command.
+///
+/// # Errors
+/// When the command cannot start (configuration, Kubernetes or Azure access).
+pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    install_crypto_provider();
+    match cli.command {
+        Command::Crd => {
+            for crd in api::crds() {
+                let yaml = api::crd_yaml(&crd).context("failed to serialize a CRD")?;
+                println!("---\n{yaml}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(args) => {
+            init_logging(args.log_format, &args.log_level);
+            let cloud = match (&args.arm_endpoint, &args.authority_host) {
+                (Some(arm), Some(authority)) => Cloud::custom(arm, authority)
+                    .context("invalid --arm-endpoint or --authority-host")?,
+                _ => Cloud::from_name(&args.cloud).context("invalid --cloud")?,
+            };
+            let ca_pem = match &args.ca_file {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .with_context(|| format!("failed to read --ca-file {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let azure = AzureSettings {
+                cloud,
+                default_credential: default_credential(args.credential)?,
+                ca_pem,
+            };
+            let client = kube::Client::try_default()
+                .await
+                .context("failed to configure the Kubernetes client")?;
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            {
+                let on_interrupt = shutdown.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    on_interrupt.cancel();
+                });
+                #[cfg(unix)]
+                {
+                    let shutdown = shutdown.clone();
+                    tokio::spawn(async move {
+                        if let Ok(mut term) = tokio::signal::unix::signal(
+                            tokio::signal::unix::SignalKind::terminate(),
+                        ) {
+                            term.recv().await;
+                            shutdown.cancel();
+                        }
+                    });
+                }
+            }
+            let options = RunOptions {
+                concurrency: args.concurrency,
+                sync_interval: args.sync_interval,
+                namespace: args.namespace.clone(),
+                admin_addr: Some(args.admin_addr),
+                azure,
+                instance: args.instance.clone(),
+            };
+            tracing::info!(namespace = ?options.namespace, concurrency = options.concurrency, "starting aml-operator");
+            run(client, options, Metrics::new(), shutdown, |_| {}).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

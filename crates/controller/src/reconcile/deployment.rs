@@ -1,0 +1,276 @@
+//! Reconciling an `OnlineDeployment`: find its endpoint (same namespace) and Workspace, poll its
+//! operation or GET it, hand everything to `planner::plan_deployment`, do the one thing the plan
+//! says, write status and Events. Without its endpoint nothing is sent to Azure.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use api::{FINALIZER, OnlineDeployment, OnlineEndpoint};
+use arm::ResourceId;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::Action as KubeAction;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use planner::progress::{failed, first_seen, started};
+use planner::{Action, DeploymentInput, EndpointView, Observation, OperationOutcome, Requeue};
+use serde_json::Value;
+
+use super::endpoint::resolve_workspace;
+use super::{Error, Written, observe, poll, publish, to_kube_action, write};
+use crate::azure::to_failure;
+use crate::context::{Context, TreeKey};
+use crate::status_patch::patch_status;
+
+const KIND: &str = "OnlineDeployment";
+
+fn endpoint_view(ep: &OnlineEndpoint) -> EndpointView {
+    let status = ep.status.clone().unwrap_or_default();
+    EndpointView {
+        azure_name: ep.spec.azure_name.clone().unwrap_or_else(|| ep.name_any()),
+        arm_id: status.azure_resource_id.clone(),
+        succeeded: status.provisioning_state.as_deref() == Some("Succeeded"),
+        deleting: ep.meta().deletion_timestamp.is_some(),
+        traffic: status.traffic,
+        mirror_traffic: status.mirror_traffic,
+    }
+}
+
+/// Reconciles one deployment.
+pub async fn reconcile(dep: Arc<OnlineDeployment>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
+    ctx.stores.ready().await;
+    let started_at = Instant::now();
+    let api: Api<OnlineDeployment> =
+        Api::namespaced(ctx.client.clone(), &dep.namespace().unwrap_or_default());
+    let result = finalizer(&api, FINALIZER, dep, |event| async {
+        match event {
+            Finalizer::Apply(d) => step(d, &ctx, false).await,
+            Finalizer::Cleanup(d) => step(d, &ctx, true).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    });
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(Error::DeletionPending(_)) => "waiting",
+        Err(_) => "error",
+    };
+    ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
+    result
+}
+
+async fn step(
+    dep: Arc<OnlineDeployment>,
+    ctx: &Context,
+    deleting: bool,
+) -> Result<KubeAction, Error> {
+    let namespace = dep.namespace().unwrap_or_default();
+    let name = dep.name_any();
+    let api: Api<OnlineDeployment> = Api::namespaced(ctx.client.clone(), &namespace);
+    let endpoint_name = dep.spec.endpoint_ref.name.clone();
+    let tree: TreeKey = (namespace.clone(), endpoint_name.clone());
+    let me = format!("deployment {name}");
+    let _guard = ctx.trees.lock(&tree).await;
+    let now = Timestamp::now();
+    let generation = dep.meta().generation;
+
+    let mut stored = dep.status.clone().unwrap_or_default();
+    if stored.conditions.is_empty() {
+        let mut first = stored.clone();
+        first_seen(&mut first, generation, now);
+        patch_status(&api, &name, &stored, &first)
+            .await
+            .map_err(|e| Error::kube("write the first status", e))?;
+        stored = first;
+    }
+
+    // The endpoint: same namespace only.
+    let endpoint = ctx
+        .stores
+        .endpoints
+        .get(&ObjectRef::new(&endpoint_name).within(&namespace));
+    let mut ep_view: Result<EndpointView, String> =
+        endpoint.as_deref().map(endpoint_view).ok_or_else(|| {
+            format!("OnlineEndpoint {endpoint_name} not found in namespace {namespace}")
+        });
+    let workspace_name = endpoint.as_ref().map(|e| e.spec.workspace_ref.name.clone());
+    let (workspace, ws_view) = match &workspace_name {
+        Some(ws) => resolve_workspace(ctx, &namespace, ws),
+        None => (
+            None,
+            Err(format!(
+                "OnlineEndpoint {endpoint_name} not found in namespace {namespace}"
+            )),
+        ),
+    };
+    let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
+        let endpoint_busy = endpoint
+            .as_ref()
+            .and_then(|e| e.status.as_ref())
+            .is_some_and(|s| s.operation.is_some());
+        if endpoint_busy {
+            return Some(format!("endpoint {endpoint_name}"));
+        }
+        ctx.stores
+            .deployments
+            .state()
+            .iter()
+            .find(|d| {
+                d.namespace().as_deref() == Some(namespace.as_str())
+                    && d.spec.endpoint_ref.name == endpoint_name
+                    && d.name_any() != name
+                    && d.status.as_ref().is_some_and(|s| s.operation.is_some())
+            })
+            .map(|d| format!("deployment {}", d.name_any()))
+    });
+
+    let azure_name = planner::deployment::deployment_azure_name(&name, &dep.spec).to_owned();
+    let endpoint_id = ep_view.as_ref().ok().and_then(|v| v.arm_id.clone());
+    let id = match endpoint_id {
+        Some(eid) => ResourceId::parse(&eid)
+            .and_then(|e| e.deployment(&azure_name))
+            .ok(),
+        None => stored
+            .azure_resource_id
+            .as_deref()
+            .and_then(|s| ResourceId::parse(s).ok()),
+    };
+
+    let mut status = stored.clone();
+    let mut operation = OperationOutcome::None;
+    let mut observed = Observation::Skipped;
+    let mut failure = None;
+    // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
+    let may_call = ep_view.is_ok() || deleting;
+    let client = match &workspace {
+        Some(ws) if id.is_some() && may_call => {
+            match ctx.azure.for_workspace(&ctx.client, ws).await {
+                Ok(c) => Some(c),
+                Err(problem) => {
+                    failure = Some(problem.to_failure());
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    if let (Some(client), Some(id)) = (&client, &id) {
+        match poll(client, stored.operation.as_ref()).await {
+            Ok(outcome) => operation = outcome,
+            Err(e) => failure = Some(to_failure(&e)),
+        }
+        if failure.is_none() {
+            match observe(client, id, &operation).await {
+                Ok(o) => observed = o,
+                Err(e) => failure = Some(to_failure(&e)),
+            }
+        }
+        // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.
+        if failure.is_none()
+            && deleting
+            && matches!(observed, Observation::Found(_))
+            && let (Ok(view), Some(endpoint_id)) = (&mut ep_view, id.parent())
+        {
+            match client.get_optional::<Value>(&endpoint_id).await {
+                Ok(Some(e)) => {
+                    view.traffic = planner::body::observed_traffic(&e, "traffic");
+                    view.mirror_traffic = planner::body::observed_traffic(&e, "mirrorTraffic");
+                }
+                Ok(None) => {
+                    view.traffic.clear();
+                    view.mirror_traffic.clear();
+                }
+                Err(e) => failure = Some(to_failure(&e)),
+            }
+        }
+    }
+    if let Some(f) = failure {
+        let requeue = failed(&mut status, generation, &f, false, now);
+        patch_status(&api, &name, &stored, &status)
+            .await
+            .map_err(|e| Error::kube("write status", e))?;
+        return finish(deleting, requeue, &dep, ctx);
+    }
+    if !matches!(
+        operation,
+        OperationOutcome::Pending { .. } | OperationOutcome::None
+    ) {
+        ctx.trees.set_in_flight(&tree, &me, false);
+    }
+
+    let input = DeploymentInput {
+        name: &name,
+        generation,
+        spec: &dep.spec,
+        status: &stored,
+        deleting,
+        endpoint: ep_view.as_ref().map_err(Clone::clone),
+        workspace: ws_view.as_ref().map_err(Clone::clone),
+        observed: &observed,
+        operation: &operation,
+        tree_busy: tree_busy.as_deref(),
+        now,
+    };
+    let plan = planner::plan_deployment(&input);
+    tracing::debug!(deployment = %super::key(&*dep), action = ?plan.action, "planned");
+    let mut status = plan.status.clone();
+    let mut requeue = plan.requeue;
+    let mut events = plan.events.clone();
+    if plan.action.is_write()
+        && let (Some(client), Some(id)) = (&client, &id)
+    {
+        match write(client, id, &plan.action).await {
+            Ok(Some(Written::Started(op))) => {
+                started(&mut status, generation, op, now);
+                ctx.trees.set_in_flight(&tree, &me, true);
+                requeue = Requeue::After(std::time::Duration::from_secs(1));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let f = to_failure(&e);
+                requeue = failed(&mut status, generation, &f, false, now);
+                if !f.is_retryable() {
+                    events.push(planner::EventNote::warning(
+                        "Failed",
+                        format!("{}: {}", f.code, f.message),
+                    ));
+                }
+            }
+        }
+    }
+    for d in &plan.drift {
+        ctx.metrics.drift_corrected(KIND, &d.field);
+    }
+    ctx.metrics
+        .set_in_flight("all", ctx.trees.in_flight_count());
+    publish(ctx, &*dep, &events).await;
+    patch_status(&api, &name, &stored, &status)
+        .await
+        .map_err(|e| Error::kube("write status", e))?;
+    if plan.action == Action::RemoveFinalizer {
+        return Ok(KubeAction::await_change());
+    }
+    finish(deleting, requeue, &dep, ctx)
+}
+
+fn finish(
+    deleting: bool,
+    requeue: Requeue,
+    dep: &OnlineDeployment,
+    ctx: &Context,
+) -> Result<KubeAction, Error> {
+    if deleting {
+        let wait = match requeue {
+            Requeue::Now => std::time::Duration::from_millis(50),
+            Requeue::After(d) => d,
+            Requeue::Sync => planner::WAIT_POLL,
+        };
+        return Err(Error::DeletionPending(wait));
+    }
+    Ok(to_kube_action(requeue, dep, ctx))
+}

@@ -1,0 +1,309 @@
+//! Reconciling an `OnlineEndpoint`: resolve its Workspace and credential, poll its operation or
+//! GET it, hand everything to `planner::plan_endpoint`, do the one thing the plan says, write
+//! status and Events.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use api::conditions::{ConditionType, find_condition};
+use api::{FINALIZER, OnlineDeployment, OnlineEndpoint, OnlineEndpointStatus, Workspace};
+use arm::ResourceId;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::Action as KubeAction;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use planner::progress::{failed, first_seen, started};
+use planner::{
+    Action, DeploymentView, EndpointInput, KeysState, Observation, OperationOutcome, Requeue,
+    WorkspaceView,
+};
+
+use super::{Error, Written, key, observe, poll, publish, to_kube_action, write};
+use crate::azure::to_failure;
+use crate::context::{Context, TreeKey};
+use crate::keys;
+use crate::status_patch::patch_status;
+
+const KIND: &str = "OnlineEndpoint";
+
+/// The Workspace an object in `namespace` names, usable or why not.
+pub fn resolve_workspace(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> (Option<Arc<Workspace>>, Result<WorkspaceView, String>) {
+    // Same namespace only: a Workspace of the same name elsewhere is never used.
+    let Some(ws) = ctx
+        .stores
+        .workspaces
+        .get(&ObjectRef::new(name).within(namespace))
+    else {
+        return (
+            None,
+            Err(format!(
+                "Workspace {name} not found in namespace {namespace}"
+            )),
+        );
+    };
+    let status = ws.status.clone().unwrap_or_default();
+    let ready = find_condition(&status.conditions, ConditionType::Ready)
+        .is_some_and(|c| c.status == "True");
+    let view = match planner::workspace_view(&ws.spec, &status) {
+        Some(view) if ready => Ok(view),
+        _ => Err(format!("waiting for Workspace {name} to be Ready")),
+    };
+    (Some(ws), view)
+}
+
+/// The deployments that name `endpoint`, as the planner sees them.
+pub fn deployment_views(
+    ctx: &Context,
+    namespace: &str,
+    endpoint: &str,
+) -> Vec<(Arc<OnlineDeployment>, DeploymentView)> {
+    ctx.stores
+        .deployments
+        .state()
+        .into_iter()
+        .filter(|d| {
+            d.namespace().as_deref() == Some(namespace) && d.spec.endpoint_ref.name == endpoint
+        })
+        .map(|d| {
+            let status = d.status.clone().unwrap_or_default();
+            let view = DeploymentView {
+                name: d.name_any(),
+                azure_name: planner::deployment::deployment_azure_name(
+                    &d.metadata.name.clone().unwrap_or_default(),
+                    &d.spec,
+                )
+                .to_owned(),
+                succeeded: status.provisioning_state.as_deref() == Some("Succeeded")
+                    && status.azure_resource_id.is_some(),
+                deleting: d.meta().deletion_timestamp.is_some(),
+            };
+            (d, view)
+        })
+        .collect()
+}
+
+/// Reconciles one endpoint.
+pub async fn reconcile(ep: Arc<OnlineEndpoint>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
+    ctx.stores.ready().await;
+    let started_at = Instant::now();
+    let api: Api<OnlineEndpoint> =
+        Api::namespaced(ctx.client.clone(), &ep.namespace().unwrap_or_default());
+    let result = finalizer(&api, FINALIZER, ep, |event| async {
+        match event {
+            Finalizer::Apply(ep) => step(ep, &ctx, false).await,
+            Finalizer::Cleanup(ep) => step(ep, &ctx, true).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    });
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(Error::DeletionPending(_)) => "waiting",
+        Err(_) => "error",
+    };
+    ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
+    result
+}
+
+async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<KubeAction, Error> {
+    let namespace = ep.namespace().unwrap_or_default();
+    let name = ep.name_any();
+    let api: Api<OnlineEndpoint> = Api::namespaced(ctx.client.clone(), &namespace);
+    let tree: TreeKey = (namespace.clone(), name.clone());
+    let me = format!("endpoint {name}");
+    let _guard = ctx.trees.lock(&tree).await;
+    let now = Timestamp::now();
+    let generation = ep.meta().generation;
+
+    let mut stored = ep.status.clone().unwrap_or_default();
+    if stored.conditions.is_empty() {
+        let mut first = stored.clone();
+        first_seen(&mut first, generation, now);
+        patch_status(&api, &name, &stored, &first)
+            .await
+            .map_err(|e| Error::kube("write the first status", e))?;
+        stored = first;
+    }
+
+    let (workspace, view) = resolve_workspace(ctx, &namespace, &ep.spec.workspace_ref.name);
+    let deployments = deployment_views(ctx, &namespace, &name);
+    let views: Vec<DeploymentView> = deployments.iter().map(|(_, v)| v.clone()).collect();
+    let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
+        deployments
+            .iter()
+            .find(|(d, _)| d.status.as_ref().is_some_and(|s| s.operation.is_some()))
+            .map(|(d, _)| format!("deployment {}", d.name_any()))
+    });
+
+    // The ARM id: from the Workspace, or (deleting without a Workspace) from status.
+    let azure_name = ep.spec.azure_name.clone().unwrap_or_else(|| name.clone());
+    let id = match &view {
+        Ok(v) => ResourceId::parse(&v.arm_id)
+            .and_then(|ws| ws.online_endpoint(&azure_name))
+            .ok(),
+        Err(_) => stored
+            .azure_resource_id
+            .as_deref()
+            .and_then(|s| ResourceId::parse(s).ok()),
+    };
+
+    let mut status = stored.clone();
+    let mut operation = OperationOutcome::None;
+    let mut observed = Observation::Skipped;
+    let mut failure = None;
+    let client = match &workspace {
+        Some(ws) if id.is_some() => match ctx.azure.for_workspace(&ctx.client, ws).await {
+            Ok(c) => Some(c),
+            Err(problem) => {
+                failure = Some(problem.to_failure());
+                None
+            }
+        },
+        _ => None,
+    };
+    if let (Some(client), Some(id)) = (&client, &id) {
+        match poll(client, stored.operation.as_ref()).await {
+            Ok(outcome) => operation = outcome,
+            Err(e) => failure = Some(to_failure(&e)),
+        }
+        if failure.is_none() {
+            match observe(client, id, &operation).await {
+                Ok(o) => observed = o,
+                Err(e) => failure = Some(to_failure(&e)),
+            }
+        }
+    }
+    if let Some(f) = failure {
+        let requeue = failed(&mut status, generation, &f, false, now);
+        patch_status(&api, &name, &stored, &status)
+            .await
+            .map_err(|e| Error::kube("write status", e))?;
+        return finish(deleting, requeue, &ep, ctx);
+    }
+    if !matches!(
+        operation,
+        OperationOutcome::Pending { .. } | OperationOutcome::None
+    ) {
+        ctx.trees.set_in_flight(&tree, &me, false);
+    }
+
+    let keys_state = if deleting {
+        KeysState::NotWanted
+    } else {
+        keys::keys_state(&ctx.client, &ep)
+            .await
+            .map_err(|e| Error::kube("read the keys Secret", e))?
+    };
+    let input = EndpointInput {
+        name: &name,
+        generation,
+        spec: &ep.spec,
+        status: &stored,
+        deleting,
+        workspace: view.as_ref().map_err(Clone::clone),
+        observed: &observed,
+        operation: &operation,
+        deployments: &views,
+        tree_busy: tree_busy.as_deref(),
+        keys: keys_state,
+        now,
+    };
+    let plan = planner::plan_endpoint(&input);
+    tracing::debug!(endpoint = %key(&*ep), action = ?plan.action, "planned");
+    let mut status: OnlineEndpointStatus = plan.status.clone();
+    let mut requeue = plan.requeue;
+    let mut events = plan.events.clone();
+
+    match (&plan.action, &client, &id) {
+        (Action::Put { .. } | Action::Patch { .. } | Action::Delete, Some(client), Some(id)) => {
+            match write(client, id, &plan.action).await {
+                Ok(Some(Written::Started(op))) => {
+                    started(&mut status, generation, op, now);
+                    ctx.trees.set_in_flight(&tree, &me, true);
+                    requeue = Requeue::After(std::time::Duration::from_secs(1));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let f = to_failure(&e);
+                    requeue = failed(&mut status, generation, &f, false, now);
+                    if !f.is_retryable() {
+                        events.push(planner::EventNote::warning(
+                            "Failed",
+                            format!("{}: {}", f.code, f.message),
+                        ));
+                    }
+                }
+            }
+        }
+        (Action::SyncKeys, Some(client), Some(id)) => {
+            if let Err(e) = keys::sync_keys(
+                &ctx.client,
+                client,
+                &ep,
+                id,
+                status.scoring_uri.as_deref(),
+                now,
+            )
+            .await
+            {
+                tracing::warn!(endpoint = %key(&*ep), error = %e, "keys not synced");
+                events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
+                requeue = Requeue::After(planner::WAIT_POLL);
+            } else {
+                events.push(planner::EventNote::normal(
+                    "KeysSynced",
+                    format!(
+                        "wrote the endpoint's keys to Secret {}",
+                        ep.spec
+                            .keys_secret
+                            .as_ref()
+                            .map(|s| s.name.as_str())
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    for d in &plan.drift {
+        ctx.metrics.drift_corrected(KIND, &d.field);
+    }
+    ctx.metrics
+        .set_in_flight("all", ctx.trees.in_flight_count());
+    publish(ctx, &*ep, &events).await;
+    patch_status(&api, &name, &stored, &status)
+        .await
+        .map_err(|e| Error::kube("write status", e))?;
+    if plan.action == Action::RemoveFinalizer {
+        return Ok(KubeAction::await_change());
+    }
+    finish(deleting, requeue, &ep, ctx)
+}
+
+/// Requeues; while deleting, keeps the finalizer by reporting the wait to the finalizer helper.
+fn finish(
+    deleting: bool,
+    requeue: Requeue,
+    ep: &OnlineEndpoint,
+    ctx: &Context,
+) -> Result<KubeAction, Error> {
+    if deleting {
+        let wait = match requeue {
+            Requeue::Now => std::time::Duration::from_millis(50),
+            Requeue::After(d) => d,
+            Requeue::Sync => planner::WAIT_POLL,
+        };
+        return Err(Error::DeletionPending(wait));
+    }
+    Ok(to_kube_action(requeue, ep, ctx))
+}

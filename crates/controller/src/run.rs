@@ -1,0 +1,208 @@
+//! Running the controllers: one kube-runtime Controller per kind sharing their caches, each woken
+//! by the objects it depends on (an endpoint by its deployments and its Workspace, a deployment by
+//! its endpoint, a Workspace by the endpoints that use it), plus the admin server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use api::{OnlineDeployment, OnlineEndpoint, Workspace};
+use futures::StreamExt;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+
+use crate::azure::{AzureClients, AzureSettings};
+use crate::context::{Context, Stores, Trees};
+use crate::metrics::Metrics;
+use crate::reconcile::{self, Error, jitter};
+
+/// How the controllers run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Reconciles running at once, per kind.
+    pub concurrency: u16,
+    /// Time between resyncs of a converged object.
+    pub sync_interval: Duration,
+    /// Watch only this namespace.
+    pub namespace: Option<String>,
+    /// Where to serve /metrics, /healthz and /readyz.
+    pub admin_addr: Option<SocketAddr>,
+    /// Azure access.
+    pub azure: AzureSettings,
+    /// Name reported on Events (e.g. the pod name).
+    pub instance: Option<String>,
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+fn error_policy<K>(obj: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action
+where
+    K: kube::Resource,
+{
+    match error {
+        Error::DeletionPending(wait) => Action::requeue(jitter(*wait)),
+        other => {
+            tracing::warn!(object = %reconcile::key(&*obj), error = %other, "reconcile failed; retrying");
+            Action::requeue(jitter(Duration::from_secs(5)))
+        }
+    }
+}
+
+fn log_result<E: std::fmt::Display>(kind: &'static str, error: Option<E>) {
+    if let Some(e) = error {
+        tracing::debug!(kind, error = %e, "controller event");
+    }
+}
+
+/// The running controllers' shared state, for callers that watch progress (sandbox, bench).
+pub struct Running {
+    /// The reconcile context.
+    pub context: Arc<Context>,
+}
+
+/// Builds the controllers and runs them until `shutdown` completes.
+///
+/// # Errors
+/// When the admin server cannot bind its address.
+pub async fn run(
+    client: Client,
+    options: RunOptions,
+    metrics: Arc<Metrics>,
+    shutdown: tokio_util::sync::CancellationToken,
+    on_start: impl FnOnce(Running),
+) -> anyhow::Result<()> {
+    let ns = options.namespace.as_deref();
+    let wc = watcher::Config::default();
+    let config = ControllerConfig::default().concurrency(options.concurrency);
+
+    let workspaces =
+        Controller::new(api::<Workspace>(&client, ns), wc.clone()).with_config(config.clone());
+    let endpoints =
+        Controller::new(api::<OnlineEndpoint>(&client, ns), wc.clone()).with_config(config.clone());
+    let deployments =
+        Controller::new(api::<OnlineDeployment>(&client, ns), wc.clone()).with_config(config);
+    let stores = Stores {
+        workspaces: workspaces.store(),
+        endpoints: endpoints.store(),
+        deployments: deployments.store(),
+    };
+
+    let endpoint_store = stores.endpoints.clone();
+    let endpoints = endpoints
+        .watches(api::<OnlineDeployment>(&client, ns), wc.clone(), |d| {
+            d.namespace()
+                .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
+        })
+        .watches(api::<Workspace>(&client, ns), wc.clone(), move |w| {
+            let ns = w.namespace().unwrap_or_default();
+            let name = w.name_any();
+            endpoint_store
+                .state()
+                .into_iter()
+                .filter(|e| {
+                    e.namespace().as_deref() == Some(ns.as_str())
+                        && e.spec.workspace_ref.name == name
+                })
+                .map(|e| ObjectRef::from_obj(&*e))
+                .collect::<Vec<_>>()
+        });
+    let deployment_store = stores.deployments.clone();
+    let deployments =
+        deployments.watches(api::<OnlineEndpoint>(&client, ns), wc.clone(), move |e| {
+            let ns = e.namespace().unwrap_or_default();
+            let name = e.name_any();
+            deployment_store
+                .state()
+                .into_iter()
+                .filter(|d| {
+                    d.namespace().as_deref() == Some(ns.as_str())
+                        && d.spec.endpoint_ref.name == name
+                })
+                .map(|d| ObjectRef::from_obj(&*d))
+                .collect::<Vec<_>>()
+        });
+    let workspaces = workspaces.watches(api::<OnlineEndpoint>(&client, ns), wc, |e| {
+        e.namespace()
+            .map(|ns| ObjectRef::new(&e.spec.workspace_ref.name).within(&ns))
+    });
+
+    let reporter = Reporter {
+        controller: "aml-operator".into(),
+        instance: options.instance.clone(),
+    };
+    let context = Arc::new(Context {
+        client: client.clone(),
+        azure: AzureClients::new(options.azure.clone(), metrics.arm()),
+        metrics: metrics.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        stores: stores.clone(),
+        trees: Trees::default(),
+        sync_interval: options.sync_interval,
+        ready: AtomicBool::new(false),
+    });
+
+    if let Some(addr) = options.admin_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to bind the admin address {addr}: {e}"))?;
+        tokio::spawn(crate::admin::serve(
+            listener,
+            context.clone(),
+            shutdown.clone(),
+        ));
+    }
+    {
+        let context = context.clone();
+        tokio::spawn(async move {
+            context.stores.ready().await;
+            context.ready.store(true, Ordering::Relaxed);
+        });
+    }
+    on_start(Running {
+        context: context.clone(),
+    });
+
+    let stop = |token: &tokio_util::sync::CancellationToken| token.clone().cancelled_owned();
+    let w = workspaces
+        .graceful_shutdown_on(stop(&shutdown))
+        .run(
+            reconcile::workspace::reconcile,
+            error_policy,
+            context.clone(),
+        )
+        .for_each(|r| async move { log_result("Workspace", r.err()) });
+    let e = endpoints
+        .graceful_shutdown_on(stop(&shutdown))
+        .run(
+            reconcile::endpoint::reconcile,
+            error_policy,
+            context.clone(),
+        )
+        .for_each(|r| async move { log_result("OnlineEndpoint", r.err()) });
+    let d = deployments
+        .graceful_shutdown_on(stop(&shutdown))
+        .run(
+            reconcile::deployment::reconcile,
+            error_policy,
+            context.clone(),
+        )
+        .for_each(|r| async move { log_result("OnlineDeployment", r.err()) });
+    tokio::join!(w, e, d);
+    Ok(())
+}
