@@ -1,0 +1,133 @@
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::json;
+
+use super::harness::{Cluster, api_error, eventually};
+
+/// Deleting an object with finalizers only sets `deletionTimestamp` (202, object kept); a new
+/// finalizer is then refused (422); removing the last finalizer deletes it.
+#[tokio::test]
+async fn finalizers_hold_deletion_until_removed() {
+    let c = Cluster::start().await;
+    c.create_widget("f", json!({"size": 1})).await;
+    let pp = PatchParams::default();
+    c.widgets()
+        .patch(
+            "f",
+            &pp,
+            &Patch::Merge(json!({"metadata": {"finalizers": ["example.com/a"]}})),
+        )
+        .await
+        .unwrap();
+    let deleted = c
+        .widgets()
+        .delete("f", &DeleteParams::default())
+        .await
+        .unwrap();
+    let pending = deleted
+        .left()
+        .expect("an object with finalizers is not deleted at once");
+    assert!(pending.metadata.deletion_timestamp.is_some());
+    assert!(
+        c.widgets()
+            .get("f")
+            .await
+            .unwrap()
+            .metadata
+            .deletion_timestamp
+            .is_some()
+    );
+    let added = api_error(
+        c.widgets()
+            .patch(
+                "f",
+                &pp,
+                &Patch::Merge(
+                    json!({"metadata": {"finalizers": ["example.com/a", "example.com/b"]}}),
+                ),
+            )
+            .await,
+    );
+    assert_eq!(added.code, 422);
+    assert!(
+        added.message.contains("no new finalizers"),
+        "{}",
+        added.message
+    );
+    c.widgets()
+        .patch(
+            "f",
+            &pp,
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(api_error(c.widgets().get("f").await).code, 404);
+    c.shutdown().await;
+}
+
+/// Background garbage collection: deleting an owner deletes dependents whose ownerReferences
+/// name no existing object; a dependent with another live owner stays.
+#[tokio::test]
+async fn owner_deletion_collects_dependents() {
+    let c = Cluster::start().await;
+    let owner = c.create_widget("owner", json!({"size": 1})).await;
+    let other = c.create_widget("other", json!({"size": 1})).await;
+    let reference = |w: &kube::api::DynamicObject| json!({"apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget", "name": w.metadata.name, "uid": w.metadata.uid});
+    let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.namespace);
+    for (name, refs) in [
+        ("only-owner", json!([reference(&owner)])),
+        ("two-owners", json!([reference(&owner), reference(&other)])),
+    ] {
+        let cm: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": name, "ownerReferences": refs}}))
+                .unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    c.widgets()
+        .delete("owner", &DeleteParams::background())
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        matches!(cms.get("only-owner").await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    assert!(cms.get("two-owners").await.is_ok());
+    c.shutdown().await;
+}
+
+/// Deleting a namespace marks it Terminating, deletes everything in it, then the namespace.
+#[tokio::test]
+async fn namespace_deletion_removes_contents() {
+    let c = Cluster::start().await;
+    let namespaces: Api<Namespace> = Api::all(c.client.clone());
+    let ns_name = format!("{}-gone", c.namespace);
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns_name}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &ns_name);
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "x"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    namespaces
+        .delete(&ns_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(60), || async {
+        matches!(namespaces.get(&ns_name).await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(api_error(cms.get("x").await).code, 404);
+    c.shutdown().await;
+}

@@ -1,0 +1,1 @@
+//! kubectl black-box checks (written next).
