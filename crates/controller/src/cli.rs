@@ -31,6 +31,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
+    /// Run everything on this machine: the Kubernetes and ARM emulators in-process, the CRDs,
+    /// a directory of manifests and the controller, showing progress until all is Ready.
+    Sandbox(crate::sandbox::SandboxArgs),
 }
 
 /// Log output format.
@@ -177,6 +180,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("---\n{yaml}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Sandbox(args) => {
+            init_logging(LogFormat::Text, "warn");
+            crate::sandbox::main(args).await
         }
         Command::Run(args) => {
             init_logging(args.log_format, &args.log_level);

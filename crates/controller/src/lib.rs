@@ -14,4 +14,5 @@ pub mod keys;
 pub mod metrics;
 pub mod reconcile;
 pub mod run;
+pub mod sandbox;
 pub mod status_patch;

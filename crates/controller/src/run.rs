@@ -14,7 +14,7 @@ use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 
 use crate::azure::{AzureClients, AzureSettings};
 use crate::context::{Context, Stores, Trees};
@@ -70,6 +70,72 @@ fn log_result<E: std::fmt::Display>(kind: &'static str, error: Option<E>) {
     }
 }
 
+/// Subscriber buffer of a shared watch: large enough that a burst of changes at scale does not
+/// stall the watch on a slow subscriber.
+const FEED_BUFFER: usize = 4096;
+
+/// The shared watch of one kind: its cache and the feed controllers subscribe to.
+struct SharedKind<K: kube::Resource<DynamicType = ()> + Clone + 'static> {
+    writer: Option<kube::runtime::reflector::store::Writer<K>>,
+    api: Api<K>,
+}
+
+impl<K> SharedKind<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    fn start(
+        client: &Client,
+        namespace: Option<&str>,
+    ) -> (kube::runtime::reflector::Store<K>, Self) {
+        let (reader, writer) = kube::runtime::reflector::store_shared(FEED_BUFFER);
+        (
+            reader,
+            Self {
+                writer: Some(writer),
+                api: api::<K>(client, namespace),
+            },
+        )
+    }
+
+    fn subscribe(&self) -> anyhow::Result<kube::runtime::reflector::ReflectHandle<K>> {
+        self.writer
+            .as_ref()
+            .and_then(|w| w.subscribe())
+            .ok_or_else(|| anyhow::anyhow!("failed to subscribe to the shared watch"))
+    }
+
+    /// The watch itself: it fills the cache and feeds the subscribers until shutdown.
+    fn run(
+        mut self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        use kube::runtime::WatchStreamExt;
+        let writer = self.writer.take();
+        let api = self.api.clone();
+        async move {
+            let Some(writer) = writer else { return };
+            let stream = watcher(api, watcher::Config::default())
+                .default_backoff()
+                .reflect_shared(writer);
+            tokio::select! {
+                () = stream.for_each(|event| async move {
+                    if let Err(e) = event {
+                        tracing::warn!(error = %e, "watch error; retrying with backoff");
+                    }
+                }) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+    }
+}
+
 /// The running controllers' shared state, for callers that watch progress (sandbox, bench).
 pub struct Running {
     /// The reconcile context.
@@ -88,46 +154,47 @@ pub async fn run(
     on_start: impl FnOnce(Running),
 ) -> anyhow::Result<()> {
     let ns = options.namespace.as_deref();
-    let wc = watcher::Config::default();
     let config = ControllerConfig::default().concurrency(options.concurrency);
 
-    let workspaces =
-        Controller::new(api::<Workspace>(&client, ns), wc.clone()).with_config(config.clone());
-    let endpoints =
-        Controller::new(api::<OnlineEndpoint>(&client, ns), wc.clone()).with_config(config.clone());
-    let deployments =
-        Controller::new(api::<OnlineDeployment>(&client, ns), wc.clone()).with_config(config);
+    // One watch per kind, shared: a controller woken by an object finds the cache already holding
+    // it (separate watches would race, and cost three times the connections).
+    let (workspace_store, workspace_feed) = SharedKind::<Workspace>::start(&client, ns);
+    let (endpoint_store, endpoint_feed) = SharedKind::<OnlineEndpoint>::start(&client, ns);
+    let (deployment_store, deployment_feed) = SharedKind::<OnlineDeployment>::start(&client, ns);
     let stores = Stores {
-        workspaces: workspaces.store(),
-        endpoints: endpoints.store(),
-        deployments: deployments.store(),
+        workspaces: workspace_store.clone(),
+        endpoints: endpoint_store.clone(),
+        deployments: deployment_store.clone(),
     };
 
-    let endpoint_store = stores.endpoints.clone();
-    let endpoints = endpoints
-        .watches(api::<OnlineDeployment>(&client, ns), wc.clone(), |d| {
-            d.namespace()
-                .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
-        })
-        .watches(api::<Workspace>(&client, ns), wc.clone(), move |w| {
-            let ns = w.namespace().unwrap_or_default();
-            let name = w.name_any();
-            endpoint_store
-                .state()
-                .into_iter()
-                .filter(|e| {
-                    e.namespace().as_deref() == Some(ns.as_str())
-                        && e.spec.workspace_ref.name == name
-                })
-                .map(|e| ObjectRef::from_obj(&*e))
-                .collect::<Vec<_>>()
-        });
-    let deployment_store = stores.deployments.clone();
-    let deployments =
-        deployments.watches(api::<OnlineEndpoint>(&client, ns), wc.clone(), move |e| {
+    let endpoint_lookup = endpoint_store.clone();
+    let endpoints =
+        Controller::for_shared_stream(endpoint_feed.subscribe()?, endpoint_store.clone())
+            .with_config(config.clone())
+            .watches_shared_stream(deployment_feed.subscribe()?, |d: Arc<OnlineDeployment>| {
+                d.namespace()
+                    .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
+            })
+            .watches_shared_stream(workspace_feed.subscribe()?, move |w: Arc<Workspace>| {
+                let ns = w.namespace().unwrap_or_default();
+                let name = w.name_any();
+                endpoint_lookup
+                    .state()
+                    .into_iter()
+                    .filter(|e| {
+                        e.namespace().as_deref() == Some(ns.as_str())
+                            && e.spec.workspace_ref.name == name
+                    })
+                    .map(|e| ObjectRef::from_obj(&*e))
+                    .collect::<Vec<_>>()
+            });
+    let deployment_lookup = deployment_store.clone();
+    let deployments = Controller::for_shared_stream(deployment_feed.subscribe()?, deployment_store)
+        .with_config(config.clone())
+        .watches_shared_stream(endpoint_feed.subscribe()?, move |e: Arc<OnlineEndpoint>| {
             let ns = e.namespace().unwrap_or_default();
             let name = e.name_any();
-            deployment_store
+            deployment_lookup
                 .state()
                 .into_iter()
                 .filter(|d| {
@@ -137,10 +204,21 @@ pub async fn run(
                 .map(|d| ObjectRef::from_obj(&*d))
                 .collect::<Vec<_>>()
         });
-    let workspaces = workspaces.watches(api::<OnlineEndpoint>(&client, ns), wc, |e| {
-        e.namespace()
-            .map(|ns| ObjectRef::new(&e.spec.workspace_ref.name).within(&ns))
-    });
+    // A Workspace hears of its endpoints only while it is being deleted (it waits for them to go).
+    let workspace_lookup = workspace_store.clone();
+    let workspaces = Controller::for_shared_stream(workspace_feed.subscribe()?, workspace_store)
+        .with_config(config)
+        .watches_shared_stream(endpoint_feed.subscribe()?, move |e: Arc<OnlineEndpoint>| {
+            let ns = e.namespace()?;
+            let key = ObjectRef::new(&e.spec.workspace_ref.name).within(&ns);
+            workspace_lookup
+                .get(&key)
+                .filter(|w| w.meta().deletion_timestamp.is_some())
+                .map(|_| key)
+        });
+    tokio::spawn(workspace_feed.run(shutdown.clone()));
+    tokio::spawn(endpoint_feed.run(shutdown.clone()));
+    tokio::spawn(deployment_feed.run(shutdown.clone()));
 
     let reporter = Reporter {
         controller: "aml-operator".into(),
