@@ -24,6 +24,7 @@ mod kubeconfig;
 mod meta;
 mod openapi;
 mod patch;
+mod protobuf;
 mod resources;
 mod selectors;
 mod shared;

@@ -62,6 +62,10 @@ pub(crate) fn decode(body: &Bytes, media: &str) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
+    if media == "application/vnd.kubernetes.protobuf" {
+        return crate::protobuf::decode(body)
+            .ok_or_else(|| ApiError::unsupported_media_type(media));
+    }
     if !media.contains("json") && !media.contains("yaml") {
         return Err(ApiError::unsupported_media_type(media));
     }
