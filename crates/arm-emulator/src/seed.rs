@@ -225,3 +225,40 @@ impl Seed {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_seed_has_the_ids_the_examples_use() {
+        let seed = Seed::sandbox().unwrap();
+        let sub = &seed.subscriptions[0];
+        assert_eq!(sub.id, "11111111-2222-3333-4444-555555555555");
+        let names: Vec<&str> = sub
+            .resource_groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
+        assert_eq!(names, ["rg-ml", "rg-net", "rg-dns"]);
+        let ws = &sub.resource_groups[0].workspaces[0];
+        assert_eq!(
+            (ws.name.as_str(), ws.public_network_access.as_str()),
+            ("mlw-prod", "Enabled")
+        );
+        assert_eq!(
+            sub.resource_groups[1].virtual_networks[0].subnets[0].name,
+            "pe"
+        );
+        assert!(seed.principals.iter().all(|p| !p.scopes.is_empty()));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_and_seeds_merge() {
+        assert!(Seed::from_yaml("subscriptions: []\nprincipalz: []\n").is_err());
+        let extra = Seed::from_json(r#"{"subscriptions":[{"id":"11111111-2222-3333-4444-555555555555","resourceGroups":[{"name":"rg-x","location":"westus"}]}]}"#).unwrap();
+        let merged = Seed::sandbox().unwrap().merge(extra);
+        assert_eq!(merged.subscriptions.len(), 1);
+        assert_eq!(merged.subscriptions[0].resource_groups.len(), 4);
+    }
+}
