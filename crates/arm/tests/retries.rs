@@ -220,3 +220,40 @@ async fn an_unreachable_endpoint_is_a_transient_transport_error() {
     assert_eq!(err.origin, ErrorOrigin::Transport);
     assert_eq!(err.class(), ErrorClass::Transient);
 }
+
+#[tokio::test]
+async fn metrics_count_attempts_by_resource_type_verb_and_status_class() {
+    let emulator = start(EmulatorConfig::default().fault(FaultRule::sequence(
+        Some("GET"),
+        &workspace_path(),
+        vec![Fault::ServiceUnavailable {
+            retry_after_secs: None,
+        }],
+    )))
+    .await;
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = ArmMetrics::register(&mut registry);
+    let token = emulator.issue_token(CLIENT);
+    let client = builder(&emulator, arm::Credential::static_token(token))
+        .metrics(metrics)
+        .build()
+        .unwrap();
+    client.get::<Workspace>(&workspace()).await.unwrap();
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let series = |status_class: &str| {
+        format!(
+            "arm_requests_total{{resource_type=\"Microsoft.MachineLearningServices/workspaces\",verb=\"GET\",status_class=\"{status_class}\"}} 1"
+        )
+    };
+    assert!(text.contains(&series("5xx")), "{text}");
+    assert!(text.contains(&series("2xx")), "{text}");
+    assert!(
+        text.contains("arm_retries_total{resource_type=\"Microsoft.MachineLearningServices/workspaces\",verb=\"GET\",reason=\"Transient\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("arm_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+}
