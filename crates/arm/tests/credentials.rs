@@ -164,3 +164,40 @@ fn clouds_have_their_endpoints() {
         "https://management.local.azurestack.external/.default"
     );
 }
+
+#[test]
+fn every_credential_kind_builds_from_configuration() {
+    let cloud = arm::Cloud::custom("https://127.0.0.1:1", "https://127.0.0.1:1").unwrap();
+    let kinds = [
+        Credential::ManagedIdentity { client_id: None },
+        Credential::ManagedIdentity {
+            client_id: Some(CLIENT.into()),
+        },
+        Credential::client_secret(TENANT, CLIENT, SECRET),
+        Credential::AzureCli { tenant_id: None },
+        Credential::AzureCli {
+            tenant_id: Some(TENANT.into()),
+        },
+        Credential::static_token("t"),
+    ];
+    let mut keys = std::collections::HashSet::new();
+    for credential in kinds {
+        let kind = credential.kind();
+        keys.insert(credential.principal_key());
+        arm::ArmClient::builder(cloud.clone(), credential)
+            .build()
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    }
+    assert_eq!(
+        keys.len(),
+        6,
+        "each principal has its own pacer key: {keys:?}"
+    );
+    let err = arm::ArmClient::builder(
+        cloud,
+        Credential::client_secret("not a tenant!", CLIENT, SECRET),
+    )
+    .build()
+    .unwrap_err();
+    assert!(err.to_string().contains("client secret"), "{err}");
+}

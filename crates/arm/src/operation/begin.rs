@@ -79,8 +79,11 @@ impl ArmClient {
         let async_op = answer
             .header("azure-asyncoperation")
             .map(|u| (PollingStyle::AzureAsyncOperation, u));
+        // ARM's contract: `Location` is a polling URL only on a 202. On a 201 it may simply name
+        // the created resource, which says nothing about the provisioning state.
         let location = answer
             .header("location")
+            .filter(|_| answer.status == 202)
             .map(|u| (PollingStyle::Location, u));
         // A POST's result is at its Location; everything else reads best from the status body.
         let followed = if matches!(kind, OperationKind::Action(_)) {

@@ -137,7 +137,9 @@ impl ArmClient {
                             format!("still running after {timeout:?}"),
                         ));
                     }
-                    tokio::time::sleep(retry_after.min(deadline - now)).await;
+                    // A `Retry-After: 0` must not turn this into a busy loop.
+                    let pause = retry_after.max(Duration::from_millis(10));
+                    tokio::time::sleep(pause.min(deadline - now)).await;
                 }
             }
         }
