@@ -490,3 +490,48 @@ async fn keys_token_logs_skus_and_paging() {
     assert_eq!(page2.body["value"].as_array().unwrap().len(), 1);
     assert!(page2.body.get("nextLink").is_none());
 }
+
+#[tokio::test]
+async fn a_deployment_operation_holds_its_endpoint_in_updating() {
+    let config = EmulatorConfig::default()
+        .lro_duration(OperationKind::DeploymentCreate, Duration::from_millis(400));
+    let h = Harness::with(config).await;
+    h.endpoint("busy", "Disabled", json!({})).await;
+    let blue = h
+        .put(
+            &dep_id("busy", "blue"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 1),
+        )
+        .await;
+    assert_eq!(blue.status, StatusCode::CREATED);
+    let ep = h.get(&ep_id("busy"), ML).await.body;
+    assert_eq!(ep["properties"]["provisioningState"], "Updating");
+    let green = h
+        .put(
+            &dep_id("busy", "green"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 1),
+        )
+        .await;
+    assert_eq!(green.status, StatusCode::CONFLICT);
+    let ep_put = h
+        .put(&ep_id("busy"), ML, &endpoint_body("Disabled", json!({})))
+        .await;
+    assert_eq!(ep_put.status, StatusCode::CONFLICT);
+    assert_eq!(
+        h.delete(&ep_id("busy"), ML).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(h.finish(&blue).await.body["status"], "Succeeded");
+    let ep = h.get(&ep_id("busy"), ML).await.body;
+    assert_eq!(ep["properties"]["provisioningState"], "Succeeded");
+    let green = h
+        .put(
+            &dep_id("busy", "green"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 1),
+        )
+        .await;
+    assert_eq!(green.status, StatusCode::CREATED);
+}

@@ -284,6 +284,7 @@ impl World {
                 r.body = stored;
             }
             self.record(&id, "updated", &ctx.actor, ctx.now);
+            self.hold_endpoint(ctx, &id);
             let links = self.start_operation(
                 ctx,
                 NewOperation {
@@ -333,6 +334,7 @@ impl World {
         });
         self.record(&id, "created", &ctx.actor, ctx.now);
         self.auto_provision_managed_network(ctx, sub, rg, ws);
+        self.hold_endpoint(ctx, &id);
         let links = self.start_operation(
             ctx,
             NewOperation {
@@ -374,6 +376,39 @@ impl World {
         {
             mn["status"] = json!({"status": "Active", "sparkReady": false});
             self.record(&ws_id, "updated", &ctx.actor, ctx.now);
+        }
+    }
+
+    /// A deployment operation puts its endpoint in `Updating` (as Azure does), so the endpoint and
+    /// its other deployments answer 409 until it finishes.
+    fn hold_endpoint(&mut self, ctx: &Ctx, deployment_id: &str) {
+        let Some(endpoint_id) = crate::wire::path::parent(deployment_id) else {
+            return;
+        };
+        if let Some(e) = self.get_mut(&endpoint_id)
+            && !is_busy(&e.body)
+        {
+            set_provisioning_state(&mut e.body, "Updating");
+            self.record(&endpoint_id, "updated", &ctx.actor, ctx.now);
+        }
+    }
+
+    /// The deployment operation on `deployment_id` ended: its endpoint is idle again.
+    pub(super) fn release_endpoint(&mut self, deployment_id: &str, time: jiff::Timestamp) {
+        if !crate::wire::path::resource_type_of(deployment_id)
+            .ends_with("onlineEndpoints/deployments")
+        {
+            return;
+        }
+        let Some(endpoint_id) = crate::wire::path::parent(deployment_id) else {
+            return;
+        };
+        if let Some(e) = self.get_mut(&endpoint_id)
+            && e.op.is_none()
+            && provisioning_state(&e.body) == "Updating"
+        {
+            set_provisioning_state(&mut e.body, "Succeeded");
+            self.record(&endpoint_id, "operationSucceeded", "operation", time);
         }
     }
 
@@ -441,6 +476,7 @@ impl World {
             r.body = stored;
         }
         self.record(&existing.id, "updated", &ctx.actor, ctx.now);
+        self.hold_endpoint(ctx, &existing.id);
         let links = self.start_operation(
             ctx,
             NewOperation {
@@ -549,6 +585,7 @@ impl World {
             set_provisioning_state(&mut r.body, "Deleting");
         }
         self.record(&id, "updated", &ctx.actor, ctx.now);
+        self.hold_endpoint(ctx, &id);
         let links = self.start_operation(
             ctx,
             NewOperation {

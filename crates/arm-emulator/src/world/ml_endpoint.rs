@@ -211,7 +211,7 @@ impl World {
         });
 
         if let Some(existing) = self.get(&id).cloned() {
-            if existing.op.is_some() && is_busy(&existing.body) {
+            if is_busy(&existing.body) {
                 return Err(ArmError::conflict(format!(
                     "Endpoint '{ep}' is in state '{}'; another operation is in progress. Retry when it completes.",
                     provisioning_state(&existing.body)
@@ -362,7 +362,7 @@ impl World {
             ));
         }
         check_tags(&obj)?;
-        if existing.op.is_some() && is_busy(&existing.body) {
+        if is_busy(&existing.body) {
             return Err(ArmError::conflict(format!(
                 "Endpoint '{ep}' is in state '{}'; another operation is in progress.",
                 provisioning_state(&existing.body)
@@ -434,21 +434,21 @@ impl World {
         let Some(existing) = self.get(&id).cloned() else {
             return Ok(Answer::status(StatusCode::NO_CONTENT));
         };
-        if let Some(op) = existing.op.as_deref() {
-            if provisioning_state(&existing.body) == "Deleting" {
-                let links = self.links_of(op, LinkSet::LOCATION_WITH_TIMEOUT, ctx.instant);
-                return Ok(Answer {
-                    status: StatusCode::ACCEPTED,
-                    body: None,
-                    lro: links,
-                });
-            }
-            if is_busy(&existing.body) {
-                return Err(ArmError::conflict(format!(
-                    "Endpoint '{ep}' is in state '{}'; another operation is in progress.",
-                    provisioning_state(&existing.body)
-                )));
-            }
+        if let Some(op) = existing.op.as_deref()
+            && provisioning_state(&existing.body) == "Deleting"
+        {
+            let links = self.links_of(op, LinkSet::LOCATION_WITH_TIMEOUT, ctx.instant);
+            return Ok(Answer {
+                status: StatusCode::ACCEPTED,
+                body: None,
+                lro: links,
+            });
+        }
+        if is_busy(&existing.body) {
+            return Err(ArmError::conflict(format!(
+                "Endpoint '{ep}' is in state '{}'; another operation is in progress.",
+                provisioning_state(&existing.body)
+            )));
         }
         let deployments: Vec<String> = self
             .children(&existing.id, "deployments")
@@ -541,7 +541,7 @@ impl World {
                 "Keys can only be regenerated for endpoints with authMode 'Key'.",
             ));
         }
-        if r.op.is_some() && is_busy(&r.body) {
+        if is_busy(&r.body) {
             return Err(ArmError::conflict(format!(
                 "Endpoint '{ep}' has an operation in progress."
             )));

@@ -300,6 +300,7 @@ impl World {
             }
             _ => self.apply_effect(&op, end),
         }
+        self.release_endpoint(&op.resource_id, end);
     }
 
     fn apply_effect(&mut self, op: &Operation, end: Timestamp) {
