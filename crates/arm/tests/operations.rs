@@ -401,3 +401,30 @@ async fn a_tampered_polling_url_never_receives_the_token() {
     assert!(err.message().contains("refusing to send a token"), "{err}");
     assert_eq!(requests(&emulator).len(), before);
 }
+
+/// The controller runs these futures on a multi-threaded runtime: they must be `Send`.
+#[test]
+fn client_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let cloud = arm::Cloud::custom("https://127.0.0.1:1", "https://127.0.0.1:1").unwrap();
+    let client = arm::ArmClient::builder(cloud, arm::Credential::static_token("t"))
+        .build()
+        .unwrap();
+    let id = workspace();
+    let body = endpoint_body(PublicNetworkAccess::Disabled);
+    let handle = OperationHandle {
+        kind: OperationKind::Create,
+        url: "https://127.0.0.1:1/op".into(),
+        polling: PollingStyle::Location,
+        resource_id: id.clone(),
+        started_at: jiff::Timestamp::now(),
+    };
+    assert_send(&client.get::<Workspace>(&id));
+    assert_send(&client.get_optional::<Workspace>(&id));
+    assert_send(&client.begin_put::<_, OnlineEndpoint>(&id, &body));
+    assert_send(&client.begin_delete(&id));
+    assert_send(&client.poll::<OnlineEndpoint>(&handle));
+    assert_send(&client.list::<OnlineEndpoint>(&id, "onlineEndpoints"));
+    fn assert_sync<T: Send + Sync + Clone>(_: &T) {}
+    assert_sync(&client);
+}

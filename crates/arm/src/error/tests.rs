@@ -1,3 +1,5 @@
+//! The classification table, row by row, and how ARM error bodies are read.
+
 use super::classification::matching_row;
 use super::*;
 use std::time::Duration;

@@ -1,3 +1,5 @@
+//! Model behaviour beyond the examples: case-insensitive enums, unknown values and members kept.
+
 use super::*;
 use serde_json::json;
 

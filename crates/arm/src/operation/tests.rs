@@ -1,3 +1,5 @@
+//! Operation handles as status values: the five-string form, kinds and final-state rules.
+
 use super::*;
 
 fn handle() -> OperationHandle {

@@ -1,3 +1,5 @@
+//! ResourceId parsing, formatting, navigation, equality and `azureml:` shorthands.
+
 use super::*;
 use std::collections::HashSet;
 

@@ -1,3 +1,5 @@
+//! The pacer on a synthetic clock, against a simulated ARM bucket.
+
 use super::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
