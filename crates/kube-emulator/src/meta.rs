@@ -174,19 +174,19 @@ pub(crate) fn normalize(object: &mut Value) {
 /// Whether a write changes what `generation` counts: everything but `metadata` (and `status`
 /// when the kind has the status subresource).
 pub(crate) fn generation_changes(t: &ResourceType, old: &Value, new: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Value::Object(map) = &mut v {
-            map.remove("metadata");
-            map.remove("apiVersion");
-            map.remove("kind");
-            if t.status_subresource {
-                map.remove("status");
-            }
-        }
-        v
+    let counted = |k: &str| {
+        !(matches!(k, "metadata" | "apiVersion" | "kind")
+            || (t.status_subresource && k == "status"))
     };
-    strip(old) != strip(new)
+    let (Some(a), Some(b)) = (old.as_object(), new.as_object()) else {
+        return old != new;
+    };
+    a.iter()
+        .filter(|(k, _)| counted(k))
+        .any(|(k, v)| b.get(k) != Some(v))
+        || b.iter()
+            .filter(|(k, _)| counted(k))
+            .any(|(k, _)| !a.contains_key(k))
 }
 
 pub(crate) fn finalizers(object: &Value) -> Vec<String> {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::Req;
 use super::fieldset::{self, Entry, FieldSet, display, fields_of, merge_into, remove_at, value_at};
-use super::objects::present;
+use super::objects::{present, respond_object};
 use super::path::Target;
 use super::write::{WriteContext, create, decode_custom, part_for, schema_of, update};
-use super::{Req, respond};
 use crate::meta;
 use crate::shared::Shared;
 use crate::status::ApiError;
@@ -80,7 +80,7 @@ pub(crate) fn apply_request(
             Some(applied),
         )?;
         more.extend(warnings);
-        return Ok(respond(201, &present(&t, &object), &more));
+        return Ok(respond_object(201, &t, &object, &more));
     }
     let explicit_rv = config["metadata"]["resourceVersion"].is_string();
     let result = update(
@@ -142,7 +142,7 @@ pub(crate) fn apply_request(
     )?;
     let mut all = result.warnings;
     all.extend(warnings);
-    Ok(respond(result.status, &present(&t, &result.object), &all))
+    Ok(respond_object(result.status, &t, &result.object, &all))
 }
 
 /// The managedFields of an object an apply created.

@@ -23,6 +23,9 @@ use crate::wire;
 /// An object as served through `t`'s version (versions of a CRD share storage and differ only
 /// in `apiVersion`, as with conversion strategy `None`).
 pub(crate) fn present(t: &ResourceType, object: &Value) -> Value {
+    if is_presentable(t, object) {
+        return object.clone();
+    }
     let mut out = object.clone();
     let api_version = t.api_version();
     if out["apiVersion"].as_str() != Some(api_version.as_str()) {
@@ -51,6 +54,30 @@ pub(crate) fn get(shared: &Arc<Shared>, req: &Req, target: &Target) -> Result<Re
         return Ok(wire::json(200, &table, &[]));
     }
     Ok(wire::json(200, &present(&target.t, &object), &[]))
+}
+
+/// Whether an object can be served through `t` as stored (no apiVersion rewrite needed).
+pub(crate) fn is_presentable(t: &ResourceType, object: &Value) -> bool {
+    object["kind"].is_string()
+        && object["apiVersion"].as_str().is_some_and(|v| {
+            v.strip_prefix(t.group.as_str())
+                .map(|r| r.trim_start_matches('/'))
+                == Some(t.version.as_str())
+        })
+}
+
+/// The response body of one object, without copying it when no rewrite is needed.
+pub(crate) fn respond_object(
+    status: u16,
+    t: &ResourceType,
+    object: &Value,
+    warnings: &[String],
+) -> Response {
+    if is_presentable(t, object) {
+        wire::json(status, object, warnings)
+    } else {
+        wire::json(status, &present(t, object), warnings)
+    }
 }
 
 /// Selectors of a list or watch.

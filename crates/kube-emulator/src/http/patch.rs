@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use axum::response::Response;
 
-use super::objects::present;
+use super::objects::{present, respond_object};
 use super::path::Target;
 use super::write::{WriteContext, update};
-use super::{Req, apply, respond};
+use super::{Req, apply};
 use crate::patch::{apply_json_patch, merge_patch, strategic_merge_patch};
 use crate::resources::Behaviour;
 use crate::shared::Shared;
@@ -75,9 +75,10 @@ pub(crate) fn patch_request(
         },
         None,
     )?;
-    Ok(respond(
+    Ok(respond_object(
         result.status,
-        &present(&target.t, &result.object),
+        &target.t,
+        &result.object,
         &result.warnings,
     ))
 }

@@ -69,18 +69,23 @@ fn translate(event: &WatchEvent, filter: &Filter) -> Option<&'static str> {
 }
 
 fn event_line(t: &ResourceType, kind: &str, event: &WatchEvent) -> Bytes {
-    let same_version = event.object["apiVersion"].as_str() == Some(t.api_version().as_str());
-    if same_version {
+    let mut out = Vec::new();
+    append_event_line(&mut out, t, kind, event);
+    Bytes::from(out)
+}
+
+/// Appends an event's line; the object's JSON is shared by every watcher of its version.
+fn append_event_line(out: &mut Vec<u8>, t: &ResourceType, kind: &str, event: &WatchEvent) {
+    if super::objects::is_presentable(t, &event.object) {
         let json = event.object_json();
-        let mut out = Vec::with_capacity(json.len() + 32);
+        out.reserve(json.len() + 32);
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(kind.as_bytes());
         out.extend_from_slice(b"\",\"object\":");
         out.extend_from_slice(json);
         out.extend_from_slice(b"}\n");
-        Bytes::from(out)
     } else {
-        line(kind, &present(t, &event.object))
+        out.extend_from_slice(&line(kind, &present(t, &event.object)));
     }
 }
 
@@ -200,16 +205,24 @@ pub(crate) fn watch(shared: Arc<Shared>, req: &Req, target: &Target) -> Result<R
                 }
                 received = events.recv() => match received {
                     Ok(event) => {
-                        if event.rv <= last_rv {
-                            continue;
+                        // Under load, batch whatever is already queued into one chunk: one
+                        // write per burst instead of one per event.
+                        let mut chunk: Vec<u8> = Vec::new();
+                        let mut next = Some(event);
+                        while let Some(event) = next.take() {
+                            if event.rv > last_rv {
+                                last_rv = event.rv;
+                                if event.gr == gr
+                                    && let Some(kind) = translate(&event, &filter)
+                                {
+                                    append_event_line(&mut chunk, &t, kind, &event);
+                                }
+                            }
+                            if chunk.len() < 256 * 1024 {
+                                next = events.try_recv().ok();
+                            }
                         }
-                        last_rv = event.rv;
-                        if event.gr != gr {
-                            continue;
-                        }
-                        if let Some(kind) = translate(&event, &filter)
-                            && tx.send(Ok(event_line(&t, kind, &event))).await.is_err()
-                        {
+                        if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
                             break;
                         }
                     }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::builtin;
 use super::fieldset::{self, Part};
-use super::objects::{Filter, present};
+use super::objects::{Filter, present, respond_object};
 use super::path::Target;
 use super::{Req, respond};
 use crate::admission::{self, FieldError, FieldValidation};
@@ -243,7 +243,7 @@ pub(crate) fn create_request(
         &ctx,
         None,
     )?;
-    Ok(respond(201, &present(&target.t, &object), &warnings))
+    Ok(respond_object(201, &target.t, &object, &warnings))
 }
 
 /// Creates an object; `apply_fields` makes the creator an Apply manager of those fields.
@@ -375,9 +375,10 @@ pub(crate) fn update_request(
         |_| Ok(body.clone()),
         Some(&body),
     )?;
-    Ok(respond(
+    Ok(respond_object(
         result.status,
-        &present(&target.t, &result.object),
+        &target.t,
+        &result.object,
         &result.warnings,
     ))
 }
@@ -492,17 +493,29 @@ pub(crate) fn update(
     Err(ApiError::conflict(&gr, &name))
 }
 
-/// Equal but for resourceVersion and managedFields timestamps: nothing to write.
+/// Equal but for resourceVersion and managedFields: nothing to write.
 fn unchanged(current: &Value, next: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(meta) = v["metadata"].as_object_mut() {
-            meta.remove("resourceVersion");
-            meta.remove("managedFields");
-        }
-        v
+    let (Some(a), Some(b)) = (current.as_object(), next.as_object()) else {
+        return current == next;
     };
-    strip(current) == strip(next)
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().all(|(k, v)| {
+        let Some(w) = b.get(k) else { return false };
+        if k != "metadata" {
+            return v == w;
+        }
+        let (Some(m), Some(n)) = (v.as_object(), w.as_object()) else {
+            return v == w;
+        };
+        let ignored = |key: &String| key == "resourceVersion" || key == "managedFields";
+        m.iter().filter(|(key, _)| !ignored(key)).count()
+            == n.iter().filter(|(key, _)| !ignored(key)).count()
+            && m.iter()
+                .filter(|(key, _)| !ignored(key))
+                .all(|(key, val)| n.get(key) == Some(val))
+    })
 }
 
 fn prepare_update(
@@ -819,11 +832,11 @@ pub(crate) fn delete_request(
     };
     shared.work.notify_one();
     Ok(match outcome {
-        Deleted::Gone(object) => respond(200, &present(&target.t, &object), &[]),
+        Deleted::Gone(object) => respond_object(200, &target.t, &object, &[]),
         Deleted::Pending(object) if target.t.behaviour == Behaviour::Namespace => {
-            respond(200, &present(&target.t, &object), &[])
+            respond_object(200, &target.t, &object, &[])
         }
-        Deleted::Pending(object) => respond(202, &present(&target.t, &object), &[]),
+        Deleted::Pending(object) => respond_object(202, &target.t, &object, &[]),
     })
 }
 
