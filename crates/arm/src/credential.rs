@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Who the client is. Build one from configuration, then hand it to
-/// [`crate::ArmClientBuilder::credential`].
+/// [`crate::ArmClient::builder`].
 #[derive(Debug, Clone)]
 pub enum Credential {
     /// Entra workload identity. Absent fields come from the environment AKS injects
