@@ -17,6 +17,7 @@ mod controllers;
 mod discovery;
 mod emulator;
 mod error;
+mod events;
 mod faults;
 mod http;
 mod jsonpath;

@@ -70,7 +70,14 @@ impl std::fmt::Display for GroupResource {
 }
 
 impl ResourceType {
+    /// Where objects are stored: events.k8s.io Events share the core Events.
     pub fn gr(&self) -> GroupResource {
+        if self.behaviour == Behaviour::Event {
+            return GroupResource {
+                group: String::new(),
+                resource: "events".to_owned(),
+            };
+        }
         GroupResource {
             group: self.group.clone(),
             resource: self.plural.clone(),

@@ -185,7 +185,12 @@ impl FieldSelector {
                     "field label not supported: {field}"
                 )));
             }
-            terms.push((field.to_owned(), value.trim().to_owned(), equal));
+            let stored = if t.behaviour == Behaviour::Event {
+                crate::events::core_field(field)
+            } else {
+                field.to_owned()
+            };
+            terms.push((stored, value.trim().to_owned(), equal));
         }
         Ok(Self(terms))
     }

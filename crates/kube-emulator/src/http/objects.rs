@@ -26,6 +26,9 @@ pub(crate) fn present(t: &ResourceType, object: &Value) -> Value {
     if is_presentable(t, object) {
         return object.clone();
     }
+    if t.behaviour == crate::resources::Behaviour::Event {
+        return crate::events::to_events_v1(object);
+    }
     let mut out = object.clone();
     let api_version = t.api_version();
     if out["apiVersion"].as_str() != Some(api_version.as_str()) {

@@ -315,6 +315,9 @@ pub(crate) fn create(
     }
     builtin::prepare_create(t, &mut object)?;
     validate(t, &object, None)?;
+    if t.behaviour == Behaviour::Event {
+        object = crate::events::to_core(&object);
+    }
     let part = part_for(t, false);
     match apply_fields {
         Some(fields) => {
@@ -430,6 +433,9 @@ pub(crate) fn update(
         let mut desired = desired_of(&current)?;
         check_type_meta(t, &mut desired)?;
         let warnings = decode_custom(t, &mut desired, ctx.validation)?;
+        if t.behaviour == Behaviour::Event {
+            desired = crate::events::to_core(&desired);
+        }
         let mut next = prepare_update(t, target, &current, desired, ctx)?;
         validate(t, &next, Some(&current))?;
         if !ctx.apply {

@@ -59,8 +59,8 @@ async fn reconcile(
 }
 
 /// kube-runtime works unmodified: a `Controller` with `finalizer()` adds its finalizer (JSON
-/// patch with `test`), patches status, publishes an events.k8s.io/v1 Event, and on delete runs
-/// cleanup and removes the finalizer so the object goes away.
+/// patch with `test`), patches status, publishes an events.k8s.io/v1 Event (also readable as a
+/// core/v1 Event), and on delete runs cleanup and removes the finalizer so the object goes away.
 #[tokio::test]
 async fn kube_runtime_controller_with_finalizer_and_events() {
     let c = Cluster::start().await;
@@ -107,6 +107,20 @@ async fn kube_runtime_controller_with_finalizer_and_events() {
     })
     .await;
     assert_eq!(recorded.regarding.unwrap().name.as_deref(), Some("managed"));
+    // The same Event through core/v1, as `kubectl get events` reads it.
+    let core: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(c.client.clone(), &c.namespace);
+    let legacy = core
+        .list(&kube::api::ListParams::default().fields("involvedObject.name=managed"))
+        .await
+        .unwrap();
+    let legacy = legacy
+        .items
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("Reconciled"))
+        .unwrap();
+    assert_eq!(legacy.message.as_deref(), Some("status written"));
+    assert_eq!(legacy.involved_object.kind.as_deref(), Some("Widget"));
     api.delete("managed", &DeleteParams::default())
         .await
         .unwrap();
