@@ -264,3 +264,45 @@ async fn invalid_manifests_are_rejected_naming_the_field() {
     .unwrap();
     emulator.shutdown().await;
 }
+
+/// `kubectl get -w` prints rows from Table watch events with the CRD's columns, including a
+/// change made while it watches.
+#[tokio::test(flavor = "multi_thread")]
+async fn get_watch_prints_table_rows() {
+    use std::io::{BufRead, BufReader};
+    let (emulator, k) = start().await;
+    tokio::task::spawn_blocking(move || {
+        k.ok(&["apply", "-f", "crds/"]);
+        k.ok(&["apply", "-f", "examples/seed/namespace.yaml"]);
+        k.ok(&["apply", "-f", "examples/seed/endpoint.yaml"]);
+        let mut watching = k
+            .command(&["get", "amlep", "-n", "ml-prod", "-w"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(watching.stdout.take().unwrap()).lines();
+        let header = lines.next().unwrap().unwrap();
+        assert!(header.contains("SCORINGURI"), "{header}");
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.starts_with("california-housing-service"), "{first}");
+        k.ok(&[
+            "patch",
+            "amlep",
+            "california-housing-service",
+            "-n",
+            "ml-prod",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"scoringUri":"https://watched.example"}}"#,
+        ]);
+        let changed = lines.next().unwrap().unwrap();
+        watching.kill().unwrap();
+        let _ = watching.wait();
+        assert!(changed.contains("https://watched.example"), "{changed}");
+    })
+    .await
+    .unwrap();
+    emulator.shutdown().await;
+}

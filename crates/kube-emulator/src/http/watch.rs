@@ -32,6 +32,8 @@ use crate::resources::ResourceType;
 use crate::shared::Shared;
 use crate::status::ApiError;
 use crate::store::{EventKind, WatchEvent};
+use crate::table::{self, IncludeObject};
+use crate::wire;
 
 fn line(kind: &str, object: &Value) -> Bytes {
     Bytes::from(format!("{{\"type\":\"{kind}\",\"object\":{object}}}\n"))
@@ -68,10 +70,46 @@ fn translate(event: &WatchEvent, filter: &Filter) -> Option<&'static str> {
     }
 }
 
-fn event_line(t: &ResourceType, kind: &str, event: &WatchEvent) -> Bytes {
-    let mut out = Vec::new();
-    append_event_line(&mut out, t, kind, event);
-    Bytes::from(out)
+/// How a watcher's events are encoded: objects, or (`kubectl get -w`) one-row Tables whose
+/// column definitions come only with the first event, as the apiserver sends them.
+struct Encoding {
+    table: Option<IncludeObject>,
+    headers_sent: bool,
+}
+
+impl Encoding {
+    fn append(&mut self, out: &mut Vec<u8>, t: &ResourceType, kind: &str, event: &WatchEvent) {
+        match self.table {
+            None => append_event_line(out, t, kind, event),
+            Some(include) => {
+                let shown = present(t, &event.object);
+                out.extend_from_slice(&self.table_line(t, kind, &shown, event.rv, include));
+            }
+        }
+    }
+
+    fn object(&mut self, t: &ResourceType, kind: &str, object: &Value, rv: u64) -> Bytes {
+        match self.table {
+            None => line(kind, &present(t, object)),
+            Some(include) => self.table_line(t, kind, &present(t, object), rv, include),
+        }
+    }
+
+    fn table_line(
+        &mut self,
+        t: &ResourceType,
+        kind: &str,
+        object: &Value,
+        rv: u64,
+        include: IncludeObject,
+    ) -> Bytes {
+        let mut table = table::table(t, &[object], &rv.to_string(), None, include);
+        if self.headers_sent {
+            table["columnDefinitions"] = json!([]);
+        }
+        self.headers_sent = true;
+        line(kind, &table)
+    }
 }
 
 /// Appends an event's line; the object's JSON is shared by every watcher of its version.
@@ -130,6 +168,11 @@ pub(crate) fn watch(shared: Arc<Shared>, req: &Req, target: &Target) -> Result<R
             d.min(shared.config.max_watch_timeout)
         });
     let rv_param = req.query.get("resourceVersion");
+    let mut encoding = Encoding {
+        table: wire::wants_table(req.accept())
+            .then(|| IncludeObject::parse(req.query.get("includeObject"))),
+        headers_sent: false,
+    };
     let t = target.t.clone();
     let gr = t.gr();
     let (initial, mut last_rv, mut events) = {
@@ -141,14 +184,14 @@ pub(crate) fn watch(shared: Arc<Shared>, req: &Req, target: &Target) -> Result<R
             None | Some("0") => {
                 for (_, object) in state.list(&gr, filter.namespace.as_deref()) {
                     if filter.matches(object) {
-                        initial.push(line("ADDED", &present(&t, object)));
+                        initial.push(encoding.object(&t, "ADDED", object, current));
                     }
                 }
             }
             Some(_) if send_initial => {
                 for (_, object) in state.list(&gr, filter.namespace.as_deref()) {
                     if filter.matches(object) {
-                        initial.push(line("ADDED", &present(&t, object)));
+                        initial.push(encoding.object(&t, "ADDED", object, current));
                     }
                 }
             }
@@ -160,7 +203,9 @@ pub(crate) fn watch(shared: Arc<Shared>, req: &Req, target: &Target) -> Result<R
                     Ok(past) => {
                         for event in past.iter().filter(|e| e.gr == gr) {
                             if let Some(kind) = translate(event, &filter) {
-                                initial.push(event_line(&t, kind, event));
+                                let mut out = Vec::new();
+                                encoding.append(&mut out, &t, kind, event);
+                                initial.push(Bytes::from(out));
                             }
                         }
                     }
@@ -215,7 +260,7 @@ pub(crate) fn watch(shared: Arc<Shared>, req: &Req, target: &Target) -> Result<R
                                 if event.gr == gr
                                     && let Some(kind) = translate(&event, &filter)
                                 {
-                                    append_event_line(&mut chunk, &t, kind, &event);
+                                    encoding.append(&mut chunk, &t, kind, &event);
                                 }
                             }
                             if chunk.len() < 256 * 1024 {

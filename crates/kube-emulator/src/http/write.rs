@@ -578,6 +578,10 @@ fn prepare_update(
             ),
         ));
     }
+    // An apply computed managedFields itself; every other write inherits them (then records).
+    let applied_fields = ctx
+        .apply
+        .then(|| desired["metadata"]["managedFields"].clone());
     let mut next = if target.is_status() {
         let mut next = current.clone();
         match desired.get("status") {
@@ -621,6 +625,9 @@ fn prepare_update(
         next
     };
     next["metadata"]["resourceVersion"] = Value::String(current_rv.to_owned());
+    if let Some(fields) = applied_fields {
+        next["metadata"]["managedFields"] = fields;
+    }
     if meta::is_deleting(current) {
         let old = meta::finalizers(current);
         let added: Vec<String> = meta::finalizers(&next)

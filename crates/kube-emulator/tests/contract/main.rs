@@ -9,6 +9,7 @@ mod admission;
 mod crud;
 mod discovery;
 mod faults;
+mod leases;
 mod lifecycle;
 mod patches;
 mod runtime;
