@@ -64,9 +64,23 @@ async fn run(args: Args) -> Result<(), arm_emulator::Error> {
         Some(ca) => println!("{} {}", emulator.base_url(), ca.display()),
         None => println!("{}", emulator.base_url()),
     }
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_stop().await;
     emulator.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (how supervisors and test harnesses stop the emulator).
+async fn wait_for_stop() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
 
 #[tokio::main]

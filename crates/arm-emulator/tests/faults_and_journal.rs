@@ -348,5 +348,18 @@ async fn journal_file_and_binary_first_line() {
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
-    child.kill().await.unwrap();
+    // SIGTERM stops it cleanly
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }
