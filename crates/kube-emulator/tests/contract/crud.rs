@@ -288,3 +288,40 @@ async fn core_kinds_round_trip() {
     let _: Value = Value::Null;
     c.shutdown().await;
 }
+
+/// A continue token from before the kept history window is 410 Expired (on a real cluster: once
+/// etcd compacted the list's snapshot). Emulator-only: compaction on a real cluster takes minutes.
+#[tokio::test]
+async fn stale_continue_token_is_expired() {
+    let c = Cluster::start().await;
+    if c.emulator().is_none() {
+        c.shutdown().await;
+        return;
+    }
+    for name in ["a", "b", "c"] {
+        c.create_widget(name, json!({"size": 1})).await;
+    }
+    let page = c
+        .widgets()
+        .list(&ListParams::default().limit(1))
+        .await
+        .unwrap();
+    let token = page.metadata.continue_.unwrap();
+    for i in 0..80 {
+        c.widgets()
+            .patch(
+                "a",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"labels": {"i": i.to_string()}}})),
+            )
+            .await
+            .unwrap();
+    }
+    let err = api_error(
+        c.widgets()
+            .list(&ListParams::default().limit(1).continue_token(&token))
+            .await,
+    );
+    assert_eq!((err.code, err.reason.as_str()), (410, "Expired"));
+    c.shutdown().await;
+}

@@ -91,3 +91,46 @@ async fn raw_get(base_url: &str, path: &str) -> String {
     let text = String::from_utf8_lossy(&response).into_owned();
     text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
 }
+
+/// Emulator-only: the admin endpoint drives the same fault script over HTTP
+/// (`POST /emulator/faults` with a rule as JSON, `DELETE /emulator/faults`).
+#[tokio::test]
+async fn faults_over_http() {
+    let c = Cluster::start().await;
+    if c.emulator().is_none() {
+        c.shutdown().await;
+        return;
+    }
+    let rule =
+        serde_json::json!({"method": "GET", "pathContains": "/widgets", "status": 500, "times": 1});
+    let (code, _, _) = c
+        .raw(
+            "POST",
+            "/emulator/faults",
+            Some("application/json"),
+            None,
+            Some(rule),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let err = api_error(c.widgets().get("anything").await);
+    assert_eq!(err.code, 500);
+    let rule =
+        serde_json::json!({"method": "GET", "pathContains": "/widgets", "status": 500, "times": 5});
+    c.raw(
+        "POST",
+        "/emulator/faults",
+        Some("application/json"),
+        None,
+        Some(rule),
+    )
+    .await;
+    let (code, _, _) = c.raw("DELETE", "/emulator/faults", None, None, None).await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        api_error(c.widgets().get("anything").await).code,
+        404,
+        "cleared faults no longer apply"
+    );
+    c.shutdown().await;
+}
