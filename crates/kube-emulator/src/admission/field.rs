@@ -87,6 +87,13 @@ impl FieldError {
         Self::new(path, FieldErrorType::Forbidden, None, detail)
     }
 
+    /// The same error with a detail text.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
     pub fn reason(&self) -> &'static str {
         self.kind.reason()
     }

@@ -24,6 +24,7 @@ mod defaults;
 mod field;
 mod prune;
 mod structural;
+mod structure;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ use serde_json::Value;
 pub use defaults::apply_defaults;
 pub use field::{FieldError, FieldErrorType};
 pub use prune::prune_object;
+pub use structure::schema_problems;
 
 /// How unknown fields are treated (the `fieldValidation` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,6 +141,18 @@ impl CrdSchema {
 
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Takes `version`'s schema from a typed CRD (what the api crate generates).
+    ///
+    /// # Errors
+    /// As [`CrdSchema::from_crd`].
+    pub fn from_typed(
+        crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        version: &str,
+    ) -> Result<Self, SchemaError> {
+        let value = serde_json::to_value(crd).map_err(|e| SchemaError::Cel(e.to_string()))?;
+        Self::from_crd(&value, version)
     }
 
     /// The openAPIV3Schema.

@@ -113,6 +113,11 @@ fn json_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Whether a schema `pattern` compiles (as RE2 would accept it).
+pub(crate) fn pattern_compiles(pattern: &str) -> bool {
+    compiled_pattern(pattern).is_some()
+}
+
 fn compiled_pattern(pattern: &str) -> Option<Regex> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));

@@ -193,15 +193,17 @@ fn validate_crd(crd: &Value) -> Vec<FieldError> {
         ));
     }
     for (i, v) in versions.iter().enumerate() {
-        let version = v["name"].as_str().unwrap_or_default();
-        if v["schema"]["openAPIV3Schema"].is_object()
-            && let Err(e) = CrdSchema::from_crd(crd, version)
-        {
-            errors.push(FieldError::invalid(
-                format!("spec.validation.openAPIV3Schema[{i}]"),
-                Value::String(version.to_owned()),
-                e.to_string(),
+        let schema = &v["schema"]["openAPIV3Schema"];
+        if schema.is_object() {
+            errors.extend(crate::admission::schema_problems(
+                schema,
+                &format!("spec.versions[{i}].schema.openAPIV3Schema"),
             ));
+        } else if v["served"] != false {
+            errors.push(
+                FieldError::required(format!("spec.versions[{i}].schema.openAPIV3Schema"))
+                    .with_detail("schemas are required"),
+            );
         }
     }
     errors

@@ -156,3 +156,37 @@ fn admission_library_reports_kubectl_style_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A CRD whose schema is not structural (a property without `type`) is refused with 422.
+#[tokio::test]
+async fn non_structural_crd_is_refused() {
+    let c = Cluster::start().await;
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.contract.kube-emulator.dev"},
+        "spec": {"group": "contract.kube-emulator.dev", "scope": "Namespaced",
+            "names": {"kind": "Gadget", "plural": "gadgets"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "type": "object", "properties": {"spec": {"type": "object", "properties": {"x": {"description": "untyped"}}}}
+            }}}]},
+    });
+    let (code, body, _) = c
+        .raw(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Some("application/json"),
+            None,
+            Some(crd),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    let causes = body["details"]["causes"].as_array().unwrap();
+    assert!(
+        causes.iter().any(|c| c["field"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("properties[x].type")),
+        "{body}"
+    );
+    c.shutdown().await;
+}
