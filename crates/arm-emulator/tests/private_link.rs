@@ -380,3 +380,49 @@ async fn vnet_link_is_in_progress_until_its_operation_finishes() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn subscription_lists_and_zone_patch() {
+    let h = Harness::start().await;
+    let r = h.put(&pe_id("listed-pe"), NETWORK, &pe_body(false)).await;
+    h.finish(&r).await;
+    let r = h
+        .put(
+            &zone_id(API_ZONE),
+            DNS,
+            &json!({"location": "global", "tags": {"a": "1"}}),
+        )
+        .await;
+    h.finish(&r).await;
+    let pes = h
+        .get(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.Network/privateEndpoints"),
+            NETWORK,
+        )
+        .await;
+    assert_eq!(pes.body["value"].as_array().unwrap().len(), 1);
+    let zones = h
+        .get(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.Network/privateDnsZones"),
+            DNS,
+        )
+        .await;
+    assert_eq!(zones.body["value"][0]["name"], API_ZONE);
+    let workspaces = h.get(&format!("/subscriptions/{SUB}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces"), ML).await;
+    assert_eq!(workspaces.body["value"][0]["name"], "mlw-prod");
+    let missing = h
+        .get(
+            "/subscriptions/nope/providers/Microsoft.Network/privateEndpoints",
+            NETWORK,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let p = h
+        .patch(&zone_id(API_ZONE), DNS, &json!({"tags": {"b": "2"}}))
+        .await;
+    assert_eq!(p.status, StatusCode::ACCEPTED);
+    h.finish(&p).await;
+    let zone = h.get(&zone_id(API_ZONE), DNS).await.body;
+    assert_eq!(zone["tags"], json!({"b": "2"}));
+    assert_eq!(zone["properties"]["provisioningState"], "Succeeded");
+}

@@ -291,3 +291,13 @@ pub(crate) async fn list_skus(
     let a = s.world().deployment_skus(&sub, &rg, &ws, &ep, &dep)?;
     Ok(answer(&rc, a))
 }
+
+pub(crate) async fn list_workspaces(
+    State(s): State<SharedState>,
+    Extension(rc): Extension<RequestContext>,
+    OriginalUri(uri): OriginalUri,
+    Path((sub, rg)): Path<(String, String)>,
+) -> Reply {
+    let items = s.world().list_workspaces(&sub, &rg)?;
+    Ok(paged(&rc, &uri, items, s.config.list_page_size))
+}

@@ -81,8 +81,18 @@ pub(crate) fn router(state: SharedState) -> Router {
         .route(&format!("{dep}/getLogs"), post(ml::get_logs))
         .route(&format!("{dep}/skus"), get(ml::list_skus))
         .route(
-            "/subscriptions/{sub}/providers/{ns}/locations/{loc}/{kind}/{op}",
+            "/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations/{loc}/{kind}/{op}",
             get(operations::poll_subscription_scoped),
+        )
+        .route(
+            "/subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/{kind}/{op}",
+            get(operations::poll_subscription_scoped),
+        )
+        .route("/subscriptions/{sub}/providers/Microsoft.Network/privateEndpoints", get(network::list_private_endpoints_in_subscription))
+        .route("/subscriptions/{sub}/providers/Microsoft.Network/privateDnsZones", get(private_dns::list_zones_in_subscription))
+        .route(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces",
+            get(ml::list_workspaces),
         )
         .route(
             &format!("{NET}/privateDnsOperationStatuses/{{op}}"),
@@ -128,6 +138,7 @@ pub(crate) fn router(state: SharedState) -> Router {
             &zone,
             get(private_dns::get_zone)
                 .put(private_dns::put_zone)
+                .patch(private_dns::patch_zone)
                 .delete(private_dns::delete_zone),
         )
         .route(

@@ -122,3 +122,15 @@ pub(crate) async fn get_subnet(
     let a = s.world().get_network_resource(&format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}"))?;
     Ok(answer(&rc, a))
 }
+
+pub(crate) async fn list_private_endpoints_in_subscription(
+    State(s): State<SharedState>,
+    Extension(rc): Extension<RequestContext>,
+    OriginalUri(uri): OriginalUri,
+    Path(sub): Path<String>,
+) -> Reply {
+    let items = s
+        .world()
+        .list_in_subscription(&sub, crate::world::Kind::PrivateEndpoint)?;
+    Ok(paged(&rc, &uri, items, s.config.list_page_size))
+}

@@ -27,7 +27,7 @@ fn is_result_kind(kind: &str) -> bool {
 pub(crate) async fn poll_subscription_scoped(
     State(s): State<SharedState>,
     Extension(rc): Extension<RequestContext>,
-    Path((_sub, _ns, _loc, kind, op)): Path<(String, String, String, String, String)>,
+    Path((_sub, _loc, kind, op)): Path<(String, String, String, String)>,
 ) -> Reply {
     let mut world = s.world();
     let result = if is_status_kind(&kind) {

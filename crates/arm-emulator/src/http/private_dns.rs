@@ -192,3 +192,33 @@ pub(crate) async fn delete_a_record(
         .delete_a_record(&rc.ctx, &sub, &rg, &zone, &record)?;
     Ok(answer(&rc, a))
 }
+
+pub(crate) async fn list_zones_in_subscription(
+    State(s): State<SharedState>,
+    Extension(rc): Extension<RequestContext>,
+    OriginalUri(uri): OriginalUri,
+    Path(sub): Path<String>,
+) -> Reply {
+    let items = s
+        .world()
+        .list_in_subscription(&sub, crate::world::Kind::PrivateDnsZone)?;
+    Ok(paged(&rc, &uri, items, s.config.list_page_size))
+}
+
+pub(crate) async fn patch_zone(
+    State(s): State<SharedState>,
+    Extension(rc): Extension<RequestContext>,
+    Path((sub, rg, zone)): Path<Zone>,
+    body: Bytes,
+) -> Reply {
+    let body = required_body(&body)?;
+    let a = s.world().patch_zone(
+        &rc.ctx,
+        &sub,
+        &rg,
+        &zone,
+        &body,
+        &preconditions(&rc.headers),
+    )?;
+    Ok(answer(&rc, a))
+}

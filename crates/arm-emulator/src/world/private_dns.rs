@@ -179,6 +179,34 @@ impl World {
         })
     }
 
+    /// PATCH a zone (tags): 202 with the three LRO headers, like PUT.
+    pub fn patch_zone(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &str,
+        zone: &str,
+        body: &Value,
+        pre: &Preconditions,
+    ) -> Result<Answer, ArmError> {
+        let obj = body_object(body)?;
+        let existing = self.require(&Self::zone_id(sub, rg, zone))?.clone();
+        pre.check(Some(&existing))?;
+        check_tags(&obj)?;
+        let mut merged = existing.body.as_object().cloned().unwrap_or_default();
+        if let Some(tags) = obj.get("tags").filter(|t| t.is_object()) {
+            merged.insert("tags".into(), tags.clone());
+        }
+        self.put_zone(
+            ctx,
+            sub,
+            rg,
+            zone,
+            &Value::Object(merged),
+            &Preconditions::default(),
+        )
+    }
+
     pub fn list_zones(&self, sub: &str, rg: &str) -> Result<Vec<Value>, ArmError> {
         self.require_resource_group(sub, rg)?;
         Ok(self.list_kind_under(

@@ -139,4 +139,34 @@ impl World {
     pub fn resource_json(&self, id: &str) -> Option<Value> {
         self.render_by_id(id)
     }
+
+    /// Every resource of a kind in a subscription (404 when the subscription is unknown).
+    pub fn list_in_subscription(
+        &self,
+        sub: &str,
+        kind: Kind,
+    ) -> Result<Vec<Value>, crate::wire::ArmError> {
+        let id = format!("/subscriptions/{sub}");
+        if self.get(&id).is_none() {
+            return Err(crate::wire::ArmError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "SubscriptionNotFound",
+                format!("The subscription '{sub}' could not be found."),
+            ));
+        }
+        Ok(self.list_kind_under(&id, kind))
+    }
+
+    /// The workspaces of a resource group.
+    pub fn list_workspaces(
+        &self,
+        sub: &str,
+        rg: &str,
+    ) -> Result<Vec<Value>, crate::wire::ArmError> {
+        self.require_resource_group(sub, rg)?;
+        Ok(self.list_kind_under(
+            &format!("/subscriptions/{sub}/resourceGroups/{rg}"),
+            Kind::Workspace,
+        ))
+    }
 }
