@@ -416,7 +416,11 @@ async fn subscription_lists_and_zone_patch() {
             NETWORK,
         )
         .await;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.status,
+        StatusCode::FORBIDDEN,
+        "outside the principal's scopes"
+    );
     let p = h
         .patch(&zone_id(API_ZONE), DNS, &json!({"tags": {"b": "2"}}))
         .await;
