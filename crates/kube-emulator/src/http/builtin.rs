@@ -23,6 +23,128 @@ use crate::store::State;
 
 pub(crate) const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
 
+/// The fields a built-in kind has at its top level and in `spec` (from the Go types); anything
+/// else is unknown and is pruned, warned about or refused like a custom resource's.
+fn known_fields(behaviour: Behaviour) -> (&'static [&'static str], &'static [&'static str]) {
+    match behaviour {
+        Behaviour::Namespace => (
+            &["apiVersion", "kind", "metadata", "spec", "status"],
+            &["finalizers"],
+        ),
+        Behaviour::Secret => (
+            &[
+                "apiVersion",
+                "kind",
+                "metadata",
+                "data",
+                "stringData",
+                "type",
+                "immutable",
+            ],
+            &[],
+        ),
+        Behaviour::ConfigMap => (
+            &[
+                "apiVersion",
+                "kind",
+                "metadata",
+                "data",
+                "binaryData",
+                "immutable",
+            ],
+            &[],
+        ),
+        Behaviour::Lease => (
+            &["apiVersion", "kind", "metadata", "spec"],
+            &[
+                "holderIdentity",
+                "leaseDurationSeconds",
+                "acquireTime",
+                "renewTime",
+                "leaseTransitions",
+                "strategy",
+                "preferredHolder",
+            ],
+        ),
+        Behaviour::CoreEvent => (
+            &[
+                "apiVersion",
+                "kind",
+                "metadata",
+                "involvedObject",
+                "reason",
+                "message",
+                "source",
+                "firstTimestamp",
+                "lastTimestamp",
+                "count",
+                "type",
+                "eventTime",
+                "series",
+                "action",
+                "related",
+                "reportingComponent",
+                "reportingInstance",
+            ],
+            &[],
+        ),
+        Behaviour::Event => (
+            &[
+                "apiVersion",
+                "kind",
+                "metadata",
+                "eventTime",
+                "series",
+                "reportingController",
+                "reportingInstance",
+                "action",
+                "reason",
+                "regarding",
+                "related",
+                "note",
+                "type",
+                "deprecatedSource",
+                "deprecatedFirstTimestamp",
+                "deprecatedLastTimestamp",
+                "deprecatedCount",
+            ],
+            &[],
+        ),
+        Behaviour::Crd => (&["apiVersion", "kind", "metadata", "spec", "status"], &[]),
+        Behaviour::Custom => (&[], &[]),
+    }
+}
+
+/// Removes the unknown top-level and `spec` fields of a built-in kind and returns their paths.
+pub(crate) fn prune_builtin(t: &ResourceType, object: &mut Value) -> Vec<String> {
+    let (top, spec) = known_fields(t.behaviour);
+    let mut unknown = Vec::new();
+    if top.is_empty() {
+        return unknown;
+    }
+    if let Some(map) = object.as_object_mut() {
+        map.retain(|k, _| {
+            let known = top.contains(&k.as_str());
+            if !known {
+                unknown.push(k.clone());
+            }
+            known
+        });
+        if !spec.is_empty()
+            && let Some(Value::Object(spec_map)) = map.get_mut("spec")
+        {
+            spec_map.retain(|k, _| {
+                let known = spec.contains(&k.as_str());
+                if !known {
+                    unknown.push(format!("spec.{k}"));
+                }
+                known
+            });
+        }
+    }
+    unknown
+}
+
 pub(crate) fn prepare_create(t: &ResourceType, object: &mut Value) -> Result<(), ApiError> {
     match t.behaviour {
         Behaviour::Secret => prepare_secret(object, None),

@@ -75,17 +75,21 @@ pub(crate) fn schema_of(t: &ResourceType) -> Option<&Value> {
     t.schema.as_ref().map(|s| s.schema())
 }
 
-/// Prunes and defaults a custom resource's request body; other kinds pass through.
+/// Prunes (and, for custom resources, defaults) a request body, reporting unknown fields as
+/// `fieldValidation` asks: warnings, nothing, or a 400 strict decoding error.
 pub(crate) fn decode_custom(
     t: &ResourceType,
     object: &mut Value,
     validation: FieldValidation,
 ) -> Result<Vec<String>, ApiError> {
-    let Some(schema) = &t.schema else {
-        return Ok(Vec::new());
+    let unknown = match &t.schema {
+        Some(schema) => {
+            let unknown = admission::prune_object(object, schema.schema());
+            admission::default_object(schema, object);
+            unknown
+        }
+        None => builtin::prune_builtin(t, object),
     };
-    let unknown = admission::prune_object(object, schema.schema());
-    admission::default_object(schema, object);
     if unknown.is_empty() {
         return Ok(Vec::new());
     }

@@ -325,3 +325,40 @@ async fn stale_continue_token_is_expired() {
     assert_eq!((err.code, err.reason.as_str()), (410, "Expired"));
     c.shutdown().await;
 }
+
+/// Built-in kinds refuse unknown fields under `fieldValidation=Strict` (400) and drop them
+/// otherwise.
+#[tokio::test]
+async fn builtin_kinds_prune_unknown_fields() {
+    let c = Cluster::start().await;
+    let path = format!("/api/v1/namespaces/{}/configmaps", c.namespace);
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typo"}, "dta": {"a": "b"}});
+    let (code, status, _) = c
+        .raw(
+            "POST",
+            &format!("{path}?fieldValidation=Strict"),
+            Some("application/json"),
+            None,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(code, 400, "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field \"dta\""),
+        "{status}"
+    );
+    let (code, stored, headers) = c
+        .raw("POST", &path, Some("application/json"), None, Some(body))
+        .await;
+    assert_eq!(code, 201, "{stored}");
+    assert!(stored.get("dta").is_none());
+    assert!(
+        headers
+            .get("warning")
+            .is_some_and(|w| w.to_str().unwrap().contains("unknown field"))
+    );
+    c.shutdown().await;
+}
