@@ -174,3 +174,67 @@ async fn server_side_apply_tracks_owners_and_conflicts() {
     );
     c.shutdown().await;
 }
+
+/// What a controller does with server-side apply: status through `/status` with `force`
+/// (only status changes, generation stays), and an owned Secret applied with an ownerReference
+/// that garbage collection follows when the owner goes.
+#[tokio::test]
+async fn controller_style_apply_of_status_and_owned_secret() {
+    use k8s_openapi::api::core::v1::Secret;
+    let c = Cluster::start().await;
+    let owner = c.create_widget("owner", json!({"size": 1})).await;
+    let status = json!({
+        "apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget",
+        "status": {"phase": "Ready", "conditions": [{"type": "Ready", "status": "True", "reason": "Done"}]},
+    });
+    let applied = c
+        .widgets()
+        .patch_status(
+            "owner",
+            &PatchParams::apply("controller").force(),
+            &Patch::Apply(status),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.data["status"]["conditions"][0]["status"], "True");
+    assert_eq!(applied.metadata.generation, Some(1));
+    let entry = applied
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .find(|m| m.manager.as_deref() == Some("controller"))
+        .unwrap();
+    assert_eq!(entry.subresource.as_deref(), Some("status"));
+    assert_eq!(entry.operation.as_deref(), Some("Apply"));
+
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(c.client.clone(), &c.namespace);
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "owner-keys", "ownerReferences": [{
+            "apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget", "name": "owner",
+            "uid": owner.metadata.uid, "controller": true, "blockOwnerDeletion": true,
+        }]},
+        "stringData": {"primaryKey": "k1"},
+    });
+    secrets
+        .patch(
+            "owner-keys",
+            &PatchParams::apply("controller").force(),
+            &Patch::Apply(&secret),
+        )
+        .await
+        .unwrap();
+    let stored = secrets.get("owner-keys").await.unwrap();
+    assert_eq!(stored.data.unwrap()["primaryKey"].0, b"k1");
+    c.widgets()
+        .delete("owner", &Default::default())
+        .await
+        .unwrap();
+    super::harness::eventually(std::time::Duration::from_secs(30), || async {
+        matches!(secrets.get("owner-keys").await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    c.shutdown().await;
+}
