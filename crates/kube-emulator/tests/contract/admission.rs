@@ -1,3 +1,5 @@
+//! Admission of custom resources: schema errors, defaults, pruning, strict field validation, CEL, CRD schema checks.
+
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 

@@ -1,3 +1,5 @@
+//! Create, read, update, list and delete semantics: server metadata, conflicts, generation, status subresource, selectors, paging, dry runs, built-in kinds.
+
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 

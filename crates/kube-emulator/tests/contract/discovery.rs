@@ -1,3 +1,5 @@
+//! Discovery documents, legacy and aggregated.
+
 use super::harness::Cluster;
 
 /// `/version`, `/api`, `/apis` and the group-version documents list what is served, custom

@@ -1,3 +1,5 @@
+//! The emulator's scripted faults (emulator-only; skipped against a real cluster).
+
 use std::time::Duration;
 
 use futures::StreamExt;

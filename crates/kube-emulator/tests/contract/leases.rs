@@ -1,3 +1,5 @@
+//! Leases as leader election uses them.
+
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;

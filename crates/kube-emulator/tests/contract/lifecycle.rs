@@ -1,3 +1,5 @@
+//! Deletion: finalizers, garbage collection of dependents, namespace deletion.
+
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};

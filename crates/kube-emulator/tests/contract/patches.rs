@@ -1,3 +1,5 @@
+//! Patches: JSON merge, JSON patch with test, strategic merge (415 for custom resources), server-side apply.
+
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 

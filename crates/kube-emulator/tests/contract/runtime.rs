@@ -1,3 +1,5 @@
+//! kube-runtime end to end: Controller, finalizer(), status patches, Recorder events.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! Watches: ordering, resume, 410, selector transitions, bookmarks, timeouts, streaming lists.
+
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
