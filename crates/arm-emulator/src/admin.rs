@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::faults::FaultRule;
-use crate::journal::JournalEntry;
+use crate::journal::{JournalEntry, StateChange};
 use crate::seed::Seed;
 use crate::state::SharedState;
 use crate::world::{Drift, OperationFailure};
@@ -20,9 +20,25 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// Every journal entry so far.
+    /// Every journal entry so far (operations that are due are finished first, so their
+    /// state changes are in it).
     pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state.world().advance(std::time::Instant::now());
         self.state.journal.snapshot()
+    }
+
+    /// The state changes of one resource (any case of its id), oldest first — e.g. to assert
+    /// that an endpoint never had `publicNetworkAccess: Enabled`.
+    pub fn state_changes(&self, resource_id: &str) -> Vec<StateChange> {
+        self.journal()
+            .into_iter()
+            .filter_map(|e| match e {
+                JournalEntry::StateChange(c) if c.resource_id.eq_ignore_ascii_case(resource_id) => {
+                    Some(c)
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Journal entries from index `from` on.

@@ -152,7 +152,7 @@ impl Emulator {
 
     /// Every journal entry so far.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.state.journal.snapshot()
+        self.admin().journal()
     }
 
     /// The admin controls.

@@ -97,15 +97,10 @@ async fn timed_operations_report_in_progress_with_retry_after_then_finish() {
     let done = h.finish(&r).await;
     assert_eq!(done.body["status"], "Succeeded");
     // the journal saw Creating then Succeeded, never Enabled
-    let states: Vec<_> = h
+    let states = h
         .emulator
-        .journal()
-        .into_iter()
-        .filter_map(|e| match e {
-            arm_emulator::JournalEntry::StateChange(c) if c.resource_id == ep_id("slow") => Some(c),
-            _ => None,
-        })
-        .collect();
+        .admin()
+        .state_changes(&ep_id("slow").to_uppercase());
     assert_eq!(
         states.first().unwrap().provisioning_state.as_deref(),
         Some("Creating")
