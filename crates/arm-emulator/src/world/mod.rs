@@ -10,6 +10,7 @@
 //!   forward and answers are reproducible without background tasks.
 //! - Every change of a resource's state is journalled (`record`).
 
+mod dns_zone_group;
 mod drift;
 mod ml_deployment;
 mod ml_endpoint;
