@@ -67,3 +67,37 @@ async fn discovery_lists_builtins_and_established_custom_resources() {
     );
     c.shutdown().await;
 }
+
+/// `Accept: application/json;as=Table;g=meta.k8s.io;v=v1` returns a Table: a Name column, then
+/// the CRD version's printer columns, one row per object with cells from their JSONPaths
+/// (a `[?(@.type=="Ready")]` filter included) and the object's metadata.
+#[tokio::test]
+async fn table_output_uses_printer_columns() {
+    let c = Cluster::start().await;
+    c.create_widget("t1", serde_json::json!({"size": 7})).await;
+    c.widgets()
+        .patch_status(
+            "t1",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})),
+        )
+        .await
+        .unwrap();
+    let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (code, table, _) = c
+        .raw("GET", &c.widgets_path(), None, Some(accept), None)
+        .await;
+    assert_eq!(code, 200, "{table}");
+    assert_eq!(table["kind"], "Table");
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "Size", "Ready"]);
+    let row = &table["rows"][0];
+    assert_eq!(row["cells"], serde_json::json!(["t1", 7, "True"]));
+    assert_eq!(row["object"]["metadata"]["name"], "t1");
+    c.shutdown().await;
+}

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -58,6 +60,20 @@ async fn finalizers_hold_deletion_until_removed() {
         "{}",
         added.message
     );
+    let rv = c
+        .widgets()
+        .get("f")
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let mut events = c
+        .widgets()
+        .watch(&kube::api::WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
     c.widgets()
         .patch(
             "f",
@@ -67,6 +83,15 @@ async fn finalizers_hold_deletion_until_removed() {
         .await
         .unwrap();
     assert_eq!(api_error(c.widgets().get("f").await).code, 404);
+    let event = tokio::time::timeout(Duration::from_secs(30), events.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(event, kube::api::WatchEvent::Deleted(_)),
+        "removing the last finalizer is a DELETED event: {event:?}"
+    );
     c.shutdown().await;
 }
 
