@@ -158,3 +158,88 @@ async fn namespace_deletion_removes_contents() {
     assert_eq!(api_error(cms.get("x").await).code, 404);
     c.shutdown().await;
 }
+
+/// `propagationPolicy: Orphan` removes the owner and strips its reference from dependents,
+/// which stay; `Foreground` keeps the owner (with the `foregroundDeletion` finalizer) until its
+/// dependents are gone.
+#[tokio::test]
+async fn orphan_and_foreground_propagation() {
+    let c = Cluster::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.namespace);
+    let owned_by = |w: &kube::api::DynamicObject, name: &str| -> ConfigMap {
+        serde_json::from_value(json!({"metadata": {"name": name, "ownerReferences": [{
+            "apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget",
+            "name": w.metadata.name, "uid": w.metadata.uid,
+        }]}}))
+        .unwrap()
+    };
+    let orphaner = c.create_widget("orphaner", json!({"size": 1})).await;
+    cms.create(&PostParams::default(), &owned_by(&orphaner, "kept"))
+        .await
+        .unwrap();
+    c.widgets()
+        .delete(
+            "orphaner",
+            &DeleteParams {
+                propagation_policy: Some(kube::api::PropagationPolicy::Orphan),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        matches!(c.widgets().get("orphaner").await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    let kept = eventually(Duration::from_secs(30), || async {
+        let cm = cms.get("kept").await.ok()?;
+        cm.metadata
+            .owner_references
+            .as_ref()
+            .is_none_or(Vec::is_empty)
+            .then_some(cm)
+    })
+    .await;
+    assert!(kept.metadata.deletion_timestamp.is_none());
+
+    let foreground = c.create_widget("foreground", json!({"size": 1})).await;
+    let mut blocker = owned_by(&foreground, "blocker");
+    blocker.metadata.finalizers = Some(vec!["example.com/hold".to_owned()]);
+    cms.create(&PostParams::default(), &blocker).await.unwrap();
+    c.widgets()
+        .delete("foreground", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let owner = c.widgets().get("foreground").await.unwrap();
+    assert!(owner.metadata.deletion_timestamp.is_some());
+    assert!(
+        owner
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&"foregroundDeletion".to_owned())
+    );
+    eventually(Duration::from_secs(30), || async {
+        cms.get("blocker")
+            .await
+            .ok()?
+            .metadata
+            .deletion_timestamp
+            .map(|_| ())
+    })
+    .await;
+    cms.patch(
+        "blocker",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        matches!(c.widgets().get("foreground").await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    c.shutdown().await;
+}
