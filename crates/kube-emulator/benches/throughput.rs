@@ -34,9 +34,18 @@ fn rss_kib() -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let emulator = KubeEmulator::start(KubeEmulatorConfig::default())
-        .await
-        .unwrap();
+    // KUBE_EMULATOR_BENCH_HISTORY sets the watch history window (default 10,000 events), to see
+    // how much of the memory per object the history holds.
+    let history = std::env::var("KUBE_EMULATOR_BENCH_HISTORY")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(10_000);
+    let emulator = KubeEmulator::start(KubeEmulatorConfig {
+        watch_history: history,
+        ..KubeEmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds");
     emulator.install_crds_dir(&repo).unwrap();
     let client = emulator.client().await.unwrap();
@@ -216,7 +225,7 @@ async fn main() {
         rss_settled / 1024,
     );
     println!(
-        "  memory per object:             {:.1} KiB (settled RSS growth / objects; includes the 10,000-event watch history)",
+        "  memory per object:             {:.1} KiB (settled RSS growth / objects, with a {history}-event watch history)",
         rss_settled.saturating_sub(rss_before) as f64 / OBJECTS as f64
     );
     assert_eq!(emulator.object_count("", "configmaps"), OBJECTS);
