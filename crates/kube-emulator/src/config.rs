@@ -13,6 +13,9 @@ pub struct KubeEmulatorConfig {
     pub kubeconfig_path: Option<PathBuf>,
     /// The bearer token the kubeconfig carries and the server demands.
     pub token: String,
+    /// Serve HTTPS with a generated CA (in the kubeconfig) instead of plain HTTP. Over HTTPS
+    /// kubectl sends the token, so requests without it are refused as on a real cluster.
+    pub tls: bool,
     /// How many past write events a watch can resume from; older resourceVersions get 410 Gone
     /// (what etcd compaction does on a real cluster).
     pub watch_history: usize,
@@ -28,6 +31,7 @@ impl Default for KubeEmulatorConfig {
             port: 0,
             kubeconfig_path: None,
             token: "kube-emulator-token".to_owned(),
+            tls: false,
             watch_history: 10_000,
             bookmark_interval: Duration::from_secs(5),
             max_watch_timeout: Duration::from_secs(1800),

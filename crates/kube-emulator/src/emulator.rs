@@ -50,7 +50,13 @@ impl KubeEmulator {
                 source,
             })?
             .port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let certificates = if config.tls {
+            Some(crate::tls::generate()?)
+        } else {
+            None
+        };
+        let scheme = if config.tls { "https" } else { "http" };
+        let base_url = format!("{scheme}://127.0.0.1:{port}");
         let (kubeconfig_path, dir) = match &config.kubeconfig_path {
             Some(path) => (path.clone(), None),
             None => {
@@ -60,7 +66,11 @@ impl KubeEmulator {
         };
         std::fs::write(
             &kubeconfig_path,
-            kubeconfig::render(&base_url, &config.token),
+            kubeconfig::render(
+                &base_url,
+                &config.token,
+                certificates.as_ref().map(|c| c.ca_pem.as_str()),
+            ),
         )
         .map_err(|source| Error::WriteKubeconfig {
             path: kubeconfig_path.clone(),
@@ -70,14 +80,22 @@ impl KubeEmulator {
         seed(&shared);
         let router = http::router(shared.clone());
         let token = shared.shutdown.clone();
-        let server = tokio::spawn(async move {
-            let result = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "kube-emulator server stopped");
-            }
-        });
+        let server = match certificates {
+            Some(certificates) => tokio::spawn(crate::serve::serve_tls(
+                listener,
+                certificates.server,
+                router,
+                token,
+            )),
+            None => tokio::spawn(async move {
+                let result = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { token.cancelled().await })
+                    .await;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "kube-emulator server stopped");
+                }
+            }),
+        };
         let background = tokio::spawn(controllers::run(shared.clone()));
         Ok(Self {
             shared,
@@ -90,7 +108,7 @@ impl KubeEmulator {
         })
     }
 
-    /// `http://127.0.0.1:PORT` (plain HTTP; kubectl and kube-rs both accept a token over it).
+    /// `http://127.0.0.1:PORT`, or `https://...` with `tls: true`.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

@@ -23,6 +23,10 @@ pub enum Error {
     Kubeconfig(#[source] kube::config::KubeconfigError),
     #[error("failed to build a kube client for the emulator")]
     Client(#[source] kube::Error),
+    #[error("failed to generate the emulator's certificates")]
+    Certificate(#[source] rcgen::Error),
+    #[error("failed to configure TLS")]
+    Tls(#[source] rustls::Error),
     #[error("failed to load CRD manifest {path}")]
     LoadCrd {
         path: PathBuf,

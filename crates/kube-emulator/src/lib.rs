@@ -28,10 +28,12 @@ mod patch;
 mod protobuf;
 mod resources;
 mod selectors;
+mod serve;
 mod shared;
 mod status;
 mod store;
 mod table;
+mod tls;
 mod wire;
 
 pub use config::KubeEmulatorConfig;

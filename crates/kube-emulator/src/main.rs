@@ -26,6 +26,9 @@ struct Args {
     /// The bearer token to demand (and write into the kubeconfig).
     #[arg(long, default_value = "kube-emulator-token")]
     token: String,
+    /// Serve HTTPS with a generated CA (written into the kubeconfig); the token is then required.
+    #[arg(long)]
+    tls: bool,
     /// How many past events a watch can resume from.
     #[arg(long, default_value_t = 10_000)]
     watch_history: usize,
@@ -43,6 +46,7 @@ async fn main() -> std::process::ExitCode {
         kubeconfig_path: Some(args.kubeconfig),
         token: args.token,
         watch_history: args.watch_history,
+        tls: args.tls,
         ..KubeEmulatorConfig::default()
     };
     let emulator = match KubeEmulator::start(config).await {

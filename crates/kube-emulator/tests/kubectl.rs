@@ -306,3 +306,39 @@ async fn get_watch_prints_table_rows() {
     .unwrap();
     emulator.shutdown().await;
 }
+
+/// HTTPS mode: the kubeconfig carries the generated CA; kubectl and kube-rs verify the server and
+/// send the token; a wrong token is refused (401).
+#[tokio::test(flavor = "multi_thread")]
+async fn https_mode_verifies_the_server_and_the_token() {
+    let emulator = KubeEmulator::start(KubeEmulatorConfig {
+        tls: true,
+        ..KubeEmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(emulator.base_url().starts_with("https://127.0.0.1:"));
+    let client = emulator.client().await.unwrap();
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
+    let names: Vec<String> = namespaces
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    assert!(names.contains(&"default".to_owned()));
+    let k = Kubectl {
+        kubeconfig: emulator.kubeconfig_path().to_owned(),
+        cache: tempfile::tempdir().unwrap(),
+    };
+    tokio::task::spawn_blocking(move || {
+        assert!(k.ok(&["get", "ns", "default"]).contains("Active"));
+        let refused = k.fails(&["get", "ns", "--token=wrong"]);
+        assert!(refused.contains("Unauthorized"), "{refused}");
+    })
+    .await
+    .unwrap();
+    emulator.shutdown().await;
+}

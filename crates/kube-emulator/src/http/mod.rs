@@ -88,13 +88,18 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         headers: parts.headers,
         body,
     };
-    // client-go never sends a bearer token over plain HTTP, so a request without credentials
-    // is admitted (the server listens on loopback only); a wrong token is refused.
-    if !is_public(&req.path)
-        && let Some(given) = req.header(http::header::AUTHORIZATION)
-        && given != format!("Bearer {}", shared.config.token)
-    {
-        return ApiError::unauthorized().into_response();
+    // client-go never sends a bearer token over plain HTTP, so there a request without
+    // credentials is admitted (loopback only); over HTTPS the token is required. A wrong token
+    // is always refused.
+    if !is_public(&req.path) {
+        let given = req.header(http::header::AUTHORIZATION);
+        let admitted = match given {
+            Some(g) => g == format!("Bearer {}", shared.config.token),
+            None => !shared.config.tls,
+        };
+        if !admitted {
+            return ApiError::unauthorized().into_response();
+        }
     }
     if let Some(rest) = req.path.strip_prefix("/emulator/faults") {
         return faults_admin(&shared, &req, rest);
