@@ -588,14 +588,7 @@ fn prepare_update(
         .then(|| desired["metadata"]["managedFields"].clone());
     let mut next = if target.is_status() {
         let mut next = current.clone();
-        match desired.get("status") {
-            Some(status) => next["status"] = status.clone(),
-            None => {
-                if let Some(map) = next.as_object_mut() {
-                    map.remove("status");
-                }
-            }
-        }
+        carry(&mut next, "status", desired.get("status"));
         next
     } else {
         let mut next = desired;
@@ -607,24 +600,10 @@ fn prepare_update(
             "generation",
             "managedFields",
         ] {
-            match current["metadata"].get(key) {
-                Some(v) => next["metadata"][key] = v.clone(),
-                None => {
-                    if let Some(meta) = next["metadata"].as_object_mut() {
-                        meta.remove(key);
-                    }
-                }
-            }
+            carry(&mut next["metadata"], key, current["metadata"].get(key));
         }
         if t.status_subresource {
-            match current.get("status") {
-                Some(status) => next["status"] = status.clone(),
-                None => {
-                    if let Some(map) = next.as_object_mut() {
-                        map.remove("status");
-                    }
-                }
-            }
+            carry(&mut next, "status", current.get("status"));
         }
         next
     };
@@ -662,6 +641,18 @@ fn prepare_update(
         next["metadata"]["generation"] = json!(generation);
     }
     Ok(next)
+}
+
+/// Sets `target[key]` to `value`, or removes the key when there is none.
+fn carry(target: &mut Value, key: &str, value: Option<&Value>) {
+    match value {
+        Some(v) => target[key] = v.clone(),
+        None => {
+            if let Some(map) = target.as_object_mut() {
+                map.remove(key);
+            }
+        }
+    }
 }
 
 /// How dependents are treated when their owner is deleted.
