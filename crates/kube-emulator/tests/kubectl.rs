@@ -70,13 +70,19 @@ async fn start() -> (KubeEmulator, Kubectl) {
     (emulator, kubectl)
 }
 
+/// Runs a blocking kubectl scenario against a fresh emulator, then shuts it down.
+async fn scenario(body: impl FnOnce(Kubectl) + Send + 'static) {
+    let (emulator, k) = start().await;
+    tokio::task::spawn_blocking(move || body(k)).await.unwrap();
+    emulator.shutdown().await;
+}
+
 /// Client-side apply of the CRDs and the seed example; printer columns in `get` (Message only
 /// with `-o wide`); `get -o yaml` shows schema defaults; a status patch makes
 /// `wait --for=condition=Ready` succeed.
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_get_and_wait_on_the_seed_example() {
-    let (emulator, k) = start().await;
-    tokio::task::spawn_blocking(move || {
+    scenario(|k| {
         assert!(k.ok(&["apply", "-f", "crds/"]).contains("customresourcedefinition.apiextensions.k8s.io/onlineendpoints.aml-operator.io created"));
         k.ok(&["wait", "--for=condition=Established", "crd/onlineendpoints.aml-operator.io", "--timeout=10s"]);
         k.ok(&["apply", "-f", "examples/seed/namespace.yaml"]);
@@ -99,16 +105,13 @@ async fn apply_get_and_wait_on_the_seed_example() {
         let ready = k.ok(&["get", "amlep", "-n", "ml-prod"]);
         assert!(ready.contains("True") && ready.contains("Succeeded") && ready.contains("https://scoring.example"), "{ready}");
     })
-    .await
-    .unwrap();
-    emulator.shutdown().await;
+    .await;
 }
 
 /// Server-side apply of the CRDs and the blue-green example, then a later stage of it.
 #[tokio::test(flavor = "multi_thread")]
 async fn server_side_apply_of_the_blue_green_example() {
-    let (emulator, k) = start().await;
-    tokio::task::spawn_blocking(move || {
+    scenario(|k| {
         k.ok(&["apply", "--server-side", "-f", "crds/"]);
         k.ok(&[
             "apply",
@@ -128,16 +131,13 @@ async fn server_side_apply_of_the_blue_green_example() {
         assert!(managed.contains("manager: kubectl"), "{managed}");
         assert!(managed.contains("operation: Apply"), "{managed}");
     })
-    .await
-    .unwrap();
-    emulator.shutdown().await;
+    .await;
 }
 
 /// `kubectl delete` waits while a finalizer holds the object and returns once it is removed.
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_waits_on_a_finalizer() {
-    let (emulator, k) = start().await;
-    tokio::task::spawn_blocking(move || {
+    scenario(|k| {
         k.ok(&["apply", "-f", "crds/"]);
         k.ok(&["apply", "-f", "examples/seed/namespace.yaml"]);
         k.ok(&["apply", "-f", "examples/seed/workspace.yaml"]);
@@ -203,9 +203,7 @@ async fn delete_waits_on_a_finalizer() {
             "{gone}"
         );
     })
-    .await
-    .unwrap();
-    emulator.shutdown().await;
+    .await;
 }
 
 /// Every invalid manifest is rejected and kubectl's message names the field its `# expect:` line
@@ -213,8 +211,7 @@ async fn delete_waits_on_a_finalizer() {
 /// document, then the second as an update.
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_manifests_are_rejected_naming_the_field() {
-    let (emulator, k) = start().await;
-    tokio::task::spawn_blocking(move || {
+    scenario(|k| {
         k.ok(&["apply", "-f", "crds/"]);
         let dir = repo_root().join("tests/fixtures/invalid");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -260,9 +257,7 @@ async fn invalid_manifests_are_rejected_naming_the_field() {
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     })
-    .await
-    .unwrap();
-    emulator.shutdown().await;
+    .await;
 }
 
 /// `kubectl get -w` prints rows from Table watch events with the CRD's columns, including a
@@ -270,8 +265,7 @@ async fn invalid_manifests_are_rejected_naming_the_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_watch_prints_table_rows() {
     use std::io::{BufRead, BufReader};
-    let (emulator, k) = start().await;
-    tokio::task::spawn_blocking(move || {
+    scenario(|k| {
         k.ok(&["apply", "-f", "crds/"]);
         k.ok(&["apply", "-f", "examples/seed/namespace.yaml"]);
         k.ok(&["apply", "-f", "examples/seed/endpoint.yaml"]);
@@ -302,9 +296,7 @@ async fn get_watch_prints_table_rows() {
         let _ = watching.wait();
         assert!(changed.contains("https://watched.example"), "{changed}");
     })
-    .await
-    .unwrap();
-    emulator.shutdown().await;
+    .await;
 }
 
 /// HTTPS mode: the kubeconfig carries the generated CA; kubectl and kube-rs verify the server and
