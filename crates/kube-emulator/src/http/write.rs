@@ -262,6 +262,7 @@ pub(crate) fn create(
     check_type_meta(t, &mut object)?;
     check_namespace(t, &mut object, namespace)?;
     let warnings = decode_custom(t, &mut object, ctx.validation)?;
+    let mut generated = false;
     {
         let meta = object["metadata"]
             .as_object_mut()
@@ -290,6 +291,7 @@ pub(crate) fn create(
                         "name".to_owned(),
                         Value::String(meta::generated_name(prefix)),
                     );
+                    generated = true;
                 }
                 _ => {
                     return Err(ApiError::invalid(
@@ -346,11 +348,26 @@ pub(crate) fn create(
             .to_owned(),
         name.clone(),
     );
+    let mut key = key;
+    let mut name = name;
     let mut state = shared.lock();
     namespace_accepts(&state, t, &key.0, &name)?;
     builtin::check_create_allowed(&state, t, &name)?;
-    if state.get(&t.gr(), &key).is_some() {
-        return Err(ApiError::already_exists(&t.gr(), &name));
+    // A generated name that is taken is generated again (the apiserver retries up to 8 times).
+    let prefix = object["metadata"]["generateName"]
+        .as_str()
+        .map(str::to_owned);
+    let mut attempts = 0;
+    while state.get(&t.gr(), &key).is_some() {
+        match &prefix {
+            Some(p) if generated && attempts < 8 => {
+                attempts += 1;
+                name = meta::generated_name(p);
+                object["metadata"]["name"] = Value::String(name.clone());
+                key.1 = name.clone();
+            }
+            _ => return Err(ApiError::already_exists(&t.gr(), &name)),
+        }
     }
     if ctx.dry_run {
         return Ok((Arc::new(object), warnings));
@@ -411,7 +428,8 @@ pub(crate) fn update(
     let gr = t.gr();
     let name = target.name.clone().unwrap_or_default();
     let key: ObjectKey = (target.key_namespace(), name.clone());
-    for _ in 0..16 {
+    // Like GuaranteedUpdate: a patch recomputed on a fresh read until it lands.
+    for _ in 0..256 {
         let current = shared.lock().get(&gr, &key);
         let Some(current) = current else {
             if let Some(body) = create_body

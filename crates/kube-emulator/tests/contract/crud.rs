@@ -364,3 +364,38 @@ async fn builtin_kinds_prune_unknown_fields() {
     );
     c.shutdown().await;
 }
+
+/// `generateName` gets a five-character suffix from the server; a missing name and
+/// generateName is 422 (metadata.name Required).
+#[tokio::test]
+async fn generate_name() {
+    let c = Cluster::start().await;
+    let mut names = Vec::new();
+    for _ in 0..3 {
+        let w: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget",
+            "metadata": {"generateName": "gen-"}, "spec": {"size": 1},
+        }))
+        .unwrap();
+        let created = c
+            .widgets()
+            .create(&PostParams::default(), &w)
+            .await
+            .unwrap();
+        names.push(created.metadata.name.unwrap());
+    }
+    for n in &names {
+        assert!(n.starts_with("gen-") && n.len() == 9, "{n}");
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3);
+    let nameless: kube::api::DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "contract.kube-emulator.dev/v1", "kind": "Widget", "metadata": {}, "spec": {"size": 1},
+    }))
+    .unwrap();
+    let err = api_error(c.widgets().create(&PostParams::default(), &nameless).await);
+    assert_eq!(err.code, 422);
+    assert_eq!(err.details.unwrap().causes[0].field, "metadata.name");
+    c.shutdown().await;
+}
