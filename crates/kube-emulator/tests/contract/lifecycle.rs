@@ -243,3 +243,62 @@ async fn orphan_and_foreground_propagation() {
     .await;
     c.shutdown().await;
 }
+
+/// Deleting a CRD deletes its custom resources first, then the CRD; its resource then stops
+/// being served.
+#[tokio::test]
+async fn crd_deletion_removes_its_objects_and_endpoint() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let c = Cluster::start().await;
+    let suffix = &c.namespace["contract-".len()..];
+    let plural = format!("sprockets{suffix}");
+    let group = "contract.kube-emulator.dev";
+    let crd_name = format!("{plural}.{group}");
+    let crds: Api<DynamicObject> = Api::all_with(
+        c.client.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    );
+    let crd: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": crd_name},
+        "spec": {"group": group, "scope": "Namespaced", "names": {"kind": format!("Sprocket{suffix}"), "plural": plural},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]},
+    }))
+    .unwrap();
+    crds.create(&PostParams::default(), &crd).await.unwrap();
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(group, "v1", &format!("Sprocket{suffix}")),
+        &plural,
+    );
+    let sprockets: Api<DynamicObject> =
+        Api::namespaced_with(c.client.clone(), &c.namespace, &resource);
+    let one: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": format!("{group}/v1"), "kind": format!("Sprocket{suffix}"), "metadata": {"name": "one"}, "spec": {"teeth": 12},
+    }))
+    .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        sprockets.create(&PostParams::default(), &one).await.ok()
+    })
+    .await;
+    assert_eq!(
+        sprockets.get("one").await.unwrap().data["spec"]["teeth"],
+        12,
+        "preserved unknown fields stay"
+    );
+    crds.delete(&crd_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(60), || async {
+        matches!(crds.get(&crd_name).await, Err(kube::Error::Api(s)) if s.code == 404).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(30), || async {
+        matches!(sprockets.list(&Default::default()).await, Err(kube::Error::Api(s)) if s.code == 404).then_some(())
+    })
+    .await;
+    c.shutdown().await;
+}
