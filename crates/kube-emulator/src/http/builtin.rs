@@ -168,13 +168,26 @@ pub(crate) fn prepare_create(t: &ResourceType, object: &mut Value) -> Result<(),
     }
 }
 
+/// `sub` is the subresource written: a Namespace's `spec.finalizers` change only through
+/// `/finalize`, where nothing else changes.
 pub(crate) fn prepare_update(
     t: &ResourceType,
     current: &Value,
     next: &mut Value,
+    sub: Option<&str>,
 ) -> Result<(), ApiError> {
     match t.behaviour {
         Behaviour::Secret => prepare_secret(next, Some(current)),
+        Behaviour::Namespace if sub == Some("finalize") => {
+            let finalizers = next["spec"]["finalizers"].clone();
+            *next = current.clone();
+            next["spec"]["finalizers"] = if finalizers.is_array() {
+                finalizers
+            } else {
+                json!([])
+            };
+            Ok(())
+        }
         Behaviour::Namespace => {
             next["spec"] = current["spec"].clone();
             let name = meta::name_of(current).to_owned();

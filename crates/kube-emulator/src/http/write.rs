@@ -495,7 +495,11 @@ pub(crate) fn update(
                 warnings,
             });
         }
-        if meta::is_deleting(&next) && meta::finalizers(&next).is_empty() {
+        let spec_finalized = t.behaviour != Behaviour::Namespace
+            || next["spec"]["finalizers"]
+                .as_array()
+                .is_none_or(Vec::is_empty);
+        if meta::is_deleting(&next) && meta::finalizers(&next).is_empty() && spec_finalized {
             let removed = state.remove(&gr, &key).unwrap_or(current);
             builtin::after_remove(&mut state, t, &removed);
             drop(state);
@@ -653,7 +657,7 @@ fn prepare_update(
             ));
         }
     }
-    builtin::prepare_update(t, current, &mut next)?;
+    builtin::prepare_update(t, current, &mut next, target.sub.as_deref())?;
     if t.has_generation() && meta::generation_changes(t, current, &next) {
         let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         next["metadata"]["generation"] = json!(generation);

@@ -302,3 +302,69 @@ async fn crd_deletion_removes_its_objects_and_endpoint() {
     .await;
     c.shutdown().await;
 }
+
+/// A Terminating namespace waits for its contents (an object with a finalizer holds it, and
+/// other writes to the namespace do not end it); clearing `spec.finalizers` through
+/// `/finalize` removes it at once.
+#[tokio::test]
+async fn terminating_namespace_waits_and_finalize_ends_it() {
+    let c = Cluster::start().await;
+    let namespaces: Api<Namespace> = Api::all(c.client.clone());
+    let ns_name = format!("{}-held", c.namespace);
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns_name}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(c.client.clone(), &ns_name);
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    namespaces
+        .delete(&ns_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    let terminating = namespaces.get(&ns_name).await.unwrap();
+    assert_eq!(
+        terminating.status.unwrap().phase.as_deref(),
+        Some("Terminating")
+    );
+    namespaces
+        .patch(
+            &ns_name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .unwrap();
+    assert!(
+        namespaces.get(&ns_name).await.is_ok(),
+        "a label change does not end a Terminating namespace"
+    );
+    let mut finalized = namespaces.get(&ns_name).await.unwrap();
+    finalized.spec.as_mut().unwrap().finalizers = Some(Vec::new());
+    let (code, body, _) = c
+        .raw(
+            "PUT",
+            &format!("/api/v1/namespaces/{ns_name}/finalize"),
+            Some("application/json"),
+            None,
+            Some(serde_json::to_value(&finalized).unwrap()),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    eventually(Duration::from_secs(30), || async {
+        matches!(namespaces.get(&ns_name).await, Err(kube::Error::Api(s)) if s.code == 404)
+            .then_some(())
+    })
+    .await;
+    c.shutdown().await;
+}
