@@ -154,7 +154,10 @@ fn decode_continue(token: &str) -> Result<(u64, ObjectKey), ApiError> {
 
 pub(crate) fn list(shared: &Arc<Shared>, req: &Req, target: &Target) -> Result<Response, ApiError> {
     let filter = Filter::from_request(req, target)?;
-    let limit = match req.query.get("limit") {
+    // A list at resourceVersion "0" is served whole from the watch cache, which (in 1.32)
+    // does not paginate: `limit` is ignored.
+    let from_cache = req.query.get("resourceVersion") == Some("0");
+    let limit = match req.query.get("limit").filter(|_| !from_cache) {
         Some(l) => l
             .parse::<i64>()
             .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?,

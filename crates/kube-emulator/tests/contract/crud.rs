@@ -399,3 +399,18 @@ async fn generate_name() {
     assert_eq!(err.details.unwrap().causes[0].field, "metadata.name");
     c.shutdown().await;
 }
+
+/// A list at `resourceVersion=0` comes from the watch cache in full: `limit` is ignored.
+#[tokio::test]
+async fn list_at_resource_version_zero_ignores_limit() {
+    let c = Cluster::start().await;
+    for name in ["a", "b", "c"] {
+        c.create_widget(name, json!({"size": 1})).await;
+    }
+    let path = format!("{}?resourceVersion=0&limit=1", c.widgets_path());
+    let (code, list, _) = c.raw("GET", &path, None, None, None).await;
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert!(list["metadata"].get("continue").is_none_or(|t| t == ""));
+    c.shutdown().await;
+}
