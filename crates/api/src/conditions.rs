@@ -83,6 +83,8 @@ pub enum Reason {
     ConnectionRejected,
     /// The spec explicitly allows public access, so isolation is not required for Ready.
     PublicAccessAllowed,
+    /// The spec asks to turn a workspace's managed network off, which Azure cannot do.
+    ManagedNetworkCannotBeDisabled,
 }
 
 impl Reason {
@@ -112,6 +114,7 @@ impl Reason {
             Self::ApprovalPending => "ApprovalPending",
             Self::ConnectionRejected => "ConnectionRejected",
             Self::PublicAccessAllowed => "PublicAccessAllowed",
+            Self::ManagedNetworkCannotBeDisabled => "ManagedNetworkCannotBeDisabled",
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod body;
 pub mod deployment;
 pub mod endpoint;
 pub mod failure;
+pub mod network;
 pub mod observe;
 pub mod outcome;
 pub mod progress;
@@ -34,10 +35,14 @@ pub mod workspace;
 pub use deployment::{DeploymentInput, EndpointView, plan_deployment};
 pub use endpoint::{DeploymentView, EndpointInput, KeysState, plan_endpoint};
 pub use failure::{Failure, FailureClass};
+pub use network::{NetworkAction, NetworkObservation, NetworkTargets};
 pub use observe::{Observation, OperationOutcome, ProvisioningState};
 pub use outcome::{Action, Drift, EventNote, EventType, OperationKind, Plan, Requeue};
 pub use validate::{FieldError, WorkspaceView};
-pub use workspace::{WorkspaceInput, plan_workspace, workspace_view};
+pub use workspace::{
+    WorkspaceInput, WorkspacePlan, network_isolated, plan_workspace, workspace_reads,
+    workspace_view,
+};
 
 use std::time::Duration;
 

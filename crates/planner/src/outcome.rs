@@ -149,10 +149,14 @@ pub enum Requeue {
 /// A plan: the action, the status to write (with the action's effect still to be recorded by
 /// the controller, see the `started`/`failed` functions of each kind), the requeue, the Events,
 /// and the drift the action corrects.
+///
+/// `A` is the kind of action: [`Action`] on the object's own ARM resource (endpoints,
+/// deployments), or a type that names its target (the Workspace's network legs act on other
+/// resources, see [`crate::network::NetworkAction`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan<S> {
+pub struct Plan<S, A = Action> {
     /// The one step to take now.
-    pub action: Action,
+    pub action: A,
     /// The status as known before the action runs.
     pub status: S,
     /// When to look again.

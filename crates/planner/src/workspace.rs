@@ -1,21 +1,36 @@
-//! Planning a `Workspace` binding: resolve the AML workspace it names and report what Azure has.
-//! The workspace is never created or deleted here; a binding in use by endpoints is not released
-//! until they are gone.
+//! Planning a `Workspace`: bind the AML workspace it names and make its network what the spec
+//! declares (see [`crate::network`] for the legs). The AML workspace is never created or
+//! deleted here; a Workspace in use by endpoints is not released until they are gone.
+//!
+//! Ready means every declared leg holds; `NetworkIsolated` means the workspace is private
+//! (public access off and every leg holding), its message naming each leg that does not.
+//! One Azure write is in flight per Workspace, recorded in `status.operation` and resumed.
 
-use api::conditions::Reason;
+use api::conditions::{ConditionType, NewCondition, Reason, find_condition, set_condition};
 use api::workspace::IsolationMode;
-use api::{WorkspaceSpec, WorkspaceStatus};
+use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::observe::{Observation, provisioning_state, str_at};
-use crate::outcome::{Action, Plan, Requeue};
-use crate::progress::{progressing, ready, stalled};
+use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
+use crate::network::teardown::{TeardownStep, next_step};
+use crate::network::{NetworkAction, NetworkObservation, NetworkTargets, network_targets};
+use crate::network::{ids::name_of, owner_value};
+use crate::observe::{Observation, OperationOutcome, provisioning_state, str_at};
+use crate::outcome::{EventNote, OperationKind, Plan, Requeue};
+use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
 use crate::validate::WorkspaceView;
 use crate::{STALLED_RETRY, WAIT_POLL};
+
+/// A Workspace plan: its action names its target.
+pub type WorkspacePlan = Plan<WorkspaceStatus, NetworkAction>;
 
 /// Everything the workspace planner needs.
 #[derive(Clone, Debug)]
 pub struct WorkspaceInput<'a> {
+    /// `metadata.namespace`.
+    pub namespace: &'a str,
+    /// `metadata.name`.
+    pub name: &'a str,
     /// `metadata.generation`.
     pub generation: Option<i64>,
     /// The spec.
@@ -24,12 +39,28 @@ pub struct WorkspaceInput<'a> {
     pub status: &'a WorkspaceStatus,
     /// `metadata.deletionTimestamp` is set.
     pub deleting: bool,
-    /// GET of the AML workspace.
+    /// GET of the AML workspace (with its private endpoint connections).
     pub observed: &'a Observation,
+    /// What was read of the network legs (see [`workspace_reads`]).
+    pub network: &'a NetworkObservation,
+    /// Poll of `status.operation`.
+    pub operation: &'a OperationOutcome,
     /// OnlineEndpoints in the namespace that use this Workspace.
     pub endpoints: &'a [String],
     /// The time.
     pub now: Timestamp,
+}
+
+/// The ids the controller reads for a Workspace, or why the spec cannot be used.
+///
+/// # Errors
+/// A [`crate::FieldError`] naming the spec field that cannot be turned into ARM ids.
+pub fn workspace_reads(
+    namespace: &str,
+    name: &str,
+    spec: &WorkspaceSpec,
+) -> Result<NetworkTargets, crate::FieldError> {
+    network_targets(&owner_value(namespace, name), spec)
 }
 
 /// The managed network mode Azure reports, if any.
@@ -64,66 +95,190 @@ pub fn workspace_view(spec: &WorkspaceSpec, status: &WorkspaceStatus) -> Option<
     })
 }
 
-/// Decides the next step for a Workspace binding.
-pub fn plan_workspace(input: &WorkspaceInput<'_>) -> Plan<WorkspaceStatus> {
-    let generation = input.generation;
-    let now = input.now;
-    let mut status = input.status.clone();
-    let plan = |action, status, requeue| Plan {
+fn plan(action: NetworkAction, status: WorkspaceStatus, requeue: Requeue) -> WorkspacePlan {
+    Plan {
         action,
         status,
         requeue,
         events: Vec::new(),
         drift: Vec::new(),
+    }
+}
+
+/// `kind of <resource name>` for an operation record.
+fn operation_label(status: &WorkspaceStatus) -> String {
+    status.operation.as_ref().map_or_else(String::new, |op| {
+        format!("{} of {}", op.kind, name_of(&op.resource_id))
+    })
+}
+
+/// Decides the next step for a Workspace.
+pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
+    let generation = input.generation;
+    let now = input.now;
+    let mut status = input.status.clone();
+
+    let targets = match workspace_reads(input.namespace, input.name, input.spec) {
+        Ok(t) => t,
+        Err(err) if input.deleting => {
+            let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
+            p.events.push(EventNote::warning(
+                "Orphaned",
+                format!("the network of this Workspace is left in Azure: {err}"),
+            ));
+            return p;
+        }
+        Err(err) => {
+            stalled(
+                &mut status,
+                generation,
+                Reason::InvalidSpec,
+                err.to_string(),
+                now,
+            );
+            return plan(NetworkAction::None, status, Requeue::After(STALLED_RETRY));
+        }
     };
 
-    if input.deleting {
-        if !input.endpoints.is_empty() {
-            progressing(
-                &mut status,
-                generation,
-                Reason::Deleting,
-                format!(
-                    "waiting for OnlineEndpoints {} that use this Workspace to be deleted",
-                    input.endpoints.join(", ")
-                ),
-                now,
+    // An operation in flight is resumed, never re-issued.
+    let mut events = Vec::new();
+    match input.operation {
+        OperationOutcome::Pending { retry_after } => {
+            let reason = match status
+                .operation
+                .as_ref()
+                .and_then(|o| OperationKind::parse(&o.kind))
+            {
+                Some(OperationKind::Create) => Reason::Creating,
+                Some(OperationKind::Delete) => Reason::Deleting,
+                _ => Reason::Updating,
+            };
+            let message = format!("waiting for Azure to finish {}", operation_label(&status));
+            progressing(&mut status, generation, reason, message, now);
+            return plan(
+                NetworkAction::None,
+                status,
+                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
             );
-            return plan(Action::None, status, Requeue::After(WAIT_POLL));
         }
-        return plan(Action::RemoveFinalizer, status, Requeue::Sync);
+        OperationOutcome::Failed(failure) => {
+            let label = operation_label(&status);
+            status.operation = None;
+            let requeue = failed(&mut status, generation, failure, true, now);
+            let mut p = plan(NetworkAction::None, status, requeue);
+            p.events.push(EventNote::warning(
+                "Failed",
+                format!("{label} failed: {}: {}", failure.code, failure.message),
+            ));
+            return p;
+        }
+        OperationOutcome::Succeeded => {
+            if status.operation.is_some() {
+                events.push(EventNote::normal(
+                    "Succeeded",
+                    format!("{} succeeded", operation_label(&status)),
+                ));
+                status.operation = None;
+            }
+            status.last_error = None;
+        }
+        OperationOutcome::None => {}
     }
 
-    match input.observed {
-        Observation::Found(resource) => {
-            status.azure_resource_id = str_at(resource, "/id")
-                .map(str::to_owned)
-                .or(Some(input.spec.resource_id.clone()));
-            status.location = str_at(resource, "/location").map(str::to_owned);
-            status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
-            status.public_network_access =
-                Some(crate::body::observed_public_access(resource).to_owned());
-            status.managed_network_isolation_mode =
-                observed_isolation_mode(resource).map(|m| m.as_str().to_owned());
-            if status.location.is_none() {
-                stalled(
-                    &mut status,
-                    generation,
-                    Reason::AzureRejected,
-                    "Azure returned the workspace without a location",
-                    now,
-                );
-                return plan(Action::None, status, Requeue::After(STALLED_RETRY));
-            }
-            ready(
-                &mut status,
-                generation,
-                format!("bound to {}", input.spec.resource_id),
-                now,
-            );
-            plan(Action::None, status, Requeue::Sync)
+    let mut result = if input.deleting {
+        plan_teardown(input, &targets, status)
+    } else {
+        plan_apply(input, &targets, status)
+    };
+    events.append(&mut result.events);
+    result.events = events;
+    result
+}
+
+fn plan_teardown(
+    input: &WorkspaceInput<'_>,
+    targets: &NetworkTargets,
+    mut status: WorkspaceStatus,
+) -> WorkspacePlan {
+    let generation = input.generation;
+    let now = input.now;
+    if !input.endpoints.is_empty() {
+        progressing(
+            &mut status,
+            generation,
+            Reason::Deleting,
+            format!(
+                "waiting for OnlineEndpoints {} that use this Workspace to be deleted",
+                input.endpoints.join(", ")
+            ),
+            now,
+        );
+        return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
+    }
+    if input.spec.deletion_policy == DeletionPolicy::Orphan || targets.endpoints.is_empty() {
+        let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
+        if !targets.endpoints.is_empty() {
+            p.events.push(EventNote::normal(
+                "Orphaned",
+                "the private endpoints, DNS zones and links of this Workspace are left in Azure (deletionPolicy Orphan)",
+            ));
         }
+        return p;
+    }
+    match next_step(targets, input.network) {
+        TeardownStep::Delete { action, what } => {
+            progressing(&mut status, generation, Reason::Deleting, what.clone(), now);
+            let mut p = plan(action, status, Requeue::Now);
+            p.events.push(EventNote::normal("Deleting", what));
+            p
+        }
+        TeardownStep::Wait(why) => {
+            progressing(&mut status, generation, Reason::Deleting, why, now);
+            plan(
+                NetworkAction::None,
+                status,
+                Requeue::After(std::time::Duration::from_secs(2)),
+            )
+        }
+        TeardownStep::Done(kept) => {
+            let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
+            let mut note = format!(
+                "deleted what this Workspace created in Azure; workspace {} and its settings are left as they are",
+                name_of(&targets.workspace_id)
+            );
+            if !kept.is_empty() {
+                note.push_str(&format!("; left in place: {}", kept.join(", ")));
+            }
+            p.events.push(EventNote::normal("Deleted", note));
+            p
+        }
+    }
+}
+
+/// Copies what Azure reports of the workspace into status.
+fn observe_into(status: &mut WorkspaceStatus, spec: &WorkspaceSpec, resource: &serde_json::Value) {
+    status.azure_resource_id = str_at(resource, "/id")
+        .map(str::to_owned)
+        .or(Some(spec.resource_id.clone()));
+    status.location = str_at(resource, "/location").map(str::to_owned);
+    status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
+    status.public_network_access = Some(crate::body::observed_public_access(resource).to_owned());
+    status.managed_network_isolation_mode =
+        observed_isolation_mode(resource).map(|m| m.as_str().to_owned());
+}
+
+fn plan_apply(
+    input: &WorkspaceInput<'_>,
+    targets: &NetworkTargets,
+    mut status: WorkspaceStatus,
+) -> WorkspacePlan {
+    let generation = input.generation;
+    let now = input.now;
+    let resource = match input.observed {
+        Observation::Found(resource) => resource,
         Observation::Missing => {
+            // Endpoints must not keep using a binding whose workspace is gone.
+            status.location = None;
             stalled(
                 &mut status,
                 generation,
@@ -134,11 +289,11 @@ pub fn plan_workspace(input: &WorkspaceInput<'_>) -> Plan<WorkspaceStatus> {
                 ),
                 now,
             );
-            plan(
-                Action::None,
+            return plan(
+                NetworkAction::None,
                 status,
                 Requeue::After(std::time::Duration::from_secs(60)),
-            )
+            );
         }
         Observation::Skipped => {
             progressing(
@@ -148,7 +303,177 @@ pub fn plan_workspace(input: &WorkspaceInput<'_>) -> Plan<WorkspaceStatus> {
                 "reading the workspace from Azure",
                 now,
             );
-            plan(Action::None, status, Requeue::After(WAIT_POLL))
+            return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
         }
+    };
+    observe_into(&mut status, input.spec, resource);
+    if status.location.is_none() {
+        stalled(
+            &mut status,
+            generation,
+            Reason::AzureRejected,
+            "Azure returned the workspace without a location",
+            now,
+        );
+        return plan(NetworkAction::None, status, Requeue::After(STALLED_RETRY));
     }
+
+    let Evaluation {
+        findings,
+        endpoints,
+    } = evaluate(targets, resource, input.network);
+    status.private_endpoints = endpoints;
+    set_condition(
+        &mut status.conditions,
+        isolation_condition(targets, resource, &findings, generation),
+        now,
+    );
+
+    // A write Azure refused for good is not re-sent until the slow retry or a spec change,
+    // except the one that takes public access away.
+    let hold = stall_hold(&status, generation, now).filter(|_| status.last_error.is_some());
+    let fix = findings.iter().find_map(|f| match &f.state {
+        LegState::Fix(fix) if hold.is_none() || fix.urgent => Some(fix.as_ref()),
+        _ => None,
+    });
+    if let Some(fix) = fix {
+        let drifted = was_ready(input.status, generation);
+        progressing(&mut status, generation, fix.reason, fix.what.clone(), now);
+        let mut p = plan(fix.action.clone(), status, Requeue::Now);
+        // Every leg this one write corrects (one PATCH may fix public access and managed network).
+        let corrected: Vec<_> = findings
+            .iter()
+            .filter_map(|f| match &f.state {
+                LegState::Fix(other) if other.action == fix.action => Some(other.drift.clone()),
+                _ => None,
+            })
+            .collect();
+        if drifted {
+            let what: Vec<String> = findings
+                .iter()
+                .filter(|f| matches!(&f.state, LegState::Fix(other) if other.action == fix.action))
+                .map(|f| f.problem.clone())
+                .collect();
+            p.events.push(EventNote::warning(
+                "DriftCorrected",
+                format!("{} in Azure; correcting: {}", what.join("; "), fix.what),
+            ));
+            p.drift = corrected;
+        } else {
+            p.events
+                .push(EventNote::normal(fix.event, fix.what.clone()));
+        }
+        return p;
+    }
+    if let Some(left) =
+        hold.filter(|_| findings.iter().any(|f| matches!(f.state, LegState::Fix(_))))
+    {
+        // Stalled by a refused write; the status says so already.
+        return plan(NetworkAction::None, status, Requeue::After(left));
+    }
+    let blocked: Vec<(Reason, &str)> = findings
+        .iter()
+        .filter_map(|f| match &f.state {
+            LegState::Blocked { reason, message } => Some((*reason, message.as_str())),
+            _ => None,
+        })
+        .collect();
+    let waiting: Vec<(Reason, &str)> = findings
+        .iter()
+        .filter_map(|f| match &f.state {
+            LegState::Waiting { reason, message } => Some((*reason, message.as_str())),
+            _ => None,
+        })
+        .collect();
+    let join =
+        |items: &[(Reason, &str)]| items.iter().map(|(_, m)| *m).collect::<Vec<_>>().join("; ");
+    if let Some((reason, _)) = blocked.first() {
+        stalled(&mut status, generation, *reason, join(&blocked), now);
+        // Drift on other legs is still looked for at every sync.
+        return plan(NetworkAction::None, status, Requeue::Sync);
+    }
+    if let Some((reason, _)) = waiting.first() {
+        progressing(&mut status, generation, *reason, join(&waiting), now);
+        return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
+    }
+    ready(
+        &mut status,
+        generation,
+        format!(
+            "bound to {}; every declared network leg holds",
+            name_of(&input.spec.resource_id)
+        ),
+        now,
+    );
+    plan(NetworkAction::None, status, Requeue::Sync)
+}
+
+/// `NetworkIsolated`: True only when the workspace is private and every leg holds; otherwise
+/// the message names each leg that does not.
+fn isolation_condition(
+    targets: &NetworkTargets,
+    workspace: &serde_json::Value,
+    findings: &[Finding],
+    generation: Option<i64>,
+) -> NewCondition {
+    let mut problems: Vec<String> = findings
+        .iter()
+        .filter(|f| !f.holds_now())
+        .map(|f| f.problem.clone())
+        .collect();
+    let public = crate::body::observed_public_access(workspace);
+    let allowed_public = !public.eq_ignore_ascii_case("Disabled")
+        && targets.public_network_access == api::PublicNetworkAccess::Enabled;
+    if allowed_public {
+        problems.insert(
+            0,
+            format!("publicNetworkAccess is {public} (allowed by the spec)"),
+        );
+    }
+    if problems.is_empty() {
+        let mode = observed_isolation_mode(workspace).unwrap_or(IsolationMode::Disabled);
+        return NewCondition::isolated(
+            generation,
+            format!(
+                "public access Disabled; {} private endpoint(s) Approved with private DNS; managed network {}",
+                targets.endpoints.len(),
+                mode.as_str()
+            ),
+        );
+    }
+    let has = |wanted: Reason| {
+        findings.iter().any(|f| match &f.state {
+            LegState::Waiting { reason, .. } | LegState::Blocked { reason, .. } => {
+                *reason == wanted
+            }
+            _ => false,
+        })
+    };
+    let reason = if allowed_public && problems.len() == 1 {
+        Reason::PublicAccessAllowed
+    } else if has(Reason::ConnectionRejected) {
+        Reason::ConnectionRejected
+    } else if has(Reason::ApprovalPending) {
+        Reason::ApprovalPending
+    } else {
+        Reason::NotIsolated
+    };
+    NewCondition::not_isolated(
+        generation,
+        reason,
+        format!("not isolated: {}", problems.join("; ")),
+    )
+}
+
+/// The Workspace's `NetworkIsolated` condition as last written: (true when isolated, message).
+pub fn network_isolated(status: &WorkspaceStatus) -> (bool, String) {
+    find_condition(&status.conditions, ConditionType::NetworkIsolated).map_or_else(
+        || {
+            (
+                false,
+                "the Workspace has not reported NetworkIsolated yet".to_owned(),
+            )
+        },
+        |c| (c.status == "True", c.message.clone()),
+    )
 }

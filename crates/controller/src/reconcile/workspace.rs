@@ -1,27 +1,39 @@
-//! Reconciling a `Workspace` binding: GET the AML workspace it names with its credential and
-//! report what Azure has. A binding is released only when no OnlineEndpoint uses it.
+//! Reconciling a `Workspace`: poll the network operation in flight or read the AML workspace and
+//! every declared network leg (private endpoints, zone groups, DNS zones and their VNet links),
+//! hand them to `planner::plan_workspace`, take the one step it names (on whatever resource it
+//! targets), write status and Events. A Workspace is released only when no OnlineEndpoint uses
+//! it and, under `deletionPolicy: Delete`, what it created in Azure is gone.
+//!
+//! One Azure write is in flight per Workspace; it is recorded in `status.operation`, so a
+//! restarted controller polls it instead of sending it again.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use api::{FINALIZER, Workspace};
-use arm::ResourceId;
+use api::workspace::WorkspaceCredential;
+use api::{FINALIZER, OperationStatus, Workspace};
+use arm::{ArmClient, ArmError, ResourceId, Started};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
-use planner::progress::{failed, first_seen};
-use planner::{Action, Observation, Requeue, WorkspaceInput};
+use planner::network::{EndpointObservation, ZoneObservation};
+use planner::progress::{failed, first_seen, started};
+use planner::{
+    EventNote, Failure, FailureClass, NetworkAction, NetworkObservation, NetworkTargets,
+    Observation, OperationOutcome, Requeue, WorkspaceInput,
+};
+use serde_json::Value;
 
-use super::{Error, publish, to_kube_action};
+use super::{Error, poll, publish, to_kube_action};
 use crate::azure::to_failure;
 use crate::context::Context;
 use crate::status_patch::patch_status;
 
 const KIND: &str = "Workspace";
 
-/// Reconciles one Workspace binding.
+/// Reconciles one Workspace.
 pub async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
     ctx.stores.ready().await;
     let started_at = Instant::now();
@@ -46,6 +58,127 @@ pub async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<KubeActi
     };
     ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
     result
+}
+
+/// An id the planner built, parsed for the ARM client.
+fn arm_id(id: &str) -> Result<ResourceId, Failure> {
+    ResourceId::parse(id).map_err(|e| {
+        Failure::new(
+            FailureClass::Terminal,
+            "InvalidResourceId",
+            format!("{id}: {e}"),
+        )
+    })
+}
+
+async fn get(client: &ArmClient, id: &str) -> Result<Observation, Failure> {
+    let id = arm_id(id)?;
+    match client.get_optional::<Value>(&id).await {
+        Ok(Some(v)) => Ok(Observation::Found(v)),
+        Ok(None) => Ok(Observation::Missing),
+        Err(e) => Err(to_failure(&e)),
+    }
+}
+
+/// Reads every declared leg: each private endpoint (its VNet only when it must be created), its
+/// zone group, and each zone with its VNet links. Children are read only when their parent exists.
+async fn read_network(
+    client: &ArmClient,
+    targets: &NetworkTargets,
+) -> Result<NetworkObservation, Failure> {
+    let mut endpoints = Vec::with_capacity(targets.endpoints.len());
+    for target in &targets.endpoints {
+        let mut o = EndpointObservation {
+            private_endpoint: get(client, &target.id).await?,
+            ..Default::default()
+        };
+        match &o.private_endpoint {
+            Observation::Missing => o.vnet = get(client, &target.vnet_id).await?,
+            Observation::Found(_) => {
+                if let Some(group) = &target.zone_group_id {
+                    o.zone_group = get(client, group).await?;
+                }
+            }
+            Observation::Skipped => {}
+        }
+        for zone in &target.zones {
+            let observed = get(client, &zone.id).await?;
+            let links = if observed.found().is_some() {
+                let zone_id = arm_id(&zone.id)?;
+                Some(
+                    client
+                        .list::<Value>(&zone_id, "virtualNetworkLinks")
+                        .await
+                        .map_err(|e| to_failure(&e))?,
+                )
+            } else {
+                None
+            };
+            o.zones.push(ZoneObservation {
+                zone: observed,
+                links,
+            });
+        }
+        endpoints.push(o);
+    }
+    Ok(NetworkObservation { endpoints })
+}
+
+/// Sends the plan's write to the resource it names.
+async fn write(
+    client: &ArmClient,
+    action: &NetworkAction,
+) -> Result<Option<OperationStatus>, Failure> {
+    let Some(target) = action.target() else {
+        return Ok(None);
+    };
+    let id = arm_id(target)?;
+    let started: Result<Started<Value>, ArmError> = match action {
+        NetworkAction::Put { body, .. } => client.begin_put::<Value, Value>(&id, body).await,
+        NetworkAction::Patch { body, .. } => client.begin_patch::<Value, Value>(&id, body).await,
+        NetworkAction::Post { action, body, .. } => {
+            client
+                .begin_post::<Value, Value>(&id, action, Some(body))
+                .await
+        }
+        NetworkAction::Delete { .. } => client.begin_delete(&id).await.map(|s| match s {
+            Started::Done(_) => Started::Done(None),
+            Started::Pending(h) => Started::Pending(h),
+        }),
+        NetworkAction::None | NetworkAction::RemoveFinalizer => return Ok(None),
+    };
+    match started.map_err(|e| to_failure(&e))? {
+        Started::Done(_) => Ok(None),
+        Started::Pending(mut handle) => {
+            // The planner knows whether it meant to create; ARM's 200/201 can differ.
+            handle.kind = arm::OperationKind::parse(action.operation_kind());
+            let parts = handle.to_parts();
+            Ok(Some(OperationStatus {
+                kind: parts.kind,
+                url: parts.url,
+                polling: parts.polling,
+                resource_id: parts.resource_id,
+                started_at: parts.started_at,
+            }))
+        }
+    }
+}
+
+/// The credential problem with a reminder of the namespace rule when a Secret is involved.
+fn credential_failure(ws: &Workspace, failure: Failure) -> Failure {
+    match &ws.spec.credential {
+        Some(WorkspaceCredential {
+            secret_ref: Some(_),
+            ..
+        }) => Failure {
+            message: format!(
+                "{} (a Workspace only uses a Secret in its own namespace)",
+                failure.message
+            ),
+            ..failure
+        },
+        _ => failure,
+    }
 }
 
 async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeAction, Error> {
@@ -77,65 +210,117 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         .map(|e| e.name_any())
         .collect();
 
-    let mut status = stored.clone();
+    // Observe: the operation in flight, else the workspace and the network legs.
+    let mut operation = OperationOutcome::None;
     let mut observed = Observation::Skipped;
-    if !deleting {
-        let id = match ResourceId::parse(&ws.spec.resource_id) {
-            Ok(id) => id,
-            Err(e) => {
-                planner::progress::stalled(
-                    &mut status,
-                    generation,
-                    api::conditions::Reason::InvalidSpec,
-                    format!("spec.resourceId: {e}"),
-                    now,
-                );
-                patch_status(&api, &name, &stored, &status)
-                    .await
-                    .map_err(|e| Error::kube("write status", e))?;
-                return Ok(to_kube_action(
-                    Requeue::After(planner::STALLED_RETRY),
-                    &*ws,
-                    ctx,
-                ));
+    let mut network = NetworkObservation::default();
+    let targets = planner::workspace_reads(&namespace, &name, &ws.spec);
+    let waiting_for_endpoints = deleting && !endpoints.is_empty();
+    let mut client = None;
+    let mut failure = None;
+    if let Ok(targets) = &targets
+        && !waiting_for_endpoints
+    {
+        match ctx.azure.for_workspace(&ctx.client, &ws).await {
+            Ok(c) => client = Some(c),
+            Err(problem) => failure = Some(credential_failure(&ws, problem.to_failure())),
+        }
+        if let Some(c) = &client {
+            match poll(c, stored.operation.as_ref()).await {
+                Ok(outcome) => operation = outcome,
+                Err(e) => failure = Some(to_failure(&e)),
             }
-        };
-        let answer = match ctx.azure.for_workspace(&ctx.client, &ws).await {
-            Ok(client) => client
-                .get_optional::<serde_json::Value>(&id)
-                .await
-                .map_err(|e| to_failure(&e)),
-            Err(problem) => Err(problem.to_failure()),
-        };
-        match answer {
-            Ok(Some(v)) => observed = Observation::Found(v),
-            Ok(None) => observed = Observation::Missing,
-            Err(f) => {
-                let requeue = failed(&mut status, generation, &f, false, now);
-                patch_status(&api, &name, &stored, &status)
-                    .await
-                    .map_err(|e| Error::kube("write status", e))?;
-                return Ok(to_kube_action(requeue, &*ws, ctx));
+            if failure.is_none() && !matches!(operation, OperationOutcome::Pending { .. }) {
+                let read = async {
+                    if !deleting {
+                        observed = get(c, &targets.workspace_id).await?;
+                    }
+                    network = read_network(c, targets).await?;
+                    Ok::<(), Failure>(())
+                };
+                if let Err(f) = read.await {
+                    failure = Some(f);
+                }
             }
         }
     }
+    if let Some(f) = failure {
+        let mut status = stored.clone();
+        let requeue = failed(&mut status, generation, &f, false, now);
+        patch_status(&api, &name, &stored, &status)
+            .await
+            .map_err(|e| Error::kube("write status", e))?;
+        return finish(deleting, requeue, &ws, ctx);
+    }
 
     let plan = planner::plan_workspace(&WorkspaceInput {
+        namespace: &namespace,
+        name: &name,
         generation,
         spec: &ws.spec,
         status: &stored,
         deleting,
         observed: &observed,
+        network: &network,
+        operation: &operation,
         endpoints: &endpoints,
         now,
     });
-    publish(ctx, &*ws, &plan.events).await;
-    patch_status(&api, &name, &stored, &plan.status)
+    tracing::debug!(workspace = %super::key(&*ws), action = ?plan.action, "planned");
+    let mut status = plan.status.clone();
+    let mut requeue = plan.requeue;
+    let mut events = plan.events.clone();
+    if let (true, Some(client)) = (plan.action.is_write(), &client) {
+        match write(client, &plan.action).await {
+            Ok(Some(op)) => {
+                started(&mut status, generation, op, now);
+                requeue = Requeue::After(Duration::from_secs(1));
+            }
+            Ok(None) => requeue = Requeue::Now,
+            Err(f) => {
+                requeue = failed(&mut status, generation, &f, false, now);
+                if !f.is_retryable() {
+                    events.push(EventNote::warning(
+                        "Failed",
+                        format!(
+                            "{} of {} refused: {}: {}",
+                            plan.action.operation_kind(),
+                            plan.action.target().unwrap_or_default(),
+                            f.code,
+                            f.message
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for d in &plan.drift {
+        ctx.metrics.drift_corrected(KIND, &d.field);
+    }
+    publish(ctx, &*ws, &events).await;
+    patch_status(&api, &name, &stored, &status)
         .await
         .map_err(|e| Error::kube("write status", e))?;
-    match plan.action {
-        Action::RemoveFinalizer => Ok(KubeAction::await_change()),
-        _ if deleting => Err(Error::DeletionPending(planner::WAIT_POLL)),
-        _ => Ok(to_kube_action(plan.requeue, &*ws, ctx)),
+    if plan.action == NetworkAction::RemoveFinalizer {
+        return Ok(KubeAction::await_change());
     }
+    finish(deleting, requeue, &ws, ctx)
+}
+
+/// Requeues; while deleting, keeps the finalizer by reporting the wait to the finalizer helper.
+fn finish(
+    deleting: bool,
+    requeue: Requeue,
+    ws: &Workspace,
+    ctx: &Context,
+) -> Result<KubeAction, Error> {
+    if deleting {
+        let wait = match requeue {
+            Requeue::Now => Duration::from_millis(50),
+            Requeue::After(d) => d,
+            Requeue::Sync => planner::WAIT_POLL,
+        };
+        return Err(Error::DeletionPending(wait));
+    }
+    Ok(to_kube_action(requeue, ws, ctx))
 }

@@ -1,0 +1,656 @@
+//! The legs of a Workspace's network isolation, each compared with what Azure has: the
+//! workspace's public access and managed network, and per private endpoint the endpoint itself,
+//! its connection's approval, its private DNS zones, their VNet links and its DNS zone group
+//! with its A records.
+//!
+//! Each leg holds, needs a write the controller can make ([`LegState::Fix`]), waits (on Azure,
+//! on another leg, or on a person approving a connection) or is blocked (a retry will not help:
+//! Stalled). The findings come in the order the controller fixes them: the workspace's public
+//! access first (nothing stays public a moment longer than needed), then each private endpoint
+//! with its approval, its zones, links and zone group, and the managed network's provisioning
+//! last (the slowest, and inbound isolation does not need it).
+
+use api::conditions::Reason;
+use api::workspace::IsolationMode;
+use api::workspace::PrivateEndpointObservation;
+use serde_json::{Map, Value, json};
+
+use super::action::{NetworkAction, PROVISION_MANAGED_NETWORK};
+use super::bodies::{
+    approval_body, connection_of, link_body, link_to, private_endpoint_body, workspace_patch,
+    zone_body, zone_group_body, zone_group_records,
+};
+use super::ids::{name_of, same_id};
+use super::observed::{EndpointObservation, NetworkObservation};
+use super::targets::{EndpointTarget, NetworkTargets};
+use crate::body::observed_public_access;
+use crate::observe::{Observation, ProvisioningState, provisioning_state, str_at};
+use crate::outcome::{Drift, OperationKind};
+use crate::workspace::observed_isolation_mode;
+
+/// A write that makes a leg hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    /// The write.
+    pub action: NetworkAction,
+    /// Ready's reason while it runs (Creating, Updating).
+    pub reason: Reason,
+    /// What the write does, for humans ("create private endpoint mlw-prod-pe").
+    pub what: String,
+    /// The difference it corrects (the drift metric's `field` is the leg's kind).
+    pub drift: Drift,
+    /// The Event reason when this is not drift (`Creating`, `Updating`, `Approving`, ...).
+    pub event: &'static str,
+    /// The workspace's public access: fixed even while other writes are held back.
+    pub urgent: bool,
+}
+
+/// How a leg stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LegState {
+    /// As the spec asks.
+    Holds,
+    /// Not as the spec asks; this write fixes it.
+    Fix(Box<Fix>),
+    /// Not yet: Azure is working, another leg comes first, or a person must approve.
+    Waiting {
+        /// Ready's reason.
+        reason: Reason,
+        /// Why, for humans.
+        message: String,
+    },
+    /// Not as the spec asks and the controller cannot fix it (Stalled).
+    Blocked {
+        /// Stalled's reason.
+        reason: Reason,
+        /// Why, and what a person can do.
+        message: String,
+    },
+}
+
+/// One leg.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// What is missing, naming the leg (empty while it holds).
+    pub problem: String,
+    /// How it stands.
+    pub state: LegState,
+}
+
+impl Finding {
+    fn holds() -> Self {
+        Self {
+            problem: String::new(),
+            state: LegState::Holds,
+        }
+    }
+    fn waiting(problem: impl Into<String>, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            state: LegState::Waiting {
+                reason,
+                message: message.into(),
+            },
+        }
+    }
+    fn blocked(problem: impl Into<String>, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            state: LegState::Blocked {
+                reason,
+                message: message.into(),
+            },
+        }
+    }
+    fn fix(problem: impl Into<String>, fix: Fix) -> Self {
+        Self {
+            problem: problem.into(),
+            state: LegState::Fix(Box::new(fix)),
+        }
+    }
+
+    /// True while the leg is as the spec asks.
+    pub fn holds_now(&self) -> bool {
+        matches!(self.state, LegState::Holds)
+    }
+}
+
+fn drift(field: &str, observed: impl Into<String>, desired: impl Into<String>) -> Drift {
+    Drift {
+        field: field.to_owned(),
+        observed: observed.into(),
+        desired: desired.into(),
+    }
+}
+
+/// The legs and the per-endpoint readings for status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Every leg, in the order they are fixed.
+    pub findings: Vec<Finding>,
+    /// What status reports per private endpoint.
+    pub endpoints: Vec<PrivateEndpointObservation>,
+}
+
+/// Compares every leg with what Azure has.
+pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation) -> Evaluation {
+    let mut findings = Vec::new();
+    let ws_name = name_of(&t.workspace_id).to_owned();
+    let ws_busy = provisioning_state(workspace).is_some_and(|s| !s.is_terminal());
+
+    // The workspace's own flags: one PATCH carries every difference.
+    let observed_pna = observed_public_access(workspace).to_owned();
+    let wanted_pna = t.public_network_access.as_str();
+    let observed_mode = observed_isolation_mode(workspace).unwrap_or(IsolationMode::Disabled);
+    let mut patch = Map::new();
+    let pna_differs = !observed_pna.eq_ignore_ascii_case(wanted_pna);
+    if pna_differs {
+        patch.insert("publicNetworkAccess".into(), json!(wanted_pna));
+    }
+    let mut mode_blocked = None;
+    if let Some(mode) = t.managed_network
+        && mode != observed_mode
+    {
+        if mode == IsolationMode::Disabled {
+            mode_blocked = Some(format!(
+                "the managed network of workspace {ws_name} is {}; Azure cannot turn a managed network off once it is on: set spec.network.managedNetwork.isolationMode to {} or remove it",
+                observed_mode.as_str(),
+                observed_mode.as_str()
+            ));
+        } else {
+            patch.insert(
+                "managedNetwork".into(),
+                json!({"isolationMode": mode.as_str()}),
+            );
+        }
+    }
+    let patch_action = NetworkAction::Patch {
+        target: t.workspace_id.clone(),
+        body: workspace_patch(patch),
+    };
+    let flag_fix = |field: &str, problem: String, observed: &str, desired: &str, urgent| {
+        if ws_busy {
+            return Finding::waiting(
+                problem,
+                Reason::Updating,
+                format!("workspace {ws_name} is being updated by Azure"),
+            );
+        }
+        Finding::fix(
+            problem.clone(),
+            Fix {
+                action: patch_action.clone(),
+                reason: Reason::Updating,
+                what: format!("update workspace {ws_name}: {problem}"),
+                drift: drift(field, observed, desired),
+                event: "Updating",
+                urgent,
+            },
+        )
+    };
+    findings.push(if pna_differs {
+        flag_fix(
+            "publicNetworkAccess",
+            format!("publicNetworkAccess is {observed_pna} (spec: {wanted_pna})"),
+            &observed_pna,
+            wanted_pna,
+            true,
+        )
+    } else {
+        Finding::holds()
+    });
+    match (t.managed_network, mode_blocked) {
+        (_, Some(message)) => findings.push(Finding::blocked(
+            format!("managed network is {}", observed_mode.as_str()),
+            Reason::ManagedNetworkCannotBeDisabled,
+            message,
+        )),
+        (Some(mode), None) if mode != observed_mode => findings.push(flag_fix(
+            "managedNetwork",
+            format!(
+                "managed network is {} (spec: {})",
+                observed_mode.as_str(),
+                mode.as_str()
+            ),
+            observed_mode.as_str(),
+            mode.as_str(),
+            false,
+        )),
+        _ => findings.push(Finding::holds()),
+    }
+
+    let mut endpoints = Vec::new();
+    let empty = EndpointObservation::default();
+    for (i, target) in t.endpoints.iter().enumerate() {
+        let o = obs.endpoints.get(i).unwrap_or(&empty);
+        let (mut legs, reading) = endpoint_legs(t, target, workspace, o);
+        findings.append(&mut legs);
+        endpoints.push(reading);
+    }
+
+    // Provisioning the managed network comes last: it is slow and inbound does not wait for it.
+    findings.push(match t.managed_network {
+        Some(mode) if mode != IsolationMode::Disabled && mode == observed_mode => {
+            let active = str_at(workspace, "/properties/managedNetwork/status/status")
+                .is_some_and(|s| s.eq_ignore_ascii_case("Active"));
+            if active {
+                Finding::holds()
+            } else if ws_busy {
+                Finding::waiting(
+                    "managed network is not provisioned",
+                    Reason::Updating,
+                    format!("workspace {ws_name} is being updated by Azure"),
+                )
+            } else {
+                Finding::fix(
+                    "managed network is not provisioned",
+                    Fix {
+                        action: NetworkAction::Post {
+                            target: t.workspace_id.clone(),
+                            action: PROVISION_MANAGED_NETWORK,
+                            body: json!({"includeSpark": false}),
+                        },
+                        reason: Reason::Updating,
+                        what: format!(
+                            "provision the managed network ({}) of workspace {ws_name}",
+                            mode.as_str()
+                        ),
+                        drift: drift("managedNetworkStatus", "Inactive", "Active"),
+                        event: "Provisioning",
+                        urgent: false,
+                    },
+                )
+            }
+        }
+        _ => Finding::holds(),
+    });
+    Evaluation {
+        findings,
+        endpoints,
+    }
+}
+
+fn not_terminal(state: &ProvisioningState) -> bool {
+    !state.is_terminal()
+}
+
+/// The legs of one private endpoint.
+fn endpoint_legs(
+    t: &NetworkTargets,
+    target: &EndpointTarget,
+    workspace: &Value,
+    o: &EndpointObservation,
+) -> (Vec<Finding>, PrivateEndpointObservation) {
+    let name = &target.name;
+    let mut out = Vec::new();
+    let mut reading = PrivateEndpointObservation {
+        name: name.clone(),
+        resource_id: Some(target.id.clone()),
+        ..Default::default()
+    };
+    let mut pe_ready = false;
+
+    match &o.private_endpoint {
+        Observation::Skipped => out.push(Finding::waiting(
+            format!("private endpoint {name} not read"),
+            Reason::Progressing,
+            format!("reading private endpoint {name}"),
+        )),
+        Observation::Missing => {
+            let location = match &o.vnet {
+                Observation::Found(v) => str_at(v, "/location").map(str::to_owned),
+                _ => None,
+            }
+            .or_else(|| str_at(workspace, "/location").map(str::to_owned));
+            let problem = format!("private endpoint {name} is missing");
+            out.push(match (&o.vnet, location) {
+                (Observation::Missing, _) => Finding::blocked(
+                    problem,
+                    Reason::DependencyNotReady,
+                    format!(
+                        "virtual network {} of private endpoint {name} does not exist",
+                        target.vnet_id
+                    ),
+                ),
+                (_, Some(location)) => Finding::fix(
+                    problem,
+                    Fix {
+                        action: NetworkAction::Put {
+                            target: target.id.clone(),
+                            kind: OperationKind::Create,
+                            body: private_endpoint_body(t, target, &location),
+                        },
+                        reason: Reason::Creating,
+                        what: format!(
+                            "create private endpoint {name} in subnet {}",
+                            name_of(&target.subnet_id)
+                        ),
+                        drift: drift("privateEndpoint", "missing", "present"),
+                        event: "Creating",
+                        urgent: false,
+                    },
+                ),
+                (_, None) => Finding::waiting(
+                    problem,
+                    Reason::Progressing,
+                    "waiting to learn the region of the private endpoint's virtual network",
+                ),
+            });
+        }
+        Observation::Found(pe) => {
+            let state = provisioning_state(pe).unwrap_or(ProvisioningState::Succeeded);
+            reading.provisioning_state = Some(state.as_str().to_owned());
+            let subnet = str_at(pe, "/properties/subnet/id").unwrap_or_default();
+            if !same_id(subnet, &target.subnet_id) {
+                out.push(Finding::blocked(
+                    format!("private endpoint {name} is in another subnet"),
+                    Reason::InvalidSpec,
+                    format!(
+                        "private endpoint {name} exists in subnet {subnet}, the spec says {}; Azure cannot move a private endpoint: delete it or fix the spec",
+                        target.subnet_id
+                    ),
+                ));
+            } else if not_terminal(&state) {
+                out.push(Finding::waiting(
+                    format!("private endpoint {name} is {}", state.as_str()),
+                    Reason::Creating,
+                    format!("Azure reports private endpoint {name} {}", state.as_str()),
+                ));
+            } else if state != ProvisioningState::Succeeded {
+                out.push(Finding::blocked(
+                    format!("private endpoint {name} is {}", state.as_str()),
+                    Reason::OperationFailed,
+                    format!(
+                        "private endpoint {name} is {} in Azure; delete it in Azure to have it created again",
+                        state.as_str()
+                    ),
+                ));
+            } else {
+                pe_ready = true;
+                out.push(Finding::holds());
+            }
+            out.push(connection_leg(t, target, workspace, pe, &mut reading));
+        }
+    }
+
+    // Private DNS: zones, their links to the VNet, then the zone group with its records.
+    let mut zones_ready = true;
+    for (j, zone) in target.zones.iter().enumerate() {
+        let zo = o.zones.get(j).cloned().unwrap_or_default();
+        match &zo.zone {
+            Observation::Missing if zone.create => {
+                zones_ready = false;
+                out.push(Finding::fix(
+                    format!("private DNS zone {} is missing", zone.name),
+                    Fix {
+                        action: NetworkAction::Put {
+                            target: zone.id.clone(),
+                            kind: OperationKind::Create,
+                            body: zone_body(t),
+                        },
+                        reason: Reason::Creating,
+                        what: format!("create private DNS zone {}", zone.name),
+                        drift: drift("privateDnsZone", "missing", "present"),
+                        event: "Creating",
+                        urgent: false,
+                    },
+                ));
+            }
+            Observation::Missing => {
+                zones_ready = false;
+                out.push(Finding::blocked(
+                    format!("private DNS zone {} is missing", zone.name),
+                    Reason::DependencyNotReady,
+                    format!(
+                        "private DNS zone {} (spec.network.privateEndpoints[{name}].privateDnsZones.zoneIds) does not exist",
+                        zone.id
+                    ),
+                ));
+            }
+            Observation::Skipped => {
+                zones_ready = false;
+                out.push(Finding::waiting(
+                    format!("private DNS zone {} not read", zone.name),
+                    Reason::Progressing,
+                    format!("reading private DNS zone {}", zone.name),
+                ));
+            }
+            Observation::Found(z) => {
+                let state = provisioning_state(z).unwrap_or(ProvisioningState::Succeeded);
+                if not_terminal(&state) {
+                    zones_ready = false;
+                    out.push(Finding::waiting(
+                        format!("private DNS zone {} is {}", zone.name, state.as_str()),
+                        Reason::Creating,
+                        format!(
+                            "Azure reports private DNS zone {} {}",
+                            zone.name,
+                            state.as_str()
+                        ),
+                    ));
+                } else {
+                    out.push(Finding::holds());
+                }
+                if let Some(link) = &zone.link {
+                    let links = zo.links.as_deref().unwrap_or_default();
+                    let vnet = name_of(&link.vnet_id);
+                    out.push(match link_to(links, &link.vnet_id) {
+                        None if zo.links.is_none() => Finding::waiting(
+                            format!("VNet link of {} not read", zone.name),
+                            Reason::Progressing,
+                            format!("reading the VNet links of {}", zone.name),
+                        ),
+                        None => Finding::fix(
+                            format!("VNet link of {} to {vnet} is missing", zone.name),
+                            Fix {
+                                action: NetworkAction::Put {
+                                    target: link.id.clone(),
+                                    kind: OperationKind::Create,
+                                    body: link_body(t, link),
+                                },
+                                reason: Reason::Creating,
+                                what: format!("link private DNS zone {} to VNet {vnet}", zone.name),
+                                drift: drift("virtualNetworkLink", "missing", "Completed"),
+                                event: "Creating",
+                                urgent: false,
+                            },
+                        ),
+                        Some(l) => {
+                            let link_state =
+                                str_at(l, "/properties/virtualNetworkLinkState").unwrap_or("Completed");
+                            let prov =
+                                provisioning_state(l).unwrap_or(ProvisioningState::Succeeded);
+                            if matches!(prov, ProvisioningState::Failed | ProvisioningState::Canceled) {
+                                Finding::blocked(
+                                    format!("VNet link of {} to {vnet} is {}", zone.name, prov.as_str()),
+                                    Reason::OperationFailed,
+                                    format!(
+                                        "the VNet link of {} to {vnet} is {} in Azure; delete it to have it created again",
+                                        zone.name,
+                                        prov.as_str()
+                                    ),
+                                )
+                            } else if link_state.eq_ignore_ascii_case("Completed") && prov.is_terminal() {
+                                Finding::holds()
+                            } else {
+                                Finding::waiting(
+                                    format!("VNet link of {} to {vnet} is {link_state}", zone.name),
+                                    Reason::Creating,
+                                    format!(
+                                        "Azure reports the VNet link of {} to {vnet} {link_state}",
+                                        zone.name
+                                    ),
+                                )
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    if let Some(group_id) = &target.zone_group_id {
+        let problem_missing = format!("DNS zone group of {name} is missing");
+        let finding = if !pe_ready || !zones_ready {
+            reading.dns_ready = Some(false);
+            Finding::waiting(
+                problem_missing,
+                Reason::DependencyNotReady,
+                format!(
+                    "the DNS zone group of {name} waits for the private endpoint and its zones"
+                ),
+            )
+        } else {
+            match &o.zone_group {
+                Observation::Skipped => Finding::waiting(
+                    format!("DNS zone group of {name} not read"),
+                    Reason::Progressing,
+                    format!("reading the DNS zone group of {name}"),
+                ),
+                Observation::Missing => {
+                    reading.dns_ready = Some(false);
+                    Finding::fix(
+                        problem_missing,
+                        Fix {
+                            action: NetworkAction::Put {
+                                target: group_id.clone(),
+                                kind: OperationKind::Create,
+                                body: zone_group_body(&target.zones),
+                            },
+                            reason: Reason::Creating,
+                            what: format!("attach a DNS zone group to private endpoint {name}"),
+                            drift: drift("dnsZoneGroup", "missing", "present"),
+                            event: "Creating",
+                            urgent: false,
+                        },
+                    )
+                }
+                Observation::Found(group) => {
+                    let records = zone_group_records(group);
+                    let state = provisioning_state(group).unwrap_or(ProvisioningState::Succeeded);
+                    let same_zones = records.len() == target.zones.len()
+                        && target
+                            .zones
+                            .iter()
+                            .all(|z| records.iter().any(|(id, _)| same_id(id, &z.id)));
+                    let empty: Vec<&str> = target
+                        .zones
+                        .iter()
+                        .filter(|z| records.iter().all(|(id, n)| !same_id(id, &z.id) || *n == 0))
+                        .map(|z| z.name.as_str())
+                        .collect();
+                    reading.dns_ready = Some(state.is_terminal() && same_zones && empty.is_empty());
+                    if not_terminal(&state) {
+                        Finding::waiting(
+                            format!("DNS zone group of {name} is {}", state.as_str()),
+                            Reason::Creating,
+                            format!(
+                                "Azure reports the DNS zone group of {name} {}",
+                                state.as_str()
+                            ),
+                        )
+                    } else if !same_zones || state != ProvisioningState::Succeeded {
+                        Finding::fix(
+                            format!("DNS zone group of {name} does not name the declared zones"),
+                            Fix {
+                                action: NetworkAction::Put {
+                                    target: group_id.clone(),
+                                    kind: OperationKind::Update,
+                                    body: zone_group_body(&target.zones),
+                                },
+                                reason: Reason::Updating,
+                                what: format!(
+                                    "update the DNS zone group of private endpoint {name}"
+                                ),
+                                drift: drift("dnsZoneGroup", "other zones", "declared zones"),
+                                event: "Updating",
+                                urgent: false,
+                            },
+                        )
+                    } else if !empty.is_empty() {
+                        Finding::blocked(
+                            format!("no A records for {name} in {}", empty.join(", ")),
+                            Reason::NotIsolated,
+                            format!(
+                                "the DNS zone group of {name} wrote no A records into {}: does the zone name match the workspace's FQDNs (privatelink.api.azureml.ms, privatelink.notebooks.azure.net)?",
+                                empty.join(", ")
+                            ),
+                        )
+                    } else {
+                        Finding::holds()
+                    }
+                }
+            }
+        };
+        out.push(finding);
+    }
+    (out, reading)
+}
+
+/// The approval leg of a private endpoint that exists.
+fn connection_leg(
+    t: &NetworkTargets,
+    target: &EndpointTarget,
+    workspace: &Value,
+    pe: &Value,
+    reading: &mut PrivateEndpointObservation,
+) -> Finding {
+    let name = &target.name;
+    let ws_name = name_of(&t.workspace_id);
+    let Some(conn) = connection_of(workspace, pe, &target.id, &t.workspace_id) else {
+        return Finding::blocked(
+            format!("private endpoint {name} does not connect to workspace {ws_name}"),
+            Reason::InvalidSpec,
+            format!(
+                "private endpoint {name} exists but has no connection to workspace {ws_name}; delete it or choose another name"
+            ),
+        );
+    };
+    reading.connection_state = Some(conn.status.clone());
+    let label = if conn.name.is_empty() {
+        format!("of private endpoint {name}")
+    } else {
+        format!("{} of private endpoint {name}", conn.name)
+    };
+    match conn.status.to_ascii_lowercase().as_str() {
+        "approved" => Finding::holds(),
+        "pending" => match (&conn.id, target.approve) {
+            (Some(id), true) => Finding::fix(
+                format!("connection {label} is Pending approval"),
+                Fix {
+                    action: NetworkAction::Put {
+                        target: id.clone(),
+                        kind: OperationKind::Update,
+                        body: approval_body(t, &target.id),
+                    },
+                    reason: Reason::Updating,
+                    what: format!("approve connection {label} (approve: true)"),
+                    drift: drift("privateEndpointConnection", "Pending", "Approved"),
+                    event: "Approving",
+                    urgent: false,
+                },
+            ),
+            (id, _) => Finding::waiting(
+                format!("connection {label} is Pending approval"),
+                Reason::ApprovalPending,
+                format!(
+                    "connection {label} waits for approval by an owner of workspace {ws_name} (permission Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write): az network private-endpoint-connection approve --id {}; or set approve: true on this private endpoint to let the controller approve it with that permission",
+                    id.as_deref().unwrap_or(&target.id)
+                ),
+            ),
+        },
+        _ => Finding::blocked(
+            format!("connection {label} is {}", conn.status),
+            Reason::ConnectionRejected,
+            format!(
+                "connection {label} is {}{}: the private endpoint cannot reach the workspace; delete private endpoint {name} in Azure to request a new connection, or remove it from the spec",
+                conn.status,
+                if conn.description.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", conn.description)
+                }
+            ),
+        ),
+    }
+}

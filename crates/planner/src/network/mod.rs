@@ -1,0 +1,28 @@
+//! A Workspace's network isolation as one intent: public access, managed network, private
+//! endpoints with their approval, private DNS zones, VNet links and DNS zone groups.
+//!
+//! - [`targets`]: the spec as ARM ids to read and write;
+//! - [`observed`]: what the controller read of them;
+//! - [`legs`]: each leg compared with Azure, in the order the controller fixes them;
+//! - [`bodies`]: the bodies sent and the readings taken;
+//! - [`teardown`]: deleting what the Workspace created, in reverse order;
+//! - [`action`]: the one step a reconcile takes, naming its target.
+//!
+//! # Guarantees
+//! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value.
+//! - A managed network is never asked to turn off (Azure cannot): that spec is Stalled.
+//! - Deletion touches only resources tagged with this Workspace's [`targets::OWNER_TAG`].
+
+pub mod action;
+pub mod bodies;
+pub mod ids;
+pub mod legs;
+pub mod observed;
+pub mod targets;
+pub mod teardown;
+
+pub use action::{NetworkAction, PROVISION_MANAGED_NETWORK};
+pub use observed::{EndpointObservation, NetworkObservation, ZoneObservation};
+pub use targets::{
+    EndpointTarget, LinkTarget, NetworkTargets, OWNER_TAG, ZoneTarget, network_targets, owner_value,
+};

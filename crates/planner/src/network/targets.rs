@@ -1,0 +1,234 @@
+//! What a Workspace's network spec asks for, as ARM ids: the private endpoints (in their subnet's
+//! resource group), their DNS zone group, the private DNS zones (created in a resource group or
+//! given by id) and the VNet links to create. The controller GETs these ids; the legs compare
+//! what it found with this.
+//!
+//! Invariants: every id is built from validated spec values; two private endpoints never share a
+//! name; zones are listed once per private endpoint.
+
+use api::PublicNetworkAccess;
+use api::WorkspaceSpec;
+use api::workspace::IsolationMode;
+
+use super::ids::{name_of, parent_of, resource_group_of, subscription_of};
+use crate::validate::FieldError;
+
+/// The tag that marks Azure resources this controller created, valued `Workspace/<ns>/<name>`.
+/// Deletion removes only resources that carry it (nothing pre-existing is ever deleted).
+pub const OWNER_TAG: &str = "aml-operator-owner";
+/// The group id of an AML workspace's private link resource.
+pub const GROUP_ID: &str = "amlworkspace";
+/// The name of the DNS zone group the controller attaches to a private endpoint (the portal's).
+pub const ZONE_GROUP_NAME: &str = "default";
+/// The private DNS zones an AML workspace's private endpoint needs.
+pub const WORKSPACE_ZONES: [&str; 2] = [
+    "privatelink.api.azureml.ms",
+    "privatelink.notebooks.azure.net",
+];
+
+/// The owner tag value of a Workspace object.
+pub fn owner_value(namespace: &str, name: &str) -> String {
+    format!("Workspace/{namespace}/{name}")
+}
+
+/// The network a Workspace spec asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkTargets {
+    /// ARM id of the AML workspace.
+    pub workspace_id: String,
+    /// The owner tag value put on everything created.
+    pub owner: String,
+    /// `network.publicNetworkAccess`.
+    pub public_network_access: PublicNetworkAccess,
+    /// `network.managedNetwork.isolationMode`; `None`: left as it is.
+    pub managed_network: Option<IsolationMode>,
+    /// One per `network.privateEndpoints` entry, in spec order.
+    pub endpoints: Vec<EndpointTarget>,
+}
+
+/// One private endpoint and its DNS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointTarget {
+    /// The name from the spec (also the Network resource's name).
+    pub name: String,
+    /// ARM id of the Network private endpoint (in the subnet's subscription and resource group).
+    pub id: String,
+    /// The subnet.
+    pub subnet_id: String,
+    /// The subnet's virtual network (the endpoint is created in its region).
+    pub vnet_id: String,
+    /// Approve a Pending connection.
+    pub approve: bool,
+    /// ARM id of the DNS zone group; `None` without `privateDnsZones`.
+    pub zone_group_id: Option<String>,
+    /// The zones of the zone group.
+    pub zones: Vec<ZoneTarget>,
+}
+
+/// A private DNS zone a private endpoint's records go into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneTarget {
+    /// ARM id of the zone.
+    pub id: String,
+    /// The zone's name, e.g. `privatelink.api.azureml.ms`.
+    pub name: String,
+    /// The controller creates the zone when it is missing (`resourceGroup`); an existing zone
+    /// given by id (`zoneIds`) must exist.
+    pub create: bool,
+    /// The VNet the zone must be linked to, and the name of the link the controller creates
+    /// when no link to that VNet exists.
+    pub link: Option<LinkTarget>,
+}
+
+/// A VNet link of a zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkTarget {
+    /// The linked VNet.
+    pub vnet_id: String,
+    /// ARM id of the link the controller would create.
+    pub id: String,
+}
+
+impl ZoneTarget {
+    /// The name of a zone group config for this zone (dots are not allowed there).
+    pub fn config_name(&self) -> String {
+        self.name.replace('.', "-")
+    }
+}
+
+fn bad(field: String, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// The link name the controller gives a zone's link to `vnet_id`.
+fn link_name(vnet_id: &str) -> String {
+    format!("{}-link", name_of(vnet_id))
+}
+
+/// Turns a Workspace spec into the ids to reconcile.
+///
+/// # Errors
+/// A [`FieldError`] naming the field when an id cannot be taken apart or two private endpoints
+/// share a name.
+pub fn network_targets(owner: &str, spec: &WorkspaceSpec) -> Result<NetworkTargets, FieldError> {
+    let mut endpoints: Vec<EndpointTarget> = Vec::new();
+    for (i, pe) in spec.network.private_endpoints.iter().enumerate() {
+        let field = |f: &str| format!("spec.network.privateEndpoints[{i}].{f}");
+        if endpoints
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case(&pe.name))
+        {
+            return Err(bad(
+                field("name"),
+                format!("{:?} is declared twice", pe.name),
+            ));
+        }
+        let (Some(sub), Some(rg), Some(vnet_id)) = (
+            subscription_of(&pe.subnet_id),
+            resource_group_of(&pe.subnet_id),
+            parent_of(&pe.subnet_id),
+        ) else {
+            return Err(bad(
+                field("subnetId"),
+                "must be /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+            ));
+        };
+        let id = format!(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateEndpoints/{}",
+            pe.name
+        );
+        let mut zones = Vec::new();
+        let mut zone_group_id = None;
+        if let Some(dns) = &pe.private_dns_zones {
+            zone_group_id = Some(format!("{id}/privateDnsZoneGroups/{ZONE_GROUP_NAME}"));
+            let link_vnet = dns.link_virtual_network_id.as_deref();
+            let link = |zone_id: &str| {
+                link_vnet.map(|v| LinkTarget {
+                    vnet_id: v.to_owned(),
+                    id: format!("{zone_id}/virtualNetworkLinks/{}", link_name(v)),
+                })
+            };
+            match (&dns.resource_group, &dns.zone_ids) {
+                (Some(zone_rg), None) => {
+                    let Some(vnet) = link_vnet else {
+                        return Err(bad(
+                            field("privateDnsZones.linkVirtualNetworkId"),
+                            "is required with resourceGroup",
+                        ));
+                    };
+                    // The zones live with the network they serve: the linked VNet's subscription.
+                    let Some(zone_sub) = subscription_of(vnet) else {
+                        return Err(bad(
+                            field("privateDnsZones.linkVirtualNetworkId"),
+                            "must be a virtual network id",
+                        ));
+                    };
+                    for zone in WORKSPACE_ZONES {
+                        let zone_id = format!(
+                            "/subscriptions/{zone_sub}/resourceGroups/{zone_rg}/providers/Microsoft.Network/privateDnsZones/{zone}"
+                        );
+                        zones.push(ZoneTarget {
+                            link: link(&zone_id),
+                            id: zone_id,
+                            name: zone.to_owned(),
+                            create: true,
+                        });
+                    }
+                }
+                (None, Some(ids)) => {
+                    for (j, zone_id) in ids.iter().enumerate() {
+                        if subscription_of(zone_id).is_none()
+                            || resource_group_of(zone_id).is_none()
+                        {
+                            return Err(bad(
+                                field(&format!("privateDnsZones.zoneIds[{j}]")),
+                                "must be a private DNS zone id",
+                            ));
+                        }
+                        if zones
+                            .iter()
+                            .any(|z: &ZoneTarget| z.id.eq_ignore_ascii_case(zone_id))
+                        {
+                            continue;
+                        }
+                        zones.push(ZoneTarget {
+                            link: link(zone_id),
+                            id: zone_id.clone(),
+                            name: name_of(zone_id).to_owned(),
+                            create: false,
+                        });
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        field("privateDnsZones"),
+                        "must set exactly one of resourceGroup or zoneIds",
+                    ));
+                }
+            }
+        }
+        endpoints.push(EndpointTarget {
+            name: pe.name.clone(),
+            id,
+            subnet_id: pe.subnet_id.clone(),
+            vnet_id,
+            approve: pe.approve,
+            zone_group_id,
+            zones,
+        });
+    }
+    Ok(NetworkTargets {
+        workspace_id: spec.resource_id.clone(),
+        owner: owner.to_owned(),
+        public_network_access: spec.network.public_network_access,
+        managed_network: spec
+            .network
+            .managed_network
+            .as_ref()
+            .map(|m| m.isolation_mode),
+        endpoints,
+    })
+}
