@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 
 use super::action::{NetworkAction, PROVISION_MANAGED_NETWORK};
 use super::bodies::{
-    approval_body, connection_of, link_body, link_to, private_endpoint_body, workspace_patch,
-    zone_body, zone_group_body, zone_group_records,
+    approval_body, connection_of, link_body, link_to, owned_by, private_endpoint_body,
+    workspace_patch, zone_body, zone_group_body, zone_group_records,
 };
 use super::ids::{name_of, same_id};
 use super::observed::{EndpointObservation, NetworkObservation};
@@ -357,14 +357,37 @@ fn endpoint_legs(
                     format!("Azure reports private endpoint {name} {}", state.as_str()),
                 ));
             } else if state != ProvisioningState::Succeeded {
-                out.push(Finding::blocked(
-                    format!("private endpoint {name} is {}", state.as_str()),
-                    Reason::OperationFailed,
-                    format!(
-                        "private endpoint {name} is {} in Azure; delete it in Azure to have it created again",
-                        state.as_str()
-                    ),
-                ));
+                let problem = format!("private endpoint {name} is {}", state.as_str());
+                // Only what this Workspace created is rewritten; another's stays as it is.
+                out.push(if owned_by(pe, &t.owner) {
+                    let location = str_at(pe, "/location")
+                        .or_else(|| str_at(workspace, "/location"))
+                        .unwrap_or_default();
+                    Finding::fix(
+                        problem,
+                        Fix {
+                            action: NetworkAction::Put {
+                                target: target.id.clone(),
+                                kind: OperationKind::Update,
+                                body: private_endpoint_body(t, target, location),
+                            },
+                            reason: Reason::Updating,
+                            what: format!("provision private endpoint {name} again"),
+                            drift: drift("privateEndpoint", state.as_str(), "Succeeded"),
+                            event: "Updating",
+                            urgent: false,
+                        },
+                    )
+                } else {
+                    Finding::blocked(
+                        problem,
+                        Reason::OperationFailed,
+                        format!(
+                            "private endpoint {name} is {} in Azure; delete it in Azure to have it created again",
+                            state.as_str()
+                        ),
+                    )
+                });
             } else {
                 pe_ready = true;
                 out.push(Finding::holds());
@@ -417,7 +440,39 @@ fn endpoint_legs(
             }
             Observation::Found(z) => {
                 let state = provisioning_state(z).unwrap_or(ProvisioningState::Succeeded);
-                if not_terminal(&state) {
+                let failed = matches!(
+                    state,
+                    ProvisioningState::Failed | ProvisioningState::Canceled
+                );
+                if failed && owned_by(z, &t.owner) {
+                    zones_ready = false;
+                    out.push(Finding::fix(
+                        format!("private DNS zone {} is {}", zone.name, state.as_str()),
+                        Fix {
+                            action: NetworkAction::Put {
+                                target: zone.id.clone(),
+                                kind: OperationKind::Update,
+                                body: zone_body(t),
+                            },
+                            reason: Reason::Updating,
+                            what: format!("provision private DNS zone {} again", zone.name),
+                            drift: drift("privateDnsZone", state.as_str(), "Succeeded"),
+                            event: "Updating",
+                            urgent: false,
+                        },
+                    ));
+                } else if failed {
+                    zones_ready = false;
+                    out.push(Finding::blocked(
+                        format!("private DNS zone {} is {}", zone.name, state.as_str()),
+                        Reason::OperationFailed,
+                        format!(
+                            "private DNS zone {} is {} in Azure",
+                            zone.id,
+                            state.as_str()
+                        ),
+                    ));
+                } else if not_terminal(&state) {
                     zones_ready = false;
                     out.push(Finding::waiting(
                         format!("private DNS zone {} is {}", zone.name, state.as_str()),
@@ -460,7 +515,27 @@ fn endpoint_legs(
                                 str_at(l, "/properties/virtualNetworkLinkState").unwrap_or("Completed");
                             let prov =
                                 provisioning_state(l).unwrap_or(ProvisioningState::Succeeded);
-                            if matches!(prov, ProvisioningState::Failed | ProvisioningState::Canceled) {
+                            let failed = matches!(prov, ProvisioningState::Failed | ProvisioningState::Canceled);
+                            if failed && owned_by(l, &t.owner) {
+                                Finding::fix(
+                                    format!("VNet link of {} to {vnet} is {}", zone.name, prov.as_str()),
+                                    Fix {
+                                        action: NetworkAction::Put {
+                                            target: str_at(l, "/id").unwrap_or(&link.id).to_owned(),
+                                            kind: OperationKind::Update,
+                                            body: link_body(t, link),
+                                        },
+                                        reason: Reason::Updating,
+                                        what: format!(
+                                            "provision the VNet link of {} to {vnet} again",
+                                            zone.name
+                                        ),
+                                        drift: drift("virtualNetworkLink", prov.as_str(), "Completed"),
+                                        event: "Updating",
+                                        urgent: false,
+                                    },
+                                )
+                            } else if failed {
                                 Finding::blocked(
                                     format!("VNet link of {} to {vnet} is {}", zone.name, prov.as_str()),
                                     Reason::OperationFailed,

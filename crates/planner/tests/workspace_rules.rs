@@ -1,0 +1,680 @@
+//! The Workspace's network legs, rule by rule: each test states what Azure has and checks the
+//! one step the planner takes, the conditions and the Events.
+
+mod network_world;
+
+use api::workspace::IsolationMode;
+use network_world::{
+    Answer, Azure, Controller, Dns, OWNER, PE, VNET, WS, ZONE_API, ZONE_NB, group_id, link_id,
+    spec, subnet,
+};
+use planner::network::{NetworkTargets, OWNER_TAG};
+use planner::{NetworkAction, OperationKind, STALLED_RETRY};
+use serde_json::{Value, json};
+
+fn target_of(action: &NetworkAction) -> String {
+    action.target().unwrap_or_default().to_owned()
+}
+
+fn isolated(c: &Controller) -> (String, String, String) {
+    c.condition("NetworkIsolated").expect("NetworkIsolated")
+}
+
+fn ready(c: &Controller) -> (String, String, String) {
+    c.condition("Ready").expect("Ready")
+}
+
+/// The seed example's targets: the private endpoint in the subnet's resource group, both
+/// workspace zones in rg-dns (the linked VNet's subscription), a link to the hub VNet each.
+#[test]
+fn targets_of_the_seed_example() {
+    let c = Controller::new(spec(Dns::Create, false, None));
+    let t: NetworkTargets = c.targets();
+    assert_eq!(t.owner, OWNER);
+    let pe = &t.endpoints[0];
+    assert_eq!(pe.id, PE);
+    assert_eq!(pe.vnet_id, VNET);
+    assert_eq!(pe.zone_group_id.as_deref(), Some(group_id().as_str()));
+    let zones: Vec<&str> = pe.zones.iter().map(|z| z.id.as_str()).collect();
+    assert_eq!(zones, [ZONE_API, ZONE_NB]);
+    assert!(pe.zones.iter().all(|z| z.create));
+    assert_eq!(
+        pe.zones[0].link.as_ref().map(|l| l.id.clone()),
+        Some(link_id(ZONE_API))
+    );
+    let existing = Controller::new(spec(Dns::Existing, false, None)).targets();
+    assert!(
+        existing.endpoints[0]
+            .zones
+            .iter()
+            .all(|z| !z.create && z.link.is_none())
+    );
+}
+
+/// Two private endpoints with one name are refused, naming the field.
+#[test]
+fn duplicate_private_endpoint_names_stall() {
+    let mut s = spec(Dns::None, false, None);
+    let again = s.network.private_endpoints[0].clone();
+    s.network.private_endpoints.push(again);
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(s);
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(plan.action, NetworkAction::None);
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "InvalidSpec"));
+    assert!(message.contains("privateEndpoints[1].name"), "{message}");
+}
+
+/// Public access goes first: one PATCH of the workspace, with the spec's value only.
+#[test]
+fn public_access_is_turned_off_first() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    let NetworkAction::Patch { target, body } = &plan.action else {
+        panic!("expected a PATCH, got {:?}", plan.action);
+    };
+    assert_eq!(target, WS);
+    assert_eq!(
+        body,
+        &json!({"properties": {"publicNetworkAccess": "Disabled"}})
+    );
+    let (status, reason, message) = isolated(&c);
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "NotIsolated"));
+    for leg in [
+        "publicNetworkAccess is Enabled",
+        "private endpoint mlw-prod-pe is missing",
+        "private DNS zone privatelink.api.azureml.ms is missing",
+        "DNS zone group of mlw-prod-pe is missing",
+    ] {
+        assert!(message.contains(leg), "{leg:?} not in {message}");
+    }
+    assert!(plan.events.iter().any(|e| e.reason == "Updating"));
+    assert!(plan.drift.is_empty(), "the first change is not drift");
+}
+
+/// The private endpoint is created in its subnet, in the VNet's region, tagged as ours, with one
+/// connection to the workspace's amlworkspace group.
+#[test]
+fn private_endpoint_body() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
+    azure.get_mut(VNET).expect("vnet")["location"] = json!("northeurope");
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    let NetworkAction::Put { target, kind, body } = &plan.action else {
+        panic!("expected a PUT, got {:?}", plan.action);
+    };
+    assert_eq!((target.as_str(), *kind), (PE, OperationKind::Create));
+    assert_eq!(body["location"], "northeurope");
+    assert_eq!(body["tags"][OWNER_TAG], OWNER);
+    assert_eq!(
+        body.pointer("/properties/subnet/id"),
+        Some(&json!(subnet()))
+    );
+    let conn = &body["properties"]["privateLinkServiceConnections"][0]["properties"];
+    assert_eq!(conn["privateLinkServiceId"], WS);
+    assert_eq!(conn["groupIds"], json!(["amlworkspace"]));
+    let (_, reason, _) = ready(&c);
+    assert_eq!(reason, "Creating");
+}
+
+/// From nothing to every leg true: the writes come in order, and a resync after that writes
+/// nothing.
+#[test]
+fn converges_in_order_and_then_writes_nothing() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(
+        Dns::Create,
+        false,
+        Some(IsolationMode::AllowOnlyApprovedOutbound),
+    ));
+    c.settle(&mut azure, 60);
+    let order: Vec<(String, String)> = azure
+        .writes
+        .iter()
+        .map(|(verb, target, _)| {
+            (
+                verb.clone(),
+                planner::network::ids::name_of(target).to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("PATCH", "mlw-prod"),
+        ("PUT", "mlw-prod-pe"),
+        ("PUT", "privatelink.api.azureml.ms"),
+        ("PUT", "vnet-hub-link"),
+        ("PUT", "privatelink.notebooks.azure.net"),
+        ("PUT", "vnet-hub-link"),
+        ("PUT", "default"),
+        ("POST", "mlw-prod"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(order, expected);
+    // The first PATCH carried both workspace flags.
+    assert_eq!(
+        azure.writes[0].2,
+        json!({"properties": {"publicNetworkAccess": "Disabled", "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}})
+    );
+    assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
+    let (status, reason, message) = isolated(&c);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "Isolated"),
+        "{message}"
+    );
+    assert_eq!(
+        c.status.private_endpoints[0].connection_state.as_deref(),
+        Some("Approved")
+    );
+    assert_eq!(c.status.private_endpoints[0].dns_ready, Some(true));
+    let writes = azure.writes.len();
+    for _ in 0..3 {
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        assert_eq!(plan.action, NetworkAction::None);
+        assert!(plan.events.is_empty(), "{:?}", plan.events);
+    }
+    assert_eq!(azure.writes.len(), writes, "a resync writes nothing");
+}
+
+/// Pending without approve: Ready=False ApprovalPending with Reconciling (a person will act),
+/// the message naming the connection, who can approve and how; nothing is written.
+#[test]
+fn pending_connection_waits_for_a_person() {
+    let mut azure = Azure::seed();
+    azure.require_approval = true;
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    c.settle(&mut azure, 20);
+    let (status, reason, message) = ready(&c);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "ApprovalPending")
+    );
+    assert!(message.contains("mlw-prod-pe"), "{message}");
+    assert!(
+        message.contains("privateEndpointConnections/write") && message.contains("approve: true"),
+        "{message}"
+    );
+    assert_eq!(c.condition("Reconciling").map(|r| r.0), Some("True".into()));
+    assert_eq!(isolated(&c).1, "ApprovalPending");
+    assert!(
+        !azure
+            .writes
+            .iter()
+            .any(|(_, t, _)| t.contains("privateEndpointConnections")),
+        "the controller does not approve without approve: true"
+    );
+    azure.set_connection("Approved");
+    c.settle(&mut azure, 5);
+    assert_eq!(ready(&c).0, "True");
+    assert_eq!(isolated(&c).0, "True");
+}
+
+/// Pending with approve: true: the controller approves the connection itself (a PUT on the
+/// workspace's connection).
+#[test]
+fn approve_true_approves_the_connection() {
+    let mut azure = Azure::seed();
+    azure.require_approval = true;
+    let mut c = Controller::new(spec(Dns::None, true, None));
+    c.settle(&mut azure, 20);
+    let approval = azure
+        .writes
+        .iter()
+        .find(|(_, t, _)| t.contains("/privateEndpointConnections/"))
+        .expect("an approval PUT");
+    assert_eq!(approval.0, "PUT");
+    assert_eq!(
+        approval
+            .2
+            .pointer("/properties/privateLinkServiceConnectionState/status"),
+        Some(&json!("Approved"))
+    );
+    assert_eq!(ready(&c).0, "True");
+}
+
+/// Rejected (or Disconnected) is terminal: Stalled with ConnectionRejected, not Reconciling.
+#[test]
+fn rejected_connection_stalls() {
+    for state in ["Rejected", "Disconnected"] {
+        let mut azure = Azure::seed();
+        let mut c = Controller::new(spec(Dns::None, true, None));
+        c.settle(&mut azure, 20);
+        azure.set_connection(state);
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        assert_eq!(
+            plan.action,
+            NetworkAction::None,
+            "{state}: nothing to write"
+        );
+        let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("True", "ConnectionRejected")
+        );
+        assert!(message.contains(state), "{message}");
+        assert!(c.condition("Reconciling").is_none());
+        assert_eq!(isolated(&c).1, "ConnectionRejected");
+    }
+}
+
+/// A person breaks each leg in turn: the condition names it, the planner repairs it with a
+/// DriftCorrected Event and a drift entry for the metric.
+#[test]
+fn each_leg_broken_by_a_person_is_named_and_repaired() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    assert_eq!(ready(&c).0, "True");
+    type Break = fn(&mut Azure);
+    let cases: [(&str, &str, &str, Break); 4] = [
+        (
+            "publicNetworkAccess",
+            "publicNetworkAccess is Enabled",
+            "PATCH",
+            |a| {
+                a.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Enabled");
+            },
+        ),
+        (
+            "privateEndpoint",
+            "private endpoint mlw-prod-pe is missing",
+            "PUT",
+            |a| {
+                a.delete_now(PE);
+            },
+        ),
+        (
+            "dnsZoneGroup",
+            "DNS zone group of mlw-prod-pe is missing",
+            "PUT",
+            |a| {
+                a.delete_now(&group_id());
+            },
+        ),
+        (
+            "virtualNetworkLink",
+            "VNet link of privatelink.notebooks.azure.net to vnet-hub is missing",
+            "PUT",
+            |a| {
+                a.delete_now(&link_id(ZONE_NB));
+            },
+        ),
+    ];
+    for (field, named, verb, person) in cases {
+        person(&mut azure);
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        let (_, _, message) = isolated(&c);
+        assert!(message.contains(named), "{field}: {message}");
+        assert_eq!(
+            azure.writes.last().map(|w| w.0.as_str()),
+            Some(verb),
+            "{field}: {:?}",
+            plan.action
+        );
+        assert!(
+            plan.events
+                .iter()
+                .any(|e| e.reason == "DriftCorrected" && e.note.contains(named)),
+            "{field}: {:?}",
+            plan.events
+        );
+        assert!(
+            plan.drift.iter().any(|d| d.field == field),
+            "{field}: {:?}",
+            plan.drift
+        );
+        c.settle(&mut azure, 30);
+        assert_eq!(ready(&c).0, "True", "{field}: {:?}", c.status.conditions);
+        assert_eq!(isolated(&c).0, "True", "{field}");
+    }
+}
+
+/// A link to the VNet that exists under another name counts (Azure allows one per VNet).
+#[test]
+fn an_existing_link_under_another_name_holds() {
+    let mut azure = Azure::seed();
+    for zone in [ZONE_API, ZONE_NB] {
+        azure.insert(zone, json!({"id": zone, "properties": {"provisioningState": "Succeeded", "numberOfRecordSets": 1}}));
+        let other = format!("{zone}/virtualNetworkLinks/hub");
+        azure.insert(&other, json!({"id": other, "properties": {"virtualNetwork": {"id": VNET.to_uppercase()}, "virtualNetworkLinkState": "Completed", "provisioningState": "Succeeded"}}));
+    }
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 40);
+    assert!(
+        !azure
+            .writes
+            .iter()
+            .any(|(_, t, _)| t.to_ascii_lowercase().contains("virtualnetworklinks")),
+        "no link is created: {:?}",
+        azure.writes
+    );
+    assert!(
+        !azure
+            .writes
+            .iter()
+            .any(|(_, t, _)| t == ZONE_API || t == ZONE_NB),
+        "existing zones are not written"
+    );
+    assert_eq!(isolated(&c).0, "True");
+}
+
+/// A VNet link that is InProgress keeps NetworkIsolated False and Ready waiting, without a write.
+#[test]
+fn link_in_progress_waits() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    azure.get_mut(&link_id(ZONE_API)).expect("link")["properties"]["virtualNetworkLinkState"] =
+        json!("InProgress");
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(plan.action, NetworkAction::None);
+    assert!(
+        isolated(&c)
+            .2
+            .contains("VNet link of privatelink.api.azureml.ms to vnet-hub is InProgress")
+    );
+    assert_eq!(ready(&c).0, "False");
+    assert_eq!(c.condition("Reconciling").map(|r| r.0), Some("True".into()));
+}
+
+/// Zones given by id must exist: a missing one is Stalled, never created.
+#[test]
+fn missing_existing_zone_stalls_without_creating_it() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Existing, false, None));
+    c.settle(&mut azure, 30);
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "DependencyNotReady")
+    );
+    assert!(message.contains("zoneIds"), "{message}");
+    assert!(!azure.writes.iter().any(|(_, t, _)| t == ZONE_API));
+}
+
+/// A zone group that wrote no A records is named and Stalled (the zone does not match).
+#[test]
+fn zone_group_without_records_is_named() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    let group = azure.get_mut(&group_id()).expect("group");
+    group["properties"]["privateDnsZoneConfigs"][1]["properties"]["recordSets"] = json!([]);
+    c.reconcile(&mut azure, Answer::Ok);
+    let (_, _, message) = isolated(&c);
+    assert!(
+        message.contains("no A records for mlw-prod-pe in privatelink.notebooks.azure.net"),
+        "{message}"
+    );
+    assert_eq!(
+        c.condition("Stalled").map(|s| s.1),
+        Some("NotIsolated".into())
+    );
+    assert_eq!(c.status.private_endpoints[0].dns_ready, Some(false));
+}
+
+/// Azure cannot turn a managed network off: that spec is Stalled with its own reason and no
+/// PATCH asks for it; the other legs are still enforced.
+#[test]
+fn managed_network_is_never_asked_to_turn_off() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] =
+        json!({"isolationMode": "AllowInternetOutbound", "status": {"status": "Active"}});
+    let mut c = Controller::new(spec(Dns::None, false, Some(IsolationMode::Disabled)));
+    c.settle(&mut azure, 30);
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, _, b)| b.pointer("/properties/managedNetwork").is_none())
+    );
+    assert_eq!(
+        azure.public_access(),
+        "Disabled",
+        "public access is still enforced"
+    );
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "ManagedNetworkCannotBeDisabled")
+    );
+    assert!(
+        message.contains("cannot turn a managed network off"),
+        "{message}"
+    );
+}
+
+/// A declared managed network is set, then provisioned (POST provisionManagedNetwork), and
+/// NetworkIsolated waits for it to be Active.
+#[test]
+fn managed_network_is_set_and_provisioned() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
+    let mut c = Controller::new(spec(
+        Dns::None,
+        false,
+        Some(IsolationMode::AllowInternetOutbound),
+    ));
+    c.settle(&mut azure, 30);
+    let verbs: Vec<&str> = azure
+        .writes
+        .iter()
+        .filter(|(_, t, _)| t == WS)
+        .map(|(v, _, _)| v.as_str())
+        .collect();
+    assert_eq!(verbs, ["PATCH", "POST"]);
+    assert_eq!(isolated(&c).0, "True");
+    assert_eq!(
+        c.status.managed_network_isolation_mode.as_deref(),
+        Some("AllowInternetOutbound")
+    );
+}
+
+/// A spec that allows public access: Ready holds, NetworkIsolated says why it is False.
+#[test]
+fn allowed_public_access_is_ready_but_not_isolated() {
+    let mut azure = Azure::seed();
+    let mut s = spec(Dns::None, false, None);
+    s.network.public_network_access = api::PublicNetworkAccess::Enabled;
+    s.network.private_endpoints.clear();
+    let mut c = Controller::new(s);
+    c.settle(&mut azure, 5);
+    assert!(azure.writes.is_empty(), "{:?}", azure.writes);
+    assert_eq!(ready(&c).0, "True");
+    let (status, reason, _) = isolated(&c);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "PublicAccessAllowed")
+    );
+}
+
+/// An operation in flight is polled, never re-issued; a failed one stalls with ARM's code and a
+/// Warning Event, and the write is held back until the slow retry — except public access.
+#[test]
+fn operations_are_resumed_and_failures_hold_writes_back() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    let first = c.reconcile(&mut azure, Answer::OkThenFail);
+    assert_eq!(target_of(&first.action), PE);
+    let again = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(
+        again.action,
+        NetworkAction::None,
+        "pending: polled, not re-sent"
+    );
+    assert_eq!(azure.writes.len(), 1);
+    azure.tick();
+    let failed = c.reconcile(&mut azure, Answer::Ok);
+    assert!(
+        failed.events.iter().any(|e| e.reason == "Failed"),
+        "{:?}",
+        failed.events
+    );
+    assert_eq!(
+        c.condition("Stalled").map(|s| s.1),
+        Some("OperationFailed".into())
+    );
+    assert_eq!(
+        c.status.last_error.as_ref().map(|e| e.code.as_str()),
+        Some("InternalOperationFailed")
+    );
+    // The private endpoint is Failed in Azure: it is provisioned again only after the slow retry.
+    for _ in 0..3 {
+        let p = c.reconcile(&mut azure, Answer::Ok);
+        assert!(!p.action.is_write(), "{:?}", p.action);
+    }
+    // Public access is never held back.
+    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Enabled");
+    let urgent = c.reconcile(&mut azure, Answer::Ok);
+    assert!(
+        matches!(urgent.action, NetworkAction::Patch { .. }),
+        "{:?}",
+        urgent.action
+    );
+    azure.tick();
+    // The hold ends with the PATCH's success; the Failed private endpoint comes next.
+    let retried = c.reconcile(&mut azure, Answer::Ok);
+    assert!(
+        matches!(&retried.action, NetworkAction::Put { target, kind: OperationKind::Update, .. } if target == PE),
+        "the Failed private endpoint is provisioned again: {:?}",
+        retried.action
+    );
+}
+
+/// A refused write (400) stalls and is not re-sent until the slow retry.
+#[test]
+fn a_refused_write_is_not_resent_before_the_slow_retry() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    let plan = c.reconcile(&mut azure, Answer::BadRequest);
+    assert!(plan.action.is_write());
+    assert_eq!(
+        c.condition("Stalled").map(|s| s.1),
+        Some("AzureRejected".into())
+    );
+    let held = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(held.action, NetworkAction::None);
+    c.now += STALLED_RETRY;
+    let retried = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(target_of(&retried.action), PE);
+}
+
+fn teardown(c: &mut Controller, azure: &mut Azure) -> Vec<(String, String)> {
+    c.deleting = true;
+    for _ in 0..40 {
+        c.reconcile(azure, Answer::Ok);
+        azure.tick();
+        if c.finalized {
+            break;
+        }
+    }
+    assert!(
+        c.finalized,
+        "the finalizer is removed: {:?}",
+        c.status.conditions
+    );
+    azure
+        .writes
+        .iter()
+        .filter(|(v, _, _)| v == "DELETE")
+        .map(|(v, t, _)| (v.clone(), planner::network::ids::name_of(t).to_owned()))
+        .collect()
+}
+
+/// Deletion removes what the Workspace created, in reverse order; the workspace and its flags
+/// are left as they are.
+#[test]
+fn deletion_is_ordered_and_leaves_the_workspace() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    let ws_before = azure.get(WS).cloned();
+    let deletes = teardown(&mut c, &mut azure);
+    let names: Vec<&str> = deletes.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "default",
+            "mlw-prod-pe",
+            "vnet-hub-link",
+            "vnet-hub-link",
+            "privatelink.api.azureml.ms",
+            "privatelink.notebooks.azure.net"
+        ]
+    );
+    for id in [PE, ZONE_API, ZONE_NB, &group_id(), &link_id(ZONE_API)] {
+        assert!(!azure.exists(id), "{id} is gone");
+    }
+    assert_eq!(
+        azure.get(WS).cloned(),
+        ws_before,
+        "the workspace is untouched"
+    );
+    assert!(azure.exists(VNET));
+}
+
+/// Nothing pre-existing is deleted: zones, links and a private endpoint without our tag stay;
+/// our zone that holds others' records stays.
+#[test]
+fn deletion_leaves_what_it_did_not_create() {
+    let mut azure = Azure::seed();
+    azure.insert(ZONE_API, json!({"id": ZONE_API, "tags": {}, "properties": {"provisioningState": "Succeeded", "numberOfRecordSets": 1}}));
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    // Someone else's records in the zone we created.
+    azure.get_mut(ZONE_NB).expect("zone")["properties"]["numberOfRecordSets"] = json!(7);
+    let deletes = teardown(&mut c, &mut azure);
+    assert!(azure.exists(ZONE_API), "the pre-existing zone stays");
+    assert!(azure.exists(ZONE_NB), "a zone in use stays");
+    assert!(
+        !deletes
+            .iter()
+            .any(|(_, n)| n == "privatelink.api.azureml.ms")
+    );
+    assert!(!azure.exists(PE), "our private endpoint is gone");
+    // A private endpoint without our tag is left alone.
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    c.settle(&mut azure, 30);
+    azure.get_mut(PE).expect("pe")["tags"] = json!({});
+    let deletes = teardown(&mut c, &mut azure);
+    assert!(deletes.is_empty(), "{deletes:?}");
+    assert!(azure.exists(PE));
+}
+
+/// Deletion waits for the endpoints that use the Workspace; Orphan deletes nothing.
+#[test]
+fn deletion_waits_for_endpoints_and_orphan_keeps_everything() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    c.deleting = true;
+    c.endpoints = vec!["california-housing-service".into()];
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(plan.action, NetworkAction::None);
+    assert!(ready(&c).2.contains("california-housing-service"));
+    c.endpoints.clear();
+    c.spec.deletion_policy = api::DeletionPolicy::Orphan;
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(plan.action, NetworkAction::RemoveFinalizer);
+    assert!(plan.events.iter().any(|e| e.reason == "Orphaned"));
+    assert!(azure.exists(PE) && azure.exists(ZONE_API));
+}
+
+/// The owner tag is compared exactly: another Workspace's resources are not ours.
+#[test]
+fn ownership_is_by_exact_tag() {
+    let ours = json!({"tags": {OWNER_TAG: OWNER}});
+    let theirs = json!({"tags": {OWNER_TAG: "Workspace/other/housing"}});
+    assert!(planner::network::bodies::owned_by(&ours, OWNER));
+    assert!(!planner::network::bodies::owned_by(&theirs, OWNER));
+    assert!(!planner::network::bodies::owned_by(&Value::Null, OWNER));
+}
