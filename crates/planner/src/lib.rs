@@ -24,6 +24,7 @@
 pub mod body;
 pub mod deployment;
 pub mod endpoint;
+pub mod endpoint_isolation;
 pub mod failure;
 pub mod network;
 pub mod observe;
@@ -40,8 +41,8 @@ pub use observe::{Observation, OperationOutcome, ProvisioningState};
 pub use outcome::{Action, Drift, EventNote, EventType, OperationKind, Plan, Requeue};
 pub use validate::{FieldError, WorkspaceView};
 pub use workspace::{
-    WorkspaceInput, WorkspacePlan, network_isolated, plan_workspace, workspace_reads,
-    workspace_view,
+    WorkspaceInput, WorkspacePlan, network_isolated, plan_workspace, workspace_binding,
+    workspace_reads, workspace_view,
 };
 
 use std::time::Duration;

@@ -95,6 +95,44 @@ pub fn workspace_view(spec: &WorkspaceSpec, status: &WorkspaceStatus) -> Option<
     })
 }
 
+/// The binding endpoints and deployments use: the workspace is found in Azure (its id and
+/// region known) and its managed network is as declared (a deployment's egress depends on it).
+/// Endpoints do not wait for the whole network: their own `NetworkIsolated` (and so their Ready)
+/// waits for the Workspace's, while their drift is still corrected.
+///
+/// # Errors
+/// Why the binding cannot be used yet, for the endpoint's or deployment's status.
+pub fn workspace_binding(
+    name: &str,
+    spec: &WorkspaceSpec,
+    status: &WorkspaceStatus,
+) -> Result<WorkspaceView, String> {
+    let waiting = || {
+        let why = find_condition(&status.conditions, ConditionType::Ready)
+            .map(|c| format!(": {}", c.message))
+            .unwrap_or_default();
+        format!("waiting for Workspace {name} to bind its AML workspace{why}")
+    };
+    if status.azure_resource_id.is_none() {
+        return Err(waiting());
+    }
+    let view = workspace_view(spec, status).ok_or_else(waiting)?;
+    if let Some(declared) = spec
+        .network
+        .managed_network
+        .as_ref()
+        .map(|m| m.isolation_mode)
+        && declared != IsolationMode::Disabled
+        && view.managed_network != Some(declared)
+    {
+        return Err(format!(
+            "waiting for Workspace {name} to set its managed network to {}",
+            declared.as_str()
+        ));
+    }
+    Ok(view)
+}
+
 fn plan(action: NetworkAction, status: WorkspaceStatus, requeue: Requeue) -> WorkspacePlan {
     Plan {
         action,

@@ -678,3 +678,33 @@ fn ownership_is_by_exact_tag() {
     assert!(!planner::network::bodies::owned_by(&theirs, OWNER));
     assert!(!planner::network::bodies::owned_by(&Value::Null, OWNER));
 }
+
+/// Endpoints and deployments may use a Workspace once its AML workspace is found and its
+/// managed network is as declared; they do not wait for the private endpoint or DNS.
+#[test]
+fn binding_for_endpoints_and_deployments() {
+    let mut azure = Azure::seed();
+    azure.require_approval = true;
+    let s = spec(
+        Dns::Create,
+        false,
+        Some(IsolationMode::AllowOnlyApprovedOutbound),
+    );
+    let mut c = Controller::new(s.clone());
+    let before = planner::workspace_binding("housing", &s, &c.status);
+    assert!(before.is_err(), "nothing observed yet");
+    c.reconcile(&mut azure, Answer::Ok);
+    let err = planner::workspace_binding("housing", &s, &c.status).expect_err("mode not set yet");
+    assert!(err.contains("AllowOnlyApprovedOutbound"), "{err}");
+    c.settle(&mut azure, 60);
+    assert_eq!(ready(&c).1, "ApprovalPending", "the network still waits");
+    let view = planner::workspace_binding("housing", &s, &c.status).expect("bound");
+    assert_eq!(view.location, "westeurope");
+    assert_eq!(
+        view.managed_network,
+        Some(IsolationMode::AllowOnlyApprovedOutbound)
+    );
+    let (isolated, message) = planner::network_isolated(&c.status);
+    assert!(!isolated);
+    assert!(message.contains("Pending"), "{message}");
+}

@@ -1,0 +1,263 @@
+//! An OnlineEndpoint's `NetworkIsolated` condition, and what it does to Ready.
+//!
+//! The endpoint is isolated when three things hold: its own public access is off (as Azure
+//! reports it), its deployments' outbound is locked (the legacy `egressPublicNetworkAccess:
+//! Disabled`, or the workspace's managed network in `AllowOnlyApprovedOutbound`), and its
+//! Workspace reports `NetworkIsolated=True`.
+//!
+//! # Guarantees
+//! - Ready=True stays only when the endpoint is isolated or its spec explicitly allows public
+//!   access; otherwise Ready=False with Reconciling=True naming what is missing (the missing
+//!   legs are the Workspace's or a deployment's to fix, so the endpoint waits, never Stalls).
+//! - A Stalled endpoint stays Stalled; the condition is added, nothing else changes.
+
+use api::conditions::{ConditionType, NewCondition, Reason, find_condition, set_condition};
+use api::workspace::IsolationMode;
+use api::{OnlineEndpointSpec, OnlineEndpointStatus, PublicNetworkAccess};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::progress::progressing;
+
+/// A deployment of the endpoint and the egress its spec asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentEgress {
+    /// The deployment's Azure name.
+    pub name: String,
+    /// `spec.egressPublicNetworkAccess` (absent: Disabled).
+    pub egress: Option<PublicNetworkAccess>,
+}
+
+/// Everything the endpoint's isolation depends on.
+#[derive(Clone, Debug)]
+pub struct EndpointIsolationInput<'a> {
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// The endpoint's spec.
+    pub spec: &'a OnlineEndpointSpec,
+    /// The Workspace's `NetworkIsolated` (isolated, message); `None` when the Workspace is not
+    /// there.
+    pub workspace: Option<(bool, String)>,
+    /// The workspace's managed network mode as last observed (`None`: none).
+    pub managed_network: Option<IsolationMode>,
+    /// The endpoint's deployments that are not being deleted.
+    pub deployments: &'a [DeploymentEgress],
+}
+
+/// True when a deployment's outbound is locked: by the managed network (which replaces the
+/// legacy flag), or by the legacy flag (Disabled by default) when there is no managed network.
+pub fn outbound_locked(
+    managed_network: Option<IsolationMode>,
+    egress: Option<PublicNetworkAccess>,
+) -> bool {
+    match managed_network {
+        Some(IsolationMode::AllowOnlyApprovedOutbound) => true,
+        Some(IsolationMode::AllowInternetOutbound) => false,
+        Some(IsolationMode::Disabled) | None => {
+            egress.unwrap_or(PublicNetworkAccess::Disabled) == PublicNetworkAccess::Disabled
+        }
+    }
+}
+
+/// Sets `NetworkIsolated` on an endpoint status the endpoint planner computed, and holds Ready
+/// back while the endpoint is not isolated and its spec does not allow public access.
+pub fn apply_endpoint_isolation(
+    status: &mut OnlineEndpointStatus,
+    input: &EndpointIsolationInput<'_>,
+    now: Timestamp,
+) {
+    let generation = input.generation;
+    let mut missing = Vec::new();
+    let public = status.public_network_access.as_deref().unwrap_or("Unknown");
+    if !public.eq_ignore_ascii_case("Disabled") {
+        missing.push(format!("the endpoint's publicNetworkAccess is {public}"));
+    }
+    let open: Vec<&str> = input
+        .deployments
+        .iter()
+        .filter(|d| !outbound_locked(input.managed_network, d.egress))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !open.is_empty() {
+        let why = if input.managed_network == Some(IsolationMode::AllowInternetOutbound) {
+            "the workspace's managed network allows internet outbound"
+        } else {
+            "egressPublicNetworkAccess is Enabled"
+        };
+        missing.push(format!(
+            "outbound of deployment(s) {} is open: {why}",
+            open.join(", ")
+        ));
+    }
+    match &input.workspace {
+        Some((true, _)) => {}
+        Some((false, message)) => missing.push(format!("Workspace: {message}")),
+        None => missing.push("the Workspace is not there".to_owned()),
+    }
+    let allowed = input.spec.public_network_access == PublicNetworkAccess::Enabled;
+    let condition = if missing.is_empty() {
+        NewCondition::isolated(
+            generation,
+            "endpoint public access Disabled, deployments' outbound locked, Workspace isolated",
+        )
+    } else if allowed {
+        NewCondition::not_isolated(
+            generation,
+            Reason::PublicAccessAllowed,
+            format!(
+                "the spec allows public access; not isolated: {}",
+                missing.join("; ")
+            ),
+        )
+    } else {
+        NewCondition::not_isolated(
+            generation,
+            Reason::NotIsolated,
+            format!("not isolated: {}", missing.join("; ")),
+        )
+    };
+    set_condition(&mut status.conditions, condition, now);
+    let ready = find_condition(&status.conditions, ConditionType::Ready)
+        .is_some_and(|c| c.status == "True");
+    if ready && !missing.is_empty() && !allowed {
+        progressing(
+            status,
+            generation,
+            Reason::NotIsolated,
+            format!("waiting for network isolation: {}", missing.join("; ")),
+            now,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api::conditions::NewCondition as C;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn spec(public: bool) -> OnlineEndpointSpec {
+        let mut s: OnlineEndpointSpec =
+            serde_json::from_value(serde_json::json!({"workspaceRef": {"name": "housing"}}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        if public {
+            s.public_network_access = PublicNetworkAccess::Enabled;
+        }
+        s
+    }
+
+    fn ready_status(public: &str) -> OnlineEndpointStatus {
+        let mut s = OnlineEndpointStatus {
+            public_network_access: Some(public.to_owned()),
+            observed_generation: Some(1),
+            ..Default::default()
+        };
+        set_condition(&mut s.conditions, C::ready(Some(1), "ok"), now());
+        s
+    }
+
+    fn cond(s: &OnlineEndpointStatus, t: ConditionType) -> (String, String, String) {
+        find_condition(&s.conditions, t)
+            .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+            .unwrap_or_default()
+    }
+
+    fn dep(egress: Option<PublicNetworkAccess>) -> DeploymentEgress {
+        DeploymentEgress {
+            name: "blue".into(),
+            egress,
+        }
+    }
+
+    #[test]
+    fn outbound_is_locked_by_the_flag_or_an_approved_only_managed_network() {
+        use IsolationMode::{AllowInternetOutbound, AllowOnlyApprovedOutbound};
+        use PublicNetworkAccess::{Disabled, Enabled};
+        assert!(outbound_locked(None, None), "the flag defaults to Disabled");
+        assert!(outbound_locked(None, Some(Disabled)));
+        assert!(!outbound_locked(None, Some(Enabled)));
+        assert!(outbound_locked(
+            Some(AllowOnlyApprovedOutbound),
+            Some(Enabled)
+        ));
+        assert!(!outbound_locked(
+            Some(AllowInternetOutbound),
+            Some(Disabled)
+        ));
+        assert!(outbound_locked(Some(IsolationMode::Disabled), None));
+    }
+
+    #[test]
+    fn isolated_when_every_leg_holds() {
+        let mut s = ready_status("Disabled");
+        let spec = spec(false);
+        apply_endpoint_isolation(
+            &mut s,
+            &EndpointIsolationInput {
+                generation: Some(1),
+                spec: &spec,
+                workspace: Some((true, "ok".into())),
+                managed_network: None,
+                deployments: &[dep(None)],
+            },
+            now(),
+        );
+        assert_eq!(cond(&s, ConditionType::NetworkIsolated).0, "True");
+        assert_eq!(cond(&s, ConditionType::Ready).0, "True");
+    }
+
+    #[test]
+    fn ready_waits_for_the_workspace_and_names_every_missing_leg() {
+        let mut s = ready_status("Enabled");
+        let spec = spec(false);
+        apply_endpoint_isolation(
+            &mut s,
+            &EndpointIsolationInput {
+                generation: Some(1),
+                spec: &spec,
+                workspace: Some((false, "not isolated: private endpoint pe is missing".into())),
+                managed_network: Some(IsolationMode::AllowInternetOutbound),
+                deployments: &[dep(None)],
+            },
+            now(),
+        );
+        let (status, reason, message) = cond(&s, ConditionType::NetworkIsolated);
+        assert_eq!((status.as_str(), reason.as_str()), ("False", "NotIsolated"));
+        for part in [
+            "publicNetworkAccess is Enabled",
+            "blue",
+            "internet outbound",
+            "private endpoint pe is missing",
+        ] {
+            assert!(message.contains(part), "{part} in {message}");
+        }
+        let (ready, reason, _) = cond(&s, ConditionType::Ready);
+        assert_eq!((ready.as_str(), reason.as_str()), ("False", "NotIsolated"));
+        assert_eq!(cond(&s, ConditionType::Reconciling).0, "True");
+        assert!(find_condition(&s.conditions, ConditionType::Stalled).is_none());
+    }
+
+    #[test]
+    fn a_spec_that_allows_public_access_stays_ready() {
+        let mut s = ready_status("Enabled");
+        let spec = spec(true);
+        apply_endpoint_isolation(
+            &mut s,
+            &EndpointIsolationInput {
+                generation: Some(1),
+                spec: &spec,
+                workspace: Some((true, "ok".into())),
+                managed_network: None,
+                deployments: &[],
+            },
+            now(),
+        );
+        assert_eq!(
+            cond(&s, ConditionType::NetworkIsolated).1,
+            "PublicAccessAllowed"
+        );
+        assert_eq!(cond(&s, ConditionType::Ready).0, "True");
+    }
+}
