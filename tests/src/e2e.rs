@@ -95,7 +95,8 @@ pub struct Env {
     pub namespace: String,
     /// The operator's sync interval.
     pub sync_interval: Duration,
-    operator: Option<Child>,
+    operators: Vec<Operator>,
+    leader_election: bool,
     operator_log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -106,6 +107,24 @@ pub struct EnvOptions {
     pub arm: EmulatorConfig,
     /// The operator's `--sync-interval`.
     pub sync_interval: Duration,
+    /// Start operators with `--leader-election` (Lease in the test namespace, 4 s duration).
+    pub leader_election: bool,
+}
+
+/// A running operator process.
+pub struct Operator {
+    /// The process.
+    pub child: Child,
+    /// Its admin port (/metrics, /healthz, /readyz).
+    pub admin_port: u16,
+    /// Its `--instance` name (the prefix of its Lease identity).
+    pub instance: String,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Env {
@@ -153,7 +172,8 @@ impl Env {
             arm,
             namespace,
             sync_interval: options.sync_interval,
-            operator: None,
+            operators: Vec::new(),
+            leader_election: options.leader_election,
             operator_log,
             _dir: dir,
         };
@@ -161,8 +181,8 @@ impl Env {
         Ok(env)
     }
 
-    /// Starts (or restarts) the operator process.
-    pub async fn start_operator(&mut self) -> anyhow::Result<()> {
+    /// Starts (or restarts) an operator process; returns its index.
+    pub async fn start_operator(&mut self) -> anyhow::Result<usize> {
         let binary = operator_binary()?;
         let ca = self
             .arm
@@ -173,14 +193,18 @@ impl Env {
             .create(true)
             .append(true)
             .open(&self.operator_log)?;
-        let child = Command::new(binary)
+        let admin_port = free_port()?;
+        let instance = format!("operator-{}", self.operators.len());
+        let mut command = Command::new(binary);
+        command
             .args([
                 "run",
                 "--namespace",
                 &self.namespace,
-                "--admin-addr",
-                "127.0.0.1:0",
+                "--instance",
+                &instance,
             ])
+            .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
             .args([
                 "--sync-interval",
                 &format!("{}s", self.sync_interval.as_secs().max(1)),
@@ -197,27 +221,85 @@ impl Env {
             .arg(
                 std::env::var("E2E_OPERATOR_LOG")
                     .unwrap_or_else(|_| "info,controller=debug".into()),
-            )
+            );
+        if self.leader_election {
+            command.args([
+                "--leader-election",
+                "--lease-namespace",
+                &self.namespace,
+                "--lease-duration",
+                "4s",
+            ]);
+        }
+        let child = command
             .env("KUBECONFIG", &self.kubeconfig)
             .env("AZURE_TENANT_ID", controller::sandbox::SANDBOX_TENANT)
             .env("AZURE_CLIENT_ID", controller::sandbox::SANDBOX_CLIENT)
             .env("AZURE_CLIENT_SECRET", controller::sandbox::SANDBOX_SECRET)
             .env_remove("RUST_LOG")
+            .env_remove("POD_NAME")
+            .env_remove("POD_NAMESPACE")
             .stdout(Stdio::null())
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .context("failed to start aml-operator")?;
-        self.operator = Some(child);
+        self.operators.push(Operator {
+            child,
+            admin_port,
+            instance,
+        });
+        Ok(self.operators.len() - 1)
+    }
+
+    /// The running operators.
+    pub fn operators(&self) -> &[Operator] {
+        &self.operators
+    }
+
+    /// Kills every operator process at once (SIGKILL: no cleanup).
+    pub async fn kill_operator(&mut self) -> anyhow::Result<()> {
+        for mut op in self.operators.drain(..) {
+            op.child.kill().await?;
+        }
         Ok(())
     }
 
-    /// Kills the operator process at once (SIGKILL: no cleanup).
-    pub async fn kill_operator(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.operator.take() {
-            child.kill().await?;
+    /// Kills operator `index` at once (SIGKILL: no Lease release, no cleanup).
+    pub async fn kill_operator_at(&mut self, index: usize) -> anyhow::Result<()> {
+        if let Some(op) = self.operators.get_mut(index) {
+            op.child.kill().await?;
         }
         Ok(())
+    }
+
+    /// GETs `path` from operator `index`'s admin port.
+    pub async fn admin_get(&self, index: usize, path: &str) -> anyhow::Result<(u16, String)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let port = self
+            .operators
+            .get(index)
+            .context("no such operator")?
+            .admin_port;
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await?;
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        Ok((status, body))
     }
 
     /// The operator's log so far (for failure messages).

@@ -17,6 +17,7 @@ fn options(operation_time: Duration, sync: Duration) -> EnvOptions {
     EnvOptions {
         arm: arm_config(operation_time).expect("seed"),
         sync_interval: sync,
+        leader_election: false,
     }
 }
 

@@ -34,6 +34,9 @@ pub enum Command {
     /// Run everything on this machine: the Kubernetes and ARM emulators in-process, the CRDs,
     /// a directory of manifests and the controller, showing progress until all is Ready.
     Sandbox(crate::sandbox::SandboxArgs),
+    /// Figures at scale: time to Ready, ARM requests per resource, idle-sync requests and the
+    /// controller's peak memory, with both emulators in-process.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Log output format.
@@ -98,9 +101,21 @@ pub struct RunArgs {
     /// The controller's own Azure credential.
     #[arg(long, value_enum, default_value = "auto")]
     pub credential: CredentialKind,
-    /// Name on Events (the pod name in a cluster).
+    /// Name on Events and leader identity (the pod name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
+    /// Reconcile only while holding the leader Lease (run several replicas; one is active).
+    #[arg(long)]
+    pub leader_election: bool,
+    /// Namespace of the leader Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// Name of the leader Lease.
+    #[arg(long, default_value = "aml-operator")]
+    pub lease_name: String,
+    /// How long a leader's Lease stays valid without renewal; a standby takes over after it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
+    pub lease_duration: std::time::Duration,
 }
 
 fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
@@ -185,6 +200,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(LogFormat::Text, "warn");
             crate::sandbox::main(args).await
         }
+        Command::Bench(args) => {
+            init_logging(LogFormat::Text, "warn");
+            crate::bench::main(args).await
+        }
         Command::Run(args) => {
             init_logging(args.log_format, &args.log_level);
             let cloud = match (&args.arm_endpoint, &args.authority_host) {
@@ -231,12 +250,51 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 concurrency: args.concurrency,
                 sync_interval: args.sync_interval,
                 namespace: args.namespace.clone(),
-                admin_addr: Some(args.admin_addr),
                 azure,
                 instance: args.instance.clone(),
             };
+            let metrics = Metrics::new();
+            let health = std::sync::Arc::new(crate::admin::Health::default());
+            let listener = tokio::net::TcpListener::bind(args.admin_addr)
+                .await
+                .with_context(|| format!("failed to bind the admin address {}", args.admin_addr))?;
+            tracing::info!(admin = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving /metrics, /healthz and /readyz");
+            tokio::spawn(crate::admin::serve(
+                listener,
+                metrics.clone(),
+                health.clone(),
+                shutdown.clone(),
+            ));
+
+            let lost_lease = tokio_util::sync::CancellationToken::new();
+            let _lease = if args.leader_election {
+                health.set_standby(true);
+                let lease = crate::leader::acquire(&client, &args, &shutdown, &lost_lease).await?;
+                if lease.is_none() {
+                    return Ok(ExitCode::SUCCESS); // shut down while waiting
+                }
+                health.set_standby(false);
+                lease
+            } else {
+                None
+            };
+            let stop = tokio_util::sync::CancellationToken::new();
+            {
+                let (stop, shutdown, lost) = (stop.clone(), shutdown.clone(), lost_lease.clone());
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = shutdown.cancelled() => {}
+                        () = lost.cancelled() => {}
+                    }
+                    stop.cancel();
+                });
+            }
             tracing::info!(namespace = ?options.namespace, concurrency = options.concurrency, "starting aml-operator");
-            run(client, options, Metrics::new(), shutdown, |_| {}).await?;
+            run(client, options, metrics, health, stop, |_| {}).await?;
+            anyhow::ensure!(
+                !lost_lease.is_cancelled(),
+                "lost the leader lease; exiting so a fresh process can stand by"
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

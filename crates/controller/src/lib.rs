@@ -8,9 +8,11 @@
 
 pub mod admin;
 pub mod azure;
+pub mod bench;
 pub mod cli;
 pub mod context;
 pub mod keys;
+pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod run;

@@ -1,8 +1,7 @@
 //! Running the controllers: one kube-runtime Controller per kind sharing their caches, each woken
 //! by the objects it depends on (an endpoint by its deployments and its Workspace, a deployment by
-//! its endpoint, a Workspace by the endpoints that use it), plus the admin server.
+//! its endpoint, a Workspace by the endpoints that use it).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,8 +29,6 @@ pub struct RunOptions {
     pub sync_interval: Duration,
     /// Watch only this namespace.
     pub namespace: Option<String>,
-    /// Where to serve /metrics, /healthz and /readyz.
-    pub admin_addr: Option<SocketAddr>,
     /// Azure access.
     pub azure: AzureSettings,
     /// Name reported on Events (e.g. the pod name).
@@ -145,11 +142,12 @@ pub struct Running {
 /// Builds the controllers and runs them until `shutdown` completes.
 ///
 /// # Errors
-/// When the admin server cannot bind its address.
+/// Not at present; the signature leaves room for start-up failures.
 pub async fn run(
     client: Client,
     options: RunOptions,
     metrics: Arc<Metrics>,
+    health: Arc<crate::admin::Health>,
     shutdown: tokio_util::sync::CancellationToken,
     on_start: impl FnOnce(Running),
 ) -> anyhow::Result<()> {
@@ -235,21 +233,12 @@ pub async fn run(
         ready: AtomicBool::new(false),
     });
 
-    if let Some(addr) = options.admin_addr {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("failed to bind the admin address {addr}: {e}"))?;
-        tokio::spawn(crate::admin::serve(
-            listener,
-            context.clone(),
-            shutdown.clone(),
-        ));
-    }
     {
         let context = context.clone();
         tokio::spawn(async move {
             context.stores.ready().await;
             context.ready.store(true, Ordering::Relaxed);
+            health.set_caches_ready();
         });
     }
     on_start(Running {

@@ -140,7 +140,6 @@ impl Sandbox {
             concurrency,
             sync_interval,
             namespace: None,
-            admin_addr: None,
             azure: self.azure_settings()?,
             instance: Some("sandbox".into()),
         };
@@ -148,7 +147,15 @@ impl Sandbox {
         let metrics = self.metrics.clone();
         let shutdown = self.shutdown.clone();
         self.controller = Some(tokio::spawn(async move {
-            run(client, options, metrics, shutdown, |_| {}).await
+            run(
+                client,
+                options,
+                metrics,
+                Default::default(),
+                shutdown,
+                |_| {},
+            )
+            .await
         }));
         Ok(())
     }
