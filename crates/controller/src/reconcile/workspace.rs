@@ -16,6 +16,7 @@ use arm::{ArmClient, ArmError, ResourceId, Started};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
 use planner::network::{EndpointObservation, ZoneObservation};
@@ -26,7 +27,7 @@ use planner::{
 };
 use serde_json::Value;
 
-use super::{Error, poll, publish, to_kube_action};
+use super::{Error, poll, to_kube_action};
 use crate::azure::to_failure;
 use crate::context::Context;
 use crate::status_patch::patch_status;
@@ -164,6 +165,52 @@ async fn write(
     }
 }
 
+/// The Event action of a write: its kind and the resource type it targets (`Create
+/// privateEndpoints`). kube-runtime's recorder folds Events with the same reason and action into
+/// one series, so each leg's Events stay apart.
+fn event_action(kind: &str, target: &str) -> String {
+    let kind_of = target
+        .trim_end_matches('/')
+        .rsplit('/')
+        .nth(1)
+        .unwrap_or("resource");
+    format!("{kind} {kind_of}")
+}
+
+/// Publishes the plan's Events: those about the operation that just ended under its action,
+/// the others under the action this reconcile takes.
+async fn publish_events(
+    ctx: &Context,
+    ws: &Workspace,
+    events: &[EventNote],
+    finished: Option<&OperationStatus>,
+    action: &NetworkAction,
+) {
+    let current = action
+        .target()
+        .map(|t| event_action(action.operation_kind(), t));
+    let ended = finished.map(|op| event_action(&op.kind, &op.resource_id));
+    for note in events {
+        let label = match note.reason {
+            "Succeeded" | "Failed" => ended.as_ref().or(current.as_ref()),
+            _ => current.as_ref().or(ended.as_ref()),
+        };
+        let event = Event {
+            type_: match note.type_ {
+                planner::EventType::Normal => EventType::Normal,
+                planner::EventType::Warning => EventType::Warning,
+            },
+            reason: note.reason.to_owned(),
+            note: Some(note.note.chars().take(1000).collect()),
+            action: label.cloned().unwrap_or_else(|| note.reason.to_owned()),
+            secondary: None,
+        };
+        if let Err(e) = ctx.recorder.publish(&event, &ws.object_ref(&())).await {
+            tracing::warn!(workspace = %super::key(ws), error = %e, "failed to publish an Event");
+        }
+    }
+}
+
 /// The credential problem with a reminder of the namespace rule when a Secret is involved.
 fn credential_failure(ws: &Workspace, failure: Failure) -> Failure {
     match &ws.spec.credential {
@@ -297,7 +344,7 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
     for d in &plan.drift {
         ctx.metrics.drift_corrected(KIND, &d.field);
     }
-    publish(ctx, &*ws, &events).await;
+    publish_events(ctx, &ws, &events, stored.operation.as_ref(), &plan.action).await;
     patch_status(&api, &name, &stored, &status)
         .await
         .map_err(|e| Error::kube("write status", e))?;
