@@ -19,12 +19,13 @@ WORKDIR /src
 # The whole workspace: cargo loads every member's manifest, even when building one package.
 COPY . .
 # Cache mounts keep the registry and target/ between builds; the binary is copied out of the
-# cache mount so the next stage can see it. Symbols are stripped to keep the image small.
+# cache mount so the next stage can see it. Symbols are stripped to keep the image small, and
+# the dev-only emulators (the `sandbox` feature) are left out.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     CARGO_PROFILE_RELEASE_STRIP=symbols \
-    cargo build --release --locked -p controller --bin aml-operator \
+    cargo build --release --locked -p controller --bin aml-operator --no-default-features \
  && install -D -m 0755 target/release/aml-operator /out/aml-operator
 
 FROM gcr.io/distroless/cc-debian12:nonroot

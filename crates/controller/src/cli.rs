@@ -31,9 +31,11 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
+    #[cfg(feature = "sandbox")]
     /// Run everything on this machine: the Kubernetes and ARM emulators in-process, the CRDs,
     /// a directory of manifests and the controller, showing progress until all is Ready.
     Sandbox(crate::sandbox::SandboxArgs),
+    #[cfg(feature = "sandbox")]
     /// Figures at scale: time to Ready, ARM requests per resource, idle-sync requests and the
     /// controller's peak memory, with both emulators in-process.
     Bench(crate::bench::BenchArgs),
@@ -196,10 +198,12 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => {
             init_logging(LogFormat::Text, "warn");
             crate::sandbox::main(args).await
         }
+        #[cfg(feature = "sandbox")]
         Command::Bench(args) => {
             init_logging(LogFormat::Text, "warn");
             crate::bench::main(args).await

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod azure;
+#[cfg(feature = "sandbox")]
 pub mod bench;
 pub mod cli;
 pub mod context;
@@ -16,5 +17,6 @@ pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod run;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod status_patch;
