@@ -1,4 +1,5 @@
-//! An OnlineEndpoint's `NetworkIsolated` condition, and what it does to Ready.
+//! An OnlineEndpoint's `NetworkIsolated` condition, and what it does to Ready; and an
+//! OnlineDeployment's, which reports its outbound.
 //!
 //! The endpoint is isolated when three things hold: its own public access is off (as Azure
 //! reports it), its deployments' outbound is locked (the legacy `egressPublicNetworkAccess:
@@ -56,6 +57,37 @@ pub fn outbound_locked(
             egress.unwrap_or(PublicNetworkAccess::Disabled) == PublicNetworkAccess::Disabled
         }
     }
+}
+
+/// A deployment's `NetworkIsolated`: its outbound as Azure has it. `None` until the deployment
+/// has been read from Azure. It does not hold Ready back: a deployment's egress is create-only
+/// and immutable, and the endpoint's condition already waits for it.
+pub fn deployment_isolation(
+    generation: Option<i64>,
+    observed: Option<&serde_json::Value>,
+    managed_network: Option<IsolationMode>,
+) -> Option<NewCondition> {
+    let observed = observed?;
+    Some(match managed_network {
+        Some(IsolationMode::AllowOnlyApprovedOutbound) => NewCondition::isolated(
+            generation,
+            "outbound is locked by the workspace's managed network (AllowOnlyApprovedOutbound)",
+        ),
+        Some(IsolationMode::AllowInternetOutbound) => NewCondition::not_isolated(
+            generation,
+            Reason::NotIsolated,
+            "not isolated: the workspace's managed network allows internet outbound",
+        ),
+        _ if crate::body::deployment_egress_locked(observed) => NewCondition::isolated(
+            generation,
+            "outbound is locked: egressPublicNetworkAccess is Disabled",
+        ),
+        _ => NewCondition::not_isolated(
+            generation,
+            Reason::NotIsolated,
+            "not isolated: egressPublicNetworkAccess is Enabled in Azure",
+        ),
+    })
 }
 
 /// Sets `NetworkIsolated` on an endpoint status the endpoint planner computed, and holds Ready
@@ -187,6 +219,39 @@ mod tests {
             Some(Disabled)
         ));
         assert!(outbound_locked(Some(IsolationMode::Disabled), None));
+    }
+
+    #[test]
+    fn a_deployment_is_isolated_by_its_flag_or_the_managed_network() {
+        let locked = serde_json::json!({"properties": {"egressPublicNetworkAccess": "Disabled"}});
+        let open = serde_json::json!({"properties": {}});
+        let status = |c: Option<NewCondition>| c.map(|c| c.status.as_str());
+        assert_eq!(status(deployment_isolation(Some(1), None, None)), None);
+        assert_eq!(
+            status(deployment_isolation(Some(1), Some(&locked), None)),
+            Some("True")
+        );
+        assert_eq!(
+            status(deployment_isolation(Some(1), Some(&open), None)),
+            Some("False"),
+            "Azure's default is Enabled"
+        );
+        assert_eq!(
+            status(deployment_isolation(
+                Some(1),
+                Some(&open),
+                Some(IsolationMode::AllowOnlyApprovedOutbound)
+            )),
+            Some("True")
+        );
+        assert_eq!(
+            status(deployment_isolation(
+                Some(1),
+                Some(&locked),
+                Some(IsolationMode::AllowInternetOutbound)
+            )),
+            Some("False")
+        );
     }
 
     #[test]

@@ -219,6 +219,15 @@ async fn step(
     let plan = planner::plan_deployment(&input);
     tracing::debug!(deployment = %super::key(&*dep), action = ?plan.action, "planned");
     let mut status = plan.status.clone();
+    if !deleting
+        && let Some(condition) = planner::endpoint_isolation::deployment_isolation(
+            generation,
+            observed.found(),
+            ws_view.as_ref().ok().and_then(|v| v.managed_network),
+        )
+    {
+        api::conditions::set_condition(&mut status.conditions, condition, now);
+    }
     let mut requeue = plan.requeue;
     let mut events = plan.events.clone();
     if plan.action.is_write()

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use api::conditions::{ConditionType, find_condition};
 use api::{FINALIZER, OnlineDeployment, OnlineEndpoint, OnlineEndpointStatus, Workspace};
 use arm::ResourceId;
 use k8s_openapi::jiff::Timestamp;
@@ -14,6 +13,9 @@ use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
+use planner::endpoint_isolation::{
+    DeploymentEgress, EndpointIsolationInput, apply_endpoint_isolation,
+};
 use planner::progress::{failed, first_seen, started};
 use planner::{
     Action, DeploymentView, EndpointInput, KeysState, Observation, OperationOutcome, Requeue,
@@ -47,13 +49,10 @@ pub fn resolve_workspace(
             )),
         );
     };
+    // Bound is enough: an endpoint's own NetworkIsolated (and so its Ready) waits for the
+    // Workspace's, while its drift is corrected even when the Workspace's network is not done.
     let status = ws.status.clone().unwrap_or_default();
-    let ready = find_condition(&status.conditions, ConditionType::Ready)
-        .is_some_and(|c| c.status == "True");
-    let view = match planner::workspace_view(&ws.spec, &status) {
-        Some(view) if ready => Ok(view),
-        _ => Err(format!("waiting for Workspace {name} to be Ready")),
-    };
+    let view = planner::workspace_binding(name, &ws.spec, &status);
     (Some(ws), view)
 }
 
@@ -221,6 +220,30 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
     let plan = planner::plan_endpoint(&input);
     tracing::debug!(endpoint = %key(&*ep), action = ?plan.action, "planned");
     let mut status: OnlineEndpointStatus = plan.status.clone();
+    if !deleting {
+        let egress: Vec<DeploymentEgress> = deployments
+            .iter()
+            .filter(|(_, v)| !v.deleting)
+            .map(|(d, v)| DeploymentEgress {
+                name: v.azure_name.clone(),
+                egress: d.spec.egress_public_network_access,
+            })
+            .collect();
+        let ws_status = workspace
+            .as_ref()
+            .map(|w| w.status.clone().unwrap_or_default());
+        apply_endpoint_isolation(
+            &mut status,
+            &EndpointIsolationInput {
+                generation,
+                spec: &ep.spec,
+                workspace: ws_status.as_ref().map(planner::network_isolated),
+                managed_network: view.as_ref().ok().and_then(|v| v.managed_network),
+                deployments: &egress,
+            },
+            now,
+        );
+    }
     let mut requeue = plan.requeue;
     let mut events = plan.events.clone();
 
