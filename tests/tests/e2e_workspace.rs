@@ -1,0 +1,820 @@
+//! End-to-end: a Workspace's network isolation, the real `aml-operator` binary against both
+//! emulators (and, where the drift metric is read, the same controller run in-process by the
+//! sandbox). The ARM emulator's seed starts the workspace public with no private endpoint.
+//!
+//! Every test ends with the never-public checks: `Env::finish` (no controller body sets public
+//! access Enabled, no endpoint became public), and here also the workspace: once private, it
+//! never becomes public again except by "a person" at the portal.
+
+use std::time::{Duration, Instant};
+
+use aml_operator_tests::e2e::{
+    CONTROLLER_CLIENT, Env, EnvOptions, WORKSPACE_ID, arm_config, never_public_violations,
+    repo_root,
+};
+use api::Workspace;
+use api::conditions::{ConditionType, find_condition};
+use arm_emulator::{JournalEntry, Seed};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+const MINUTE: Duration = Duration::from_secs(60);
+const SUB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555";
+
+fn pe_id() -> String {
+    format!("{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/mlw-prod-pe")
+}
+fn group_id() -> String {
+    format!("{}/privateDnsZoneGroups/default", pe_id())
+}
+fn zone_id(zone: &str) -> String {
+    format!("{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/{zone}")
+}
+fn link_id(zone: &str) -> String {
+    format!("{}/virtualNetworkLinks/vnet-hub-link", zone_id(zone))
+}
+const API_ZONE: &str = "privatelink.api.azureml.ms";
+const NB_ZONE: &str = "privatelink.notebooks.azure.net";
+
+/// The seed example's Workspace (`examples/seed/workspace.yaml`).
+fn seed_workspace() -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(repo_root().join("examples/seed/workspace.yaml"))?;
+    Ok(serde_saphyr::from_str(&text)?)
+}
+
+/// The sandbox seed, optionally with a workspace that asks for manual approval of connections.
+fn options(require_approval: bool, sync: Duration) -> anyhow::Result<EnvOptions> {
+    let mut arm = arm_config(Duration::from_millis(200))?;
+    if require_approval {
+        let mut seed = Seed::sandbox()?;
+        for rg in seed
+            .subscriptions
+            .iter_mut()
+            .flat_map(|s| s.resource_groups.iter_mut())
+        {
+            for ws in &mut rg.workspaces {
+                ws.private_endpoint_connections_require_approval = true;
+            }
+        }
+        arm = arm.seed(seed);
+    }
+    Ok(EnvOptions {
+        arm,
+        sync_interval: sync,
+        leader_election: false,
+    })
+}
+
+/// The workspace became public again after it was private, by anyone but a person.
+fn workspace_public_violations(journal: &[JournalEntry]) -> Vec<String> {
+    let mut private_seen = false;
+    let mut out = Vec::new();
+    for entry in journal {
+        let JournalEntry::StateChange(c) = entry else {
+            continue;
+        };
+        if !c.resource_id.eq_ignore_ascii_case(WORKSPACE_ID) {
+            continue;
+        }
+        match c.public_network_access.as_deref() {
+            Some(p) if p.eq_ignore_ascii_case("Disabled") => private_seen = true,
+            Some(p) if p.eq_ignore_ascii_case("Enabled") && private_seen && c.actor != "portal" => {
+                out.push(format!(
+                    "the workspace became public ({}) by {}",
+                    c.change, c.actor
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Checks the workspace invariant, then `Env::finish`.
+async fn finish(env: Env) -> anyhow::Result<()> {
+    let violations = workspace_public_violations(&env.arm.journal());
+    anyhow::ensure!(
+        violations.is_empty(),
+        "never-public (workspace) violated: {violations:#?}"
+    );
+    env.finish().await
+}
+
+fn str_at<'a>(v: &'a Option<Value>, pointer: &str) -> Option<&'a str> {
+    v.as_ref()?.pointer(pointer)?.as_str()
+}
+
+/// Every leg holds in the emulator.
+fn assert_isolated_in_azure(env: &Env) {
+    let ws = env.azure(WORKSPACE_ID);
+    assert_eq!(
+        str_at(&ws, "/properties/publicNetworkAccess"),
+        Some("Disabled")
+    );
+    let conn = ws
+        .as_ref()
+        .and_then(|w| w.pointer("/properties/privateEndpointConnections/0"))
+        .cloned();
+    assert_eq!(
+        str_at(
+            &conn,
+            "/properties/privateLinkServiceConnectionState/status"
+        ),
+        Some("Approved"),
+        "{conn:?}"
+    );
+    let pe = env.azure(&pe_id());
+    assert_eq!(
+        str_at(&pe, "/properties/provisioningState"),
+        Some("Succeeded")
+    );
+    assert_eq!(
+        str_at(&pe, "/properties/subnet/id"),
+        Some(format!("{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/pe").as_str())
+    );
+    let group = env.azure(&group_id()).expect("the DNS zone group");
+    let configs = group
+        .pointer("/properties/privateDnsZoneConfigs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(configs.len(), 2);
+    for c in &configs {
+        assert!(
+            c.pointer("/properties/recordSets")
+                .and_then(Value::as_array)
+                .is_some_and(|r| !r.is_empty()),
+            "A records in {c}"
+        );
+    }
+    for zone in [API_ZONE, NB_ZONE] {
+        let link = env.azure(&link_id(zone));
+        assert_eq!(
+            str_at(&link, "/properties/virtualNetworkLinkState"),
+            Some("Completed"),
+            "{zone}"
+        );
+        assert_eq!(
+            link.as_ref()
+                .and_then(|l| l.pointer("/properties/registrationEnabled")),
+            Some(&json!(false))
+        );
+    }
+}
+
+/// (status, reason, message) of a Workspace condition.
+async fn ws_condition(env: &Env, type_: &str) -> anyhow::Result<(String, String, String)> {
+    Ok(env
+        .condition("Workspace", "housing", type_)
+        .await?
+        .map(|(s, r, m, _)| (s, r, m))
+        .unwrap_or_default())
+}
+
+/// From the seed's public workspace with no private endpoint to every leg true, in the order
+/// the planner fixes them, with one write per leg; a resync then writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_nothing_to_every_leg() -> anyhow::Result<()> {
+    let env = Env::start("wsiso", options(false, Duration::from_secs(2))?).await?;
+    let started = Instant::now();
+    env.apply(seed_workspace()?).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    let took = started.elapsed();
+    let (status, reason, message) = ws_condition(&env, "NetworkIsolated").await?;
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "Isolated"),
+        "{message}"
+    );
+    assert_isolated_in_azure(&env);
+
+    let writes: Vec<(String, String)> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.principal.as_deref() == Some(CONTROLLER_CLIENT))
+        .filter(|r| r.method != "GET" && !r.path.contains("/oauth2/"))
+        .map(|r| {
+            (
+                r.method,
+                r.path.rsplit('/').next().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("PATCH", "mlw-prod"),
+        ("PUT", "mlw-prod-pe"),
+        ("PUT", API_ZONE),
+        ("PUT", "vnet-hub-link"),
+        ("PUT", NB_ZONE),
+        ("PUT", "vnet-hub-link"),
+        ("PUT", "default"),
+    ]
+    .iter()
+    .map(|(m, n)| ((*m).to_owned(), (*n).to_owned()))
+    .collect();
+    assert_eq!(writes, expected, "one write per leg, public access first");
+    let gets = env
+        .requests()
+        .iter()
+        .filter(|r| r.principal.as_deref() == Some(CONTROLLER_CLIENT) && r.method == "GET")
+        .count();
+    println!(
+        "figures: isolated in {:.1}s with {} writes and {gets} GETs (incl. operation polls)",
+        took.as_secs_f64(),
+        writes.len()
+    );
+
+    // Several resyncs (every 2s) find nothing to change.
+    let before = env.requests().len();
+    let writes_before = env.requests().iter().filter(|r| r.method != "GET").count();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = env.requests();
+    assert!(after.len() > before, "the resyncs read Azure");
+    assert_eq!(
+        after.iter().filter(|r| r.method != "GET").count(),
+        writes_before,
+        "no writes while nothing changes"
+    );
+    finish(env).await
+}
+
+/// A person breaks each leg in turn: the condition names the leg, the controller repairs it
+/// with a DriftCorrected Event and the drift metric (the controller runs in-process here, as
+/// the sandbox runs it, so its metrics can be read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
+    use controller::sandbox::{Sandbox, SandboxOptions};
+    let sandbox = Sandbox::start(SandboxOptions {
+        arm: arm_config(Duration::from_millis(200))?,
+        concurrency: 2,
+        sync_interval: Duration::from_secs(2),
+        start_controller: true,
+    })
+    .await?;
+    let ns = "drift";
+    let ns_obj: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}}))?;
+    Api::<Namespace>::all(sandbox.client.clone())
+        .create(&PostParams::default(), &ns_obj)
+        .await?;
+    let api: Api<Workspace> = Api::namespaced(sandbox.client.clone(), ns);
+    let mut doc = seed_workspace()?;
+    doc["metadata"]["namespace"] = json!(ns);
+    let ws: Workspace = serde_json::from_value(doc)?;
+    api.create(&PostParams::default(), &ws).await?;
+
+    let condition = |type_: ConditionType| {
+        let api = api.clone();
+        async move {
+            let ws = api.get("housing").await?;
+            let status = ws.status.unwrap_or_default();
+            let generation = ws.metadata.generation;
+            Ok::<_, anyhow::Error>(find_condition(&status.conditions, type_).map(|c| {
+                (
+                    c.status.clone(),
+                    c.message.clone(),
+                    c.observed_generation == generation,
+                )
+            }))
+        }
+    };
+    let wait = |what: String, check: Box<dyn Fn() -> bool + Send + Sync>| async move {
+        let deadline = Instant::now() + MINUTE;
+        while !check() {
+            anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok::<(), anyhow::Error>(())
+    };
+    let wait_isolated = || async {
+        let deadline = Instant::now() + MINUTE;
+        loop {
+            let ready = condition(ConditionType::Ready).await?;
+            let iso = condition(ConditionType::NetworkIsolated).await?;
+            if ready.is_some_and(|r| r.0 == "True" && r.2) && iso.is_some_and(|i| i.0 == "True") {
+                return Ok::<(), anyhow::Error>(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "timed out waiting for isolation");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    wait_isolated().await?;
+
+    let admin = sandbox.arm.admin();
+    let cases: [(&str, &str); 4] = [
+        ("publicNetworkAccess", "publicNetworkAccess is Enabled"),
+        ("privateEndpoint", "private endpoint mlw-prod-pe is missing"),
+        ("dnsZoneGroup", "DNS zone group of mlw-prod-pe is missing"),
+        (
+            "virtualNetworkLink",
+            "VNet link of privatelink.api.azureml.ms to vnet-hub is missing",
+        ),
+    ];
+    let events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(sandbox.client.clone(), ns);
+    for (field, named) in cases {
+        match field {
+            "publicNetworkAccess" => admin.set_public_network_access(WORKSPACE_ID, true)?,
+            "privateEndpoint" => admin.delete_private_endpoint(&pe_id())?,
+            "dnsZoneGroup" => admin.remove_dns_zone_group(&group_id())?,
+            _ => admin.remove_virtual_network_link(&link_id(API_ZONE))?,
+        }
+        // The condition names the broken leg (seen before or while it is repaired).
+        let deadline = Instant::now() + MINUTE;
+        let mut named_seen = false;
+        while Instant::now() < deadline {
+            if let Some((status, message, _)) = condition(ConditionType::NetworkIsolated).await?
+                && status == "False"
+                && message.contains(named)
+            {
+                named_seen = true;
+                break;
+            }
+            let evs = events.list(&Default::default()).await?;
+            if evs.items.iter().any(|e| {
+                e.reason.as_deref() == Some("DriftCorrected")
+                    && e.note.as_deref().is_some_and(|n| n.contains(named))
+            }) {
+                // Repaired before a status was seen: the Event names it.
+                named_seen = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(named_seen, "{field}: the leg was not named");
+        // Azure is repaired first (the status says Reconciling from the moment the repair
+        // starts), then the status comes back to Ready and isolated.
+        let arm = sandbox.arm.admin();
+        let repaired = move || {
+            let has = |id: &str, pointer: &str, value: &str| {
+                arm.resource(id)
+                    .and_then(|r| {
+                        r.pointer(pointer)
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .as_deref()
+                    == Some(value)
+            };
+            match field {
+                "publicNetworkAccess" => {
+                    has(WORKSPACE_ID, "/properties/publicNetworkAccess", "Disabled")
+                }
+                "privateEndpoint" => has(&pe_id(), "/properties/provisioningState", "Succeeded"),
+                "dnsZoneGroup" => has(&group_id(), "/properties/provisioningState", "Succeeded"),
+                _ => has(
+                    &link_id(API_ZONE),
+                    "/properties/virtualNetworkLinkState",
+                    "Completed",
+                ),
+            }
+        };
+        wait(format!("{field} repaired in Azure"), Box::new(repaired)).await?;
+        wait_isolated().await?;
+        let evs = events.list(&Default::default()).await?;
+        assert!(
+            evs.items
+                .iter()
+                .any(|e| e.reason.as_deref() == Some("DriftCorrected")
+                    && e.note.as_deref().is_some_and(|n| n.contains(named))),
+            "{field}: a DriftCorrected Event: {:?}",
+            evs.items
+                .iter()
+                .map(|e| (e.reason.clone(), e.note.clone()))
+                .collect::<Vec<_>>()
+        );
+        let metrics = sandbox.metrics.clone();
+        let series = format!("kind=\"Workspace\",field=\"{field}\"");
+        wait(
+            format!("the drift metric of {field}"),
+            Box::new(move || {
+                metrics.encode().lines().any(|l| {
+                    l.contains("drift_corrections") && l.contains(&series) && !l.ends_with(" 0")
+                })
+            }),
+        )
+        .await?;
+    }
+    let ws = sandbox.arm.admin().resource(WORKSPACE_ID);
+    assert_eq!(
+        str_at(&ws, "/properties/publicNetworkAccess"),
+        Some("Disabled")
+    );
+    let journal = sandbox.arm.journal();
+    let mut violations = never_public_violations(&journal);
+    violations.extend(workspace_public_violations(&journal));
+    sandbox.stop().await;
+    anyhow::ensure!(violations.is_empty(), "{violations:#?}");
+    Ok(())
+}
+
+/// Manual approval: without `approve` the Workspace waits (ApprovalPending, naming the
+/// connection and who may approve it) until a person approves; with `approve: true` the
+/// controller approves the connection itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_approval_path() -> anyhow::Result<()> {
+    let env = Env::start("wsapprove", options(true, Duration::from_secs(2))?).await?;
+    env.apply(seed_workspace()?).await?;
+    let (status, message) = env
+        .wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
+        .await?;
+    assert_eq!(status, "False");
+    assert!(message.contains("mlw-prod-pe"), "{message}");
+    assert!(
+        message.contains("privateEndpointConnections/write") && message.contains("approve: true"),
+        "{message}"
+    );
+    let (iso, reason, _) = ws_condition(&env, "NetworkIsolated").await?;
+    assert_eq!(
+        (iso.as_str(), reason.as_str()),
+        ("False", "ApprovalPending")
+    );
+    assert!(
+        env.controller_requests("PUT", "")
+            .iter()
+            .all(|r| !r.path.contains("privateEndpointConnections")),
+        "not approved by the controller without approve: true"
+    );
+    env.arm
+        .admin()
+        .approve_private_endpoint_connection(&pe_id())?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    assert_isolated_in_azure(&env);
+    finish(env).await?;
+
+    let env = Env::start("wsautoapprove", options(true, Duration::from_secs(2))?).await?;
+    let mut doc = seed_workspace()?;
+    doc["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
+    env.apply(doc).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    let approvals: Vec<_> = env
+        .controller_requests("PUT", "")
+        .into_iter()
+        .filter(|r| r.path.contains("/privateEndpointConnections/"))
+        .collect();
+    assert_eq!(approvals.len(), 1, "the controller approved once");
+    assert_eq!(
+        approvals[0]
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/privateLinkServiceConnectionState/status")),
+        Some(&json!("Approved"))
+    );
+    assert!(
+        env.events("housing")
+            .await?
+            .iter()
+            .any(|(r, n)| r == "Approving" && n.contains("mlw-prod-pe"))
+    );
+    finish(env).await
+}
+
+/// A connection the workspace owner rejects stalls the Workspace with ConnectionRejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_connection_stalls() -> anyhow::Result<()> {
+    let env = Env::start("wsreject", options(true, Duration::from_secs(2))?).await?;
+    env.apply(seed_workspace()?).await?;
+    env.wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
+        .await?;
+    env.arm
+        .admin()
+        .reject_private_endpoint_connection(&pe_id())?;
+    let stalled = env
+        .wait("Stalled", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|s| s.0 == "True"))
+        })
+        .await?;
+    assert_eq!(stalled.1, "ConnectionRejected");
+    assert!(stalled.2.contains("Rejected"), "{}", stalled.2);
+    let obj = env
+        .get_json("Workspace", "housing")
+        .await?
+        .expect("workspace");
+    aml_operator_tests::gitops::check(&obj).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (iso, reason, _) = ws_condition(&env, "NetworkIsolated").await?;
+    assert_eq!(
+        (iso.as_str(), reason.as_str()),
+        ("False", "ConnectionRejected")
+    );
+    finish(env).await
+}
+
+/// A Workspace reads its Secret only from its own namespace: a Secret of the same name in
+/// another namespace is never used, the Workspace is Stalled saying which Secret it looked for
+/// and where, and the API has no way to name another namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_ref_is_confined_to_the_namespace() -> anyhow::Result<()> {
+    let env = Env::start("wssecret", options(false, Duration::from_secs(2))?).await?;
+    let other = format!("{}-other", env.namespace);
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": other}}))?;
+    Api::<Namespace>::all(env.client.clone())
+        .create(&PostParams::default(), &ns)
+        .await?;
+    // Valid credentials of the team principal, in the other namespace.
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "azure-sp"},
+        "stringData": {
+            "AZURE_TENANT_ID": controller::sandbox::SANDBOX_TENANT,
+            "AZURE_CLIENT_ID": aml_operator_tests::e2e::PERSON_CLIENT,
+            "AZURE_CLIENT_SECRET": "sandbox-team-secret"
+        }
+    }))?;
+    Api::<Secret>::namespaced(env.client.clone(), &other)
+        .create(&PostParams::default(), &secret)
+        .await?;
+
+    // The schema has no namespace field: naming one is refused at apply.
+    let mut doc = seed_workspace()?;
+    doc["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp", "namespace": other}});
+    doc["metadata"]["namespace"] = json!(env.namespace);
+    // Strict field validation, as kubectl applies by default.
+    let refused = env
+        .api::<Workspace>()
+        .patch(
+            "housing",
+            &PatchParams::apply("e2e-test").force().validation_strict(),
+            &Patch::Apply(&doc),
+        )
+        .await;
+    let err = format!(
+        "{:#}",
+        refused.expect_err("a secretRef with a namespace is refused")
+    );
+    assert!(err.contains("namespace"), "{err}");
+
+    let mut doc = seed_workspace()?;
+    doc["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp"}});
+    env.apply(doc).await?;
+    let stalled = env
+        .wait("Stalled", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|s| s.0 == "True"))
+        })
+        .await?;
+    assert_eq!(stalled.1, "CredentialError");
+    assert!(
+        stalled.2.contains("azure-sp")
+            && stalled.2.contains(&env.namespace)
+            && stalled.2.contains("own namespace"),
+        "{}",
+        stalled.2
+    );
+    assert!(
+        env.requests()
+            .iter()
+            .all(|r| r.principal.as_deref() != Some(aml_operator_tests::e2e::PERSON_CLIENT)),
+        "the other namespace's credentials were never used"
+    );
+    assert_eq!(
+        str_at(&env.azure(WORKSPACE_ID), "/properties/publicNetworkAccess"),
+        Some("Enabled"),
+        "nothing was done without a credential"
+    );
+    finish(env).await
+}
+
+/// Deletion removes what the Workspace created, in reverse order, and nothing else: a zone
+/// that existed before stays (its link, which the controller created, goes), the workspace
+/// stays with its flags, the VNet is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_removes_only_what_it_created() -> anyhow::Result<()> {
+    let mut opts = options(false, Duration::from_secs(2))?;
+    let mut seed = Seed::sandbox()?;
+    for rg in seed
+        .subscriptions
+        .iter_mut()
+        .flat_map(|s| s.resource_groups.iter_mut())
+        .filter(|rg| rg.name == "rg-dns")
+    {
+        rg.private_dns_zones.push(NB_ZONE.to_owned());
+    }
+    opts.arm = opts.arm.seed(seed);
+    let env = Env::start("wsdelete", opts).await?;
+    env.apply(seed_workspace()?).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    assert!(
+        env.controller_requests("PUT", NB_ZONE).is_empty(),
+        "the existing zone is used, not written"
+    );
+    env.delete::<Workspace>("housing").await?;
+    env.wait_gone("Workspace", "housing", MINUTE).await?;
+
+    for gone in [
+        pe_id(),
+        group_id(),
+        zone_id(API_ZONE),
+        link_id(API_ZONE),
+        link_id(NB_ZONE),
+    ] {
+        assert!(env.azure(&gone).is_none(), "{gone} is deleted");
+    }
+    assert!(
+        env.azure(&zone_id(NB_ZONE)).is_some(),
+        "the pre-existing zone stays"
+    );
+    let ws = env.azure(WORKSPACE_ID);
+    assert_eq!(
+        str_at(&ws, "/properties/publicNetworkAccess"),
+        Some("Disabled")
+    );
+    let deletes: Vec<String> = env
+        .controller_requests("DELETE", "")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    let created: Vec<String> = env
+        .controller_requests("PUT", "")
+        .into_iter()
+        .map(|r| r.path.to_ascii_lowercase())
+        .collect();
+    assert!(
+        deletes
+            .iter()
+            .all(|d| created.contains(&d.to_ascii_lowercase())),
+        "only what the controller created is deleted: {deletes:?}"
+    );
+    let order: Vec<&str> = deletes
+        .iter()
+        .map(|d| d.rsplit('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "default",
+            "mlw-prod-pe",
+            "vnet-hub-link",
+            "vnet-hub-link",
+            API_ZONE
+        ],
+        "reverse order"
+    );
+    assert!(
+        env.events("housing")
+            .await?
+            .iter()
+            .any(|(r, n)| r == "Deleted" && n.contains("left as they are")),
+    );
+    finish(env).await
+}
+
+/// An endpoint does not wait for the Workspace's whole network to be created, but its Ready
+/// waits for isolation: while the private endpoint's connection waits for approval the endpoint
+/// exists in Azure (private) and says it is not isolated, naming the Workspace's missing leg.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_ready_waits_for_workspace_isolation() -> anyhow::Result<()> {
+    let env = Env::start("episo", options(true, Duration::from_secs(2))?).await?;
+    env.apply_dir("examples/seed").await?;
+    let endpoint = aml_operator_tests::e2e::endpoint_id("california-housing-service");
+    env.wait("the endpoint created in Azure", MINUTE, || async {
+        Ok(env
+            .azure(&endpoint)
+            .filter(|e| e.pointer("/properties/provisioningState") == Some(&json!("Succeeded")))
+            .map(|_| ()))
+    })
+    .await?;
+    let (status, message) = env
+        .wait_reason(
+            "OnlineEndpoint",
+            "california-housing-service",
+            "NotIsolated",
+            MINUTE,
+        )
+        .await?;
+    assert_eq!(status, "False");
+    assert!(
+        message.contains("Workspace") && message.contains("Pending"),
+        "{message}"
+    );
+    let iso = env
+        .condition(
+            "OnlineEndpoint",
+            "california-housing-service",
+            "NetworkIsolated",
+        )
+        .await?
+        .expect("NetworkIsolated");
+    assert_eq!(iso.0, "False");
+    env.arm
+        .admin()
+        .approve_private_endpoint_connection(&pe_id())?;
+    env.wait_ready("OnlineEndpoint", "california-housing-service", MINUTE)
+        .await?;
+    let iso = env
+        .condition(
+            "OnlineEndpoint",
+            "california-housing-service",
+            "NetworkIsolated",
+        )
+        .await?
+        .expect("NetworkIsolated");
+    assert_eq!(
+        (iso.0.as_str(), iso.1.as_str()),
+        ("True", "Isolated"),
+        "{}",
+        iso.2
+    );
+    env.wait_ready("OnlineDeployment", "california-housing-default", MINUTE)
+        .await?;
+    let dep = env
+        .condition(
+            "OnlineDeployment",
+            "california-housing-default",
+            "NetworkIsolated",
+        )
+        .await?
+        .expect("NetworkIsolated");
+    assert_eq!(dep.0, "True", "{}", dep.2);
+    finish(env).await
+}
+
+/// With a managed network the workspace is switched to it and the network provisioned before
+/// any deployment is created; deployments then carry no egressPublicNetworkAccess, one whose
+/// spec sets it gets a Warning Event, and the endpoint is isolated by the managed network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
+    let env = Env::start("wsmanaged", options(false, Duration::from_secs(2))?).await?;
+    let example = |file: &str| -> anyhow::Result<Value> {
+        let path = repo_root().join("examples/managed-network").join(file);
+        Ok(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
+    };
+    // The Workspace first: it sets the mode and provisions the network itself.
+    env.apply(example("workspace.yaml")?).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    env.apply(example("endpoint.yaml")?).await?;
+    env.apply(example("deployment.yaml")?).await?;
+    env.wait_ready("OnlineEndpoint", "housing-managed", MINUTE)
+        .await?;
+    env.wait_ready("OnlineDeployment", "housing-managed-default", MINUTE)
+        .await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    let patch = env.controller_requests("PATCH", "/workspaces/mlw-prod");
+    assert_eq!(
+        patch
+            .first()
+            .and_then(|r| r.body.as_ref())
+            .and_then(|b| b.pointer("/properties/managedNetwork/isolationMode")),
+        Some(&json!("AllowOnlyApprovedOutbound"))
+    );
+    assert_eq!(
+        env.controller_requests("POST", "/provisionManagedNetwork")
+            .len(),
+        1,
+        "the managed network is provisioned once"
+    );
+    let ws = env.azure(WORKSPACE_ID);
+    assert_eq!(
+        str_at(&ws, "/properties/managedNetwork/status/status"),
+        Some("Active")
+    );
+    let put = env.controller_requests("PUT", "/deployments/default");
+    assert_eq!(put.len(), 1);
+    assert!(
+        put[0]
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/egressPublicNetworkAccess"))
+            .is_none(),
+        "no legacy flag with a managed network: {:?}",
+        put[0].body
+    );
+    for (kind, name) in [
+        ("OnlineEndpoint", "housing-managed"),
+        ("OnlineDeployment", "housing-managed-default"),
+        ("Workspace", "housing"),
+    ] {
+        let iso = env
+            .condition(kind, name, "NetworkIsolated")
+            .await?
+            .expect("NetworkIsolated");
+        assert_eq!(iso.0, "True", "{kind} {name}: {}", iso.2);
+    }
+
+    // A deployment whose spec sets the legacy flag: a Warning Event, and the flag is not sent.
+    let mut doc = example("deployment.yaml")?;
+    doc["metadata"]["name"] = json!("housing-managed-green");
+    doc["spec"]["azureName"] = json!("green");
+    doc["spec"]["egressPublicNetworkAccess"] = json!("Disabled");
+    env.apply(doc).await?;
+    env.wait_ready("OnlineDeployment", "housing-managed-green", MINUTE)
+        .await?;
+    let events = env.events("housing-managed-green").await?;
+    assert!(
+        events
+            .iter()
+            .any(|(r, n)| r == "EgressFlagIgnored" && n.contains("managed network")),
+        "{events:?}"
+    );
+    let put = env.controller_requests("PUT", "/deployments/green");
+    assert!(
+        put[0]
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/egressPublicNetworkAccess"))
+            .is_none()
+    );
+    finish(env).await
+}
