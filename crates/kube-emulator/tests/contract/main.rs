@@ -11,6 +11,7 @@ mod discovery;
 mod faults;
 mod leases;
 mod lifecycle;
+mod list_watch;
 mod patches;
 mod runtime;
 mod watches;
