@@ -1,19 +1,25 @@
 //! Running the controllers: one kube-runtime Controller per kind sharing their caches, each woken
 //! by the objects it depends on (an endpoint by its deployments and its Workspace, a deployment by
 //! its endpoint, a Workspace by the endpoints that use it).
+//!
+//! Invariants: one watch per kind fills one cache and hands every change, as the object itself,
+//! to the controllers after the cache holds it; no controller runs (so no reconcile waits on a
+//! cache) before all three caches hold their first full list.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use api::{OnlineDeployment, OnlineEndpoint, Workspace};
-use futures::StreamExt;
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
 use kube::api::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
+use tokio_util::sync::CancellationToken;
 
 use crate::azure::{AzureClients, AzureSettings};
 use crate::context::{Context, Stores, Trees};
@@ -71,15 +77,115 @@ fn log_result<E: std::fmt::Display>(kind: &'static str, error: Option<E>) {
 /// stall the watch on a slow subscriber.
 const FEED_BUFFER: usize = 4096;
 
-/// The shared watch of one kind: its cache and the feed controllers subscribe to.
-struct SharedKind<K: kube::Resource<DynamicType = ()> + Clone + 'static> {
-    writer: Option<kube::runtime::reflector::store::Writer<K>>,
-    api: Api<K>,
+/// What a subscriber hears. A controller hears its own kind when listed or changed (as
+/// `Controller::new` does); a controller watching a related kind also hears it deleted (as
+/// `Controller::watches` does), so an endpoint waiting for its deployments to go hears the last
+/// one go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Interest {
+    Applied,
+    Touched,
 }
 
-impl<K> SharedKind<K>
+/// The shared watch of one kind: one cache, and every change handed to each subscriber as the
+/// object itself, after the cache holds it.
+///
+/// Not kube-runtime's `store_shared`/`reflect_shared`: its subscriptions carry references that
+/// are looked up in the cache when read, and one whose object left the cache meanwhile (changed,
+/// then deleted) answers `Pending` without arranging a wake-up, which silences that subscription
+/// for good; it also never passes deletions on.
+struct SharedWatch<K: Resource<DynamicType = ()> + Clone + 'static> {
+    reader: Store<K>,
+    writer: Writer<K>,
+    subscribers: Vec<(Interest, mpsc::Sender<Arc<K>>)>,
+}
+
+impl<K> SharedWatch<K>
 where
-    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static,
+{
+    fn new() -> Self {
+        let (reader, writer) = reflector::store();
+        Self {
+            reader,
+            writer,
+            subscribers: Vec::new(),
+        }
+    }
+
+    fn store(&self) -> Store<K> {
+        self.reader.clone()
+    }
+
+    /// A stream of the objects this subscriber hears of; it ends when the watch ends.
+    fn subscribe(&mut self, interest: Interest) -> mpsc::Receiver<Arc<K>> {
+        let (tx, rx) = mpsc::channel(FEED_BUFFER);
+        self.subscribers.push((interest, tx));
+        rx
+    }
+
+    /// Applies each event to the cache, then hands its objects to the subscribers, until `events`
+    /// ends. A full list (first, or after the watch expired) hands over every cached object.
+    async fn feed(
+        self,
+        events: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send,
+    ) {
+        let Self {
+            reader,
+            writer,
+            mut subscribers,
+        } = self;
+        let mut events = std::pin::pin!(reflector::reflector(writer, events));
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(watcher::Event::Apply(object)) => {
+                    let cached = reader
+                        .get(&ObjectRef::from_obj(&object))
+                        .unwrap_or_else(|| Arc::new(object));
+                    hand_over(&mut subscribers, &cached, Interest::Applied).await;
+                }
+                Ok(watcher::Event::Delete(object)) => {
+                    hand_over(&mut subscribers, &Arc::new(object), Interest::Touched).await;
+                }
+                Ok(watcher::Event::InitDone) => {
+                    for object in reader.state() {
+                        hand_over(&mut subscribers, &object, Interest::Applied).await;
+                    }
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
+                Err(e) => tracing::warn!(error = %e, "watch error; retrying with backoff"),
+            }
+        }
+    }
+}
+
+/// Sends `object` to every subscriber that hears of `change`. A subscriber whose controller has
+/// stopped is dropped, not waited for.
+async fn hand_over<K>(
+    subscribers: &mut Vec<(Interest, mpsc::Sender<Arc<K>>)>,
+    object: &Arc<K>,
+    change: Interest,
+) {
+    let mut gone = false;
+    for (interest, tx) in subscribers.iter_mut() {
+        if change == Interest::Touched && *interest == Interest::Applied {
+            continue;
+        }
+        gone |= tx.send(object.clone()).await.is_err();
+    }
+    if gone {
+        subscribers.retain(|(_, tx)| !tx.is_closed());
+    }
+}
+
+/// The watch of one kind through `api`, feeding `shared` until shutdown.
+fn watch<K>(
+    shared: SharedWatch<K>,
+    api: Api<K>,
+    shutdown: CancellationToken,
+) -> impl std::future::Future<Output = ()> + Send + 'static
+where
+    K: Resource<DynamicType = ()>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
@@ -87,49 +193,27 @@ where
         + Sync
         + 'static,
 {
-    fn start(
-        client: &Client,
-        namespace: Option<&str>,
-    ) -> (kube::runtime::reflector::Store<K>, Self) {
-        let (reader, writer) = kube::runtime::reflector::store_shared(FEED_BUFFER);
-        (
-            reader,
-            Self {
-                writer: Some(writer),
-                api: api::<K>(client, namespace),
-            },
-        )
-    }
-
-    fn subscribe(&self) -> anyhow::Result<kube::runtime::reflector::ReflectHandle<K>> {
-        self.writer
-            .as_ref()
-            .and_then(|w| w.subscribe())
-            .ok_or_else(|| anyhow::anyhow!("failed to subscribe to the shared watch"))
-    }
-
-    /// The watch itself: it fills the cache and feeds the subscribers until shutdown.
-    fn run(
-        mut self,
-        shutdown: tokio_util::sync::CancellationToken,
-    ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        use kube::runtime::WatchStreamExt;
-        let writer = self.writer.take();
-        let api = self.api.clone();
-        async move {
-            let Some(writer) = writer else { return };
-            let stream = watcher(api, watcher::Config::default())
-                .default_backoff()
-                .reflect_shared(writer);
-            tokio::select! {
-                () = stream.for_each(|event| async move {
-                    if let Err(e) = event {
-                        tracing::warn!(error = %e, "watch error; retrying with backoff");
-                    }
-                }) => {}
-                () = shutdown.cancelled() => {}
-            }
+    use kube::runtime::WatchStreamExt;
+    async move {
+        let events = watcher(api, watcher::Config::default()).default_backoff();
+        tokio::select! {
+            () = shared.feed(events) => {}
+            () = shutdown.cancelled() => {}
         }
+    }
+}
+
+/// Waits until every cache holds its first full list; false if shutdown comes first.
+///
+/// This must be the only wait in progress: kube-runtime's `Store::wait_until_ready` keeps one
+/// waker, so of several tasks waiting at once only the last to poll is woken, and a reconcile
+/// waiting inside a Controller is then never polled again (its object stays untouched until the
+/// process restarts). Once one waiter has seen a cache ready every later wait returns at once, so
+/// the controllers, whose runners and reconciles wait too, start only after this.
+async fn caches_filled(stores: &Stores, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        () = stores.ready() => true,
+        () = shutdown.cancelled() => false,
     }
 }
 
@@ -148,7 +232,7 @@ pub async fn run(
     options: RunOptions,
     metrics: Arc<Metrics>,
     health: Arc<crate::admin::Health>,
-    shutdown: tokio_util::sync::CancellationToken,
+    shutdown: CancellationToken,
     on_start: impl FnOnce(Running),
 ) -> anyhow::Result<()> {
     let ns = options.namespace.as_deref();
@@ -156,40 +240,53 @@ pub async fn run(
 
     // One watch per kind, shared: a controller woken by an object finds the cache already holding
     // it (separate watches would race, and cost three times the connections).
-    let (workspace_store, workspace_feed) = SharedKind::<Workspace>::start(&client, ns);
-    let (endpoint_store, endpoint_feed) = SharedKind::<OnlineEndpoint>::start(&client, ns);
-    let (deployment_store, deployment_feed) = SharedKind::<OnlineDeployment>::start(&client, ns);
+    let mut workspace_watch = SharedWatch::<Workspace>::new();
+    let mut endpoint_watch = SharedWatch::<OnlineEndpoint>::new();
+    let mut deployment_watch = SharedWatch::<OnlineDeployment>::new();
     let stores = Stores {
-        workspaces: workspace_store.clone(),
-        endpoints: endpoint_store.clone(),
-        deployments: deployment_store.clone(),
+        workspaces: workspace_watch.store(),
+        endpoints: endpoint_watch.store(),
+        deployments: deployment_watch.store(),
     };
 
-    let endpoint_lookup = endpoint_store.clone();
-    let endpoints =
-        Controller::for_shared_stream(endpoint_feed.subscribe()?, endpoint_store.clone())
-            .with_config(config.clone())
-            .watches_shared_stream(deployment_feed.subscribe()?, |d: Arc<OnlineDeployment>| {
-                d.namespace()
-                    .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
-            })
-            .watches_shared_stream(workspace_feed.subscribe()?, move |w: Arc<Workspace>| {
-                let ns = w.namespace().unwrap_or_default();
-                let name = w.name_any();
-                endpoint_lookup
-                    .state()
-                    .into_iter()
-                    .filter(|e| {
-                        e.namespace().as_deref() == Some(ns.as_str())
-                            && e.spec.workspace_ref.name == name
-                    })
-                    .map(|e| ObjectRef::from_obj(&*e))
-                    .collect::<Vec<_>>()
-            });
-    let deployment_lookup = deployment_store.clone();
-    let deployments = Controller::for_shared_stream(deployment_feed.subscribe()?, deployment_store)
-        .with_config(config.clone())
-        .watches_shared_stream(endpoint_feed.subscribe()?, move |e: Arc<OnlineEndpoint>| {
+    let endpoint_lookup = stores.endpoints.clone();
+    let endpoints = Controller::for_shared_stream(
+        endpoint_watch.subscribe(Interest::Applied),
+        stores.endpoints.clone(),
+    )
+    .with_config(config.clone())
+    .watches_shared_stream(
+        deployment_watch.subscribe(Interest::Touched),
+        |d: Arc<OnlineDeployment>| {
+            d.namespace()
+                .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
+        },
+    )
+    .watches_shared_stream(
+        workspace_watch.subscribe(Interest::Touched),
+        move |w: Arc<Workspace>| {
+            let ns = w.namespace().unwrap_or_default();
+            let name = w.name_any();
+            endpoint_lookup
+                .state()
+                .into_iter()
+                .filter(|e| {
+                    e.namespace().as_deref() == Some(ns.as_str())
+                        && e.spec.workspace_ref.name == name
+                })
+                .map(|e| ObjectRef::from_obj(&*e))
+                .collect::<Vec<_>>()
+        },
+    );
+    let deployment_lookup = stores.deployments.clone();
+    let deployments = Controller::for_shared_stream(
+        deployment_watch.subscribe(Interest::Applied),
+        stores.deployments.clone(),
+    )
+    .with_config(config.clone())
+    .watches_shared_stream(
+        endpoint_watch.subscribe(Interest::Touched),
+        move |e: Arc<OnlineEndpoint>| {
             let ns = e.namespace().unwrap_or_default();
             let name = e.name_any();
             deployment_lookup
@@ -201,22 +298,29 @@ pub async fn run(
                 })
                 .map(|d| ObjectRef::from_obj(&*d))
                 .collect::<Vec<_>>()
-        });
+        },
+    );
     // A Workspace hears of its endpoints only while it is being deleted (it waits for them to go).
-    let workspace_lookup = workspace_store.clone();
-    let workspaces = Controller::for_shared_stream(workspace_feed.subscribe()?, workspace_store)
-        .with_config(config)
-        .watches_shared_stream(endpoint_feed.subscribe()?, move |e: Arc<OnlineEndpoint>| {
+    let workspace_lookup = stores.workspaces.clone();
+    let workspaces = Controller::for_shared_stream(
+        workspace_watch.subscribe(Interest::Applied),
+        stores.workspaces.clone(),
+    )
+    .with_config(config)
+    .watches_shared_stream(
+        endpoint_watch.subscribe(Interest::Touched),
+        move |e: Arc<OnlineEndpoint>| {
             let ns = e.namespace()?;
             let key = ObjectRef::new(&e.spec.workspace_ref.name).within(&ns);
             workspace_lookup
                 .get(&key)
                 .filter(|w| w.meta().deletion_timestamp.is_some())
                 .map(|_| key)
-        });
-    tokio::spawn(workspace_feed.run(shutdown.clone()));
-    tokio::spawn(endpoint_feed.run(shutdown.clone()));
-    tokio::spawn(deployment_feed.run(shutdown.clone()));
+        },
+    );
+    tokio::spawn(watch(workspace_watch, api(&client, ns), shutdown.clone()));
+    tokio::spawn(watch(endpoint_watch, api(&client, ns), shutdown.clone()));
+    tokio::spawn(watch(deployment_watch, api(&client, ns), shutdown.clone()));
 
     let reporter = Reporter {
         controller: "aml-operator".into(),
@@ -233,19 +337,16 @@ pub async fn run(
         ready: AtomicBool::new(false),
     });
 
-    {
-        let context = context.clone();
-        tokio::spawn(async move {
-            context.stores.ready().await;
-            context.ready.store(true, Ordering::Relaxed);
-            health.set_caches_ready();
-        });
-    }
     on_start(Running {
         context: context.clone(),
     });
+    if !caches_filled(&stores, &shutdown).await {
+        return Ok(());
+    }
+    context.ready.store(true, Ordering::Relaxed);
+    health.set_caches_ready();
 
-    let stop = |token: &tokio_util::sync::CancellationToken| token.clone().cancelled_owned();
+    let stop = |token: &CancellationToken| token.clone().cancelled_owned();
     let w = workspaces
         .graceful_shutdown_on(stop(&shutdown))
         .run(
@@ -272,4 +373,127 @@ pub async fn run(
         .for_each(|r| async move { log_result("OnlineDeployment", r.err()) });
     tokio::join!(w, e, d);
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use std::time::Duration;
+
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::runtime::watcher::Event;
+
+    use super::*;
+
+    fn config_map(name: &str) -> ConfigMap {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "ns"}
+        }))
+        .unwrap()
+    }
+
+    /// The names a subscriber heard, up to the end of the feed.
+    async fn names(rx: mpsc::Receiver<Arc<ConfigMap>>) -> Vec<String> {
+        tokio::time::timeout(Duration::from_secs(10), rx.map(|o| o.name_any()).collect())
+            .await
+            .expect("the subscription delivers everything and ends with the feed")
+    }
+
+    /// Every change reaches every subscriber even when its object has left the cache before the
+    /// subscriber reads it (changed, then deleted); deletions reach only related-kind subscribers.
+    #[tokio::test]
+    async fn subscribers_hear_every_change_even_of_objects_already_deleted() {
+        let mut shared = SharedWatch::<ConfigMap>::new();
+        let own = shared.subscribe(Interest::Applied);
+        let related = shared.subscribe(Interest::Touched);
+        let store = shared.store();
+        let events = futures::stream::iter([
+            Event::Init,
+            Event::InitApply(config_map("listed")),
+            Event::InitDone,
+            Event::Apply(config_map("short-lived")),
+            Event::Delete(config_map("short-lived")),
+            Event::Apply(config_map("later")),
+        ])
+        .map(Ok);
+        // The whole feed runs before anyone reads: the subscribers read objects already gone.
+        shared.feed(events).await;
+
+        let mut cached: Vec<String> = store.state().iter().map(|o| o.name_any()).collect();
+        cached.sort();
+        assert_eq!(cached, ["later", "listed"]);
+        assert_eq!(names(own).await, ["listed", "short-lived", "later"]);
+        assert_eq!(
+            names(related).await,
+            ["listed", "short-lived", "short-lived", "later"]
+        );
+    }
+
+    /// A subscriber hears an object only once the cache holds it.
+    #[tokio::test]
+    async fn an_object_is_cached_before_it_is_heard_of() {
+        let mut shared = SharedWatch::<ConfigMap>::new();
+        let mut own = shared.subscribe(Interest::Applied);
+        let store = shared.store();
+        let (tx, rx) = mpsc::unbounded();
+        let feed = tokio::spawn(shared.feed(rx.map(Ok)));
+        for event in [Event::Init, Event::InitDone, Event::Apply(config_map("a"))] {
+            tx.unbounded_send(event).unwrap();
+        }
+        let heard = own.next().await.unwrap();
+        assert!(store.get(&ObjectRef::from_obj(&*heard)).is_some());
+        drop(tx);
+        feed.await.unwrap();
+    }
+
+    fn stores() -> (Stores, [Box<dyn FnOnce() + Send>; 3]) {
+        let (workspaces, mut w) = reflector::store::<Workspace>();
+        let (endpoints, mut e) = reflector::store::<OnlineEndpoint>();
+        let (deployments, mut d) = reflector::store::<OnlineDeployment>();
+        let fill: [Box<dyn FnOnce() + Send>; 3] = [
+            Box::new(move || w.apply_watcher_event(&Event::InitDone)),
+            Box::new(move || e.apply_watcher_event(&Event::InitDone)),
+            Box::new(move || d.apply_watcher_event(&Event::InitDone)),
+        ];
+        (
+            Stores {
+                workspaces,
+                endpoints,
+                deployments,
+            },
+            fill,
+        )
+    }
+
+    /// `caches_filled` returns true only once all three caches hold a full list; after it, any
+    /// number of concurrent waits on the caches (runners, reconciles) return at once.
+    #[tokio::test]
+    async fn the_caches_are_filled_when_all_three_are() {
+        let (stores, [fill_workspaces, fill_endpoints, fill_deployments]) = stores();
+        let shutdown = CancellationToken::new();
+        let mut waiting = std::pin::pin!(caches_filled(&stores, &shutdown));
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        fill_deployments();
+        fill_endpoints();
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        fill_workspaces();
+        assert_eq!(
+            futures::poll!(waiting.as_mut()),
+            std::task::Poll::Ready(true)
+        );
+
+        let waits = (0..16).map(|_| stores.ready());
+        tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(waits))
+            .await
+            .expect("every later wait on the caches returns");
+    }
+
+    /// Shutdown before the caches are filled ends the wait with `false`.
+    #[tokio::test]
+    async fn shutdown_ends_the_wait_for_the_caches() {
+        let (stores, _fill) = stores();
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        assert!(!caches_filled(&stores, &shutdown).await);
+    }
 }
