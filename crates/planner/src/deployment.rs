@@ -270,6 +270,11 @@ fn plan_apply(
 ) -> Plan<OnlineDeploymentStatus> {
     let generation = input.generation;
     let now = input.now;
+    // Stalled for this generation stays Stalled until the slow retry, whatever the endpoint does
+    // meanwhile: the deployment's own failed operation is what made the endpoint Updating.
+    if let Some(left) = stall_hold(&status, generation, now) {
+        return plan(Action::None, status, Requeue::After(left));
+    }
     let endpoint = match &input.endpoint {
         Ok(e) if e.succeeded && !e.deleting && e.arm_id.is_some() => e,
         Ok(e) if e.deleting => {
