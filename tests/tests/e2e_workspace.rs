@@ -818,3 +818,41 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
     );
     finish(env).await
 }
+
+/// The controller killed while the private endpoint is being created resumes polling the
+/// operation recorded in the Workspace's status: the private endpoint is created once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_resumes_the_network_operation() -> anyhow::Result<()> {
+    let mut opts = options(false, Duration::from_secs(2))?;
+    opts.arm = opts.arm.lro_duration(
+        aml_operator_tests::e2e::ArmOperation::PrivateEndpointPut,
+        Duration::from_secs(4),
+    );
+    let mut env = Env::start("wsrestart", opts).await?;
+    env.apply(seed_workspace()?).await?;
+    env.wait(
+        "the private endpoint's operation in status",
+        MINUTE,
+        || async {
+            let obj = env.get_json("Workspace", "housing").await?;
+            Ok(obj
+                .and_then(|o| o.pointer("/status/operation/resourceId").cloned())
+                .filter(|id| {
+                    id.as_str()
+                        .is_some_and(|s| s.to_ascii_lowercase().contains("/privateendpoints/"))
+                }))
+        },
+    )
+    .await?;
+    env.kill_operator().await?;
+    env.start_operator().await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    assert_eq!(
+        env.controller_requests("PUT", "/privateEndpoints/mlw-prod-pe")
+            .len(),
+        1,
+        "exactly one create of the private endpoint"
+    );
+    assert_isolated_in_azure(&env);
+    finish(env).await
+}
