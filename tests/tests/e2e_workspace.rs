@@ -163,6 +163,41 @@ fn assert_isolated_in_azure(env: &Env) {
     }
 }
 
+/// The controller's ARM calls by leg: (reads, writes).
+fn calls_per_leg(env: &Env) -> std::collections::BTreeMap<&'static str, (usize, usize)> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in env.requests() {
+        if r.principal.as_deref() != Some(CONTROLLER_CLIENT) || r.path.contains("/oauth2/") {
+            continue;
+        }
+        let p = r.path.to_ascii_lowercase();
+        let leg = if p.contains("operation") {
+            "operation polls"
+        } else if p.contains("/virtualnetworklinks") {
+            "VNet links"
+        } else if p.contains("/privatednszonegroups") {
+            "DNS zone group"
+        } else if p.contains("/privatednszones/") {
+            "DNS zones"
+        } else if p.contains("/privateendpoints/") {
+            "private endpoint"
+        } else if p.contains("/virtualnetworks/") {
+            "VNet (region)"
+        } else if p.contains("/workspaces/") {
+            "workspace (+connections)"
+        } else {
+            "other"
+        };
+        let entry = out.entry(leg).or_insert((0, 0));
+        if r.method == "GET" {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+    out
+}
+
 /// (status, reason, message) of a Workspace condition.
 async fn ws_condition(env: &Env, type_: &str) -> anyhow::Result<(String, String, String)> {
     Ok(env
@@ -223,6 +258,10 @@ async fn from_nothing_to_every_leg() -> anyhow::Result<()> {
         "figures: isolated in {:.1}s with {} writes and {gets} GETs (incl. operation polls)",
         took.as_secs_f64(),
         writes.len()
+    );
+    println!(
+        "figures: ARM calls per leg (GET/write): {:?}",
+        calls_per_leg(&env)
     );
 
     // Several resyncs (every 2s) find nothing to change.
@@ -299,6 +338,18 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
         }
     };
     wait_isolated().await?;
+    // A reconcile judges drift against the status in the controller's cache. Before a person
+    // breaks the next leg, let the controller reconcile twice more after the Ready it wrote, so
+    // its cache holds that Ready (under load a watch event can lag behind a resync).
+    let caught_up = || {
+        let metrics = sandbox.metrics.clone();
+        let from = metrics.reconcile_count("Workspace", "ok");
+        wait(
+            "the controller to reconcile after Ready".to_owned(),
+            Box::new(move || metrics.reconcile_count("Workspace", "ok") >= from + 2),
+        )
+    };
+    caught_up().await?;
 
     let admin = sandbox.arm.admin();
     let cases: [(&str, &str); 4] = [
@@ -370,6 +421,7 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
         };
         wait(format!("{field} repaired in Azure"), Box::new(repaired)).await?;
         wait_isolated().await?;
+        caught_up().await?;
         let evs = events.list(&Default::default()).await?;
         assert!(
             evs.items
