@@ -262,11 +262,16 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
     let mut observed = Observation::Skipped;
     let mut network = NetworkObservation::default();
     let targets = planner::workspace_reads(&namespace, &name, &ws.spec);
-    let waiting_for_endpoints = deleting && !endpoints.is_empty();
+    // Deleting needs Azure only to remove what was created: not while endpoints remain, not
+    // under Orphan, not without private endpoints (a bad credential must not hold the finalizer).
+    let needs_azure = !deleting
+        || (endpoints.is_empty()
+            && ws.spec.deletion_policy == api::DeletionPolicy::Delete
+            && !ws.spec.network.private_endpoints.is_empty());
     let mut client = None;
     let mut failure = None;
     if let Ok(targets) = &targets
-        && !waiting_for_endpoints
+        && needs_azure
     {
         match ctx.azure.for_workspace(&ctx.client, &ws).await {
             Ok(c) => client = Some(c),
