@@ -349,49 +349,59 @@ async fn converges_under_throttling_and_outages() -> anyhow::Result<()> {
     env.finish().await
 }
 
-/// Azure busy (409 while someone else updates the endpoint) is retried, not surfaced as an error.
+/// Azure busy (409: the endpoint is in another operation) is retried, not surfaced as an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn azure_busy_is_retried_not_surfaced() -> anyhow::Result<()> {
     let mut opts = options(Duration::from_millis(200), MINUTE);
-    opts.arm = opts
-        .arm
-        .lro_duration(ArmOperation::EndpointUpdate, Duration::from_secs(4));
+    // The deployment's first two PUTs meet Azure busy.
+    opts.arm = opts.arm.fault(FaultRule::sequence(
+        Some("PUT"),
+        "*/onlineEndpoints/scoring/deployments/blue",
+        vec![Fault::Conflict, Fault::Conflict],
+    ));
     let env = Env::start("busy", opts).await?;
     env.apply(workspace()).await?;
     env.apply(endpoint("scoring", json!({}))).await?;
-    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
-    // A person updates the endpoint (tags) from the portal: it is Updating for 4 s.
-    let person = arm::ArmClient::builder(
-        arm::Cloud::custom(env.arm.base_url(), env.arm.authority_host())?,
-        arm::Credential::StaticToken(azure_core::credentials::Secret::new(
-            env.arm.issue_token(aml_operator_tests::e2e::PERSON_CLIENT),
-        )),
-    )
-    .trust_only_ca_pem(env.arm.ca_pem().expect("tls").as_bytes())?
-    .build()?;
-    let id = arm::ResourceId::parse(&endpoint_id("scoring"))?;
-    let mut body = env.azure(&endpoint_id("scoring")).expect("endpoint");
-    body["tags"] = json!({"owner": "someone"});
-    let _ = person
-        .begin_put::<serde_json::Value, serde_json::Value>(&id, &body)
-        .await?;
     env.apply(deployment("scoring-blue", "scoring", "blue", 1))
         .await?;
-    env.wait_ready("OnlineDeployment", "scoring-blue", MINUTE)
-        .await?;
-    let conflicts = env
-        .controller_requests("PUT", "/deployments/blue")
+    // While it retries, it reads as progressing, never as failed.
+    env.wait("the deployment Ready", MINUTE, || async {
+        let obj = env
+            .get_json("OnlineDeployment", "scoring-blue")
+            .await?
+            .expect("deployment");
+        assert!(
+            obj.pointer("/status/lastError").is_none(),
+            "409 busy is not an error: {obj}"
+        );
+        let stalled = obj
+            .pointer("/status/conditions")
+            .and_then(|c| c.as_array())
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Stalled"));
+        assert!(!stalled, "409 busy never stalls: {obj}");
+        let ready = env
+            .condition("OnlineDeployment", "scoring-blue", "Ready")
+            .await?;
+        Ok(ready
+            .filter(|(s, _, _, current)| s == "True" && *current)
+            .map(|_| ()))
+    })
+    .await?;
+    let answered: Vec<u16> = env
+        .requests()
         .iter()
-        .filter(|r| r.status == 409)
-        .count();
-    assert!(conflicts >= 1, "the controller met Azure busy");
-    let obj = env
-        .get_json("OnlineDeployment", "scoring-blue")
-        .await?
-        .expect("deployment");
-    assert!(
-        obj.pointer("/status/lastError").is_none(),
-        "409 busy is not an error: {obj}"
+        .filter(|r| r.method == "PUT" && r.path.to_ascii_lowercase().ends_with("/deployments/blue"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        answered.iter().filter(|s| **s == 409).count(),
+        2,
+        "{answered:?}"
+    );
+    assert_eq!(
+        answered.iter().filter(|s| **s < 300).count(),
+        1,
+        "one create after the retries: {answered:?}"
     );
     env.finish().await
 }

@@ -29,6 +29,9 @@ pub enum Fault {
         /// Seconds in `Retry-After`, if any.
         retry_after_secs: Option<u64>,
     },
+    /// 409 `Conflict`: the resource is busy with another operation (as ARM answers a write to an
+    /// endpoint that is Updating).
+    Conflict,
     /// Close the connection without an answer.
     ConnectionReset,
     /// Answer normally after this delay.
@@ -46,6 +49,7 @@ impl Fault {
             Self::TooManyRequests { .. } => "429".into(),
             Self::InternalServerError => "500".into(),
             Self::ServiceUnavailable { .. } => "503".into(),
+            Self::Conflict => "409".into(),
             Self::ConnectionReset => "connectionReset".into(),
             Self::Latency { millis } => format!("latency {millis}ms"),
         }

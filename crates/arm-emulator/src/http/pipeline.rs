@@ -179,6 +179,14 @@ pub(crate) async fn arm_pipeline(
                 .with_header("retry-after", retry_after_secs.to_string());
                 return finish(e.into_response(), None, None, fault_label);
             }
+            Fault::Conflict => {
+                let e = ArmError::new(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    "The resource is busy with another operation (injected fault).",
+                );
+                return finish(e.into_response(), None, None, fault_label);
+            }
             Fault::InternalServerError => {
                 let e = ArmError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
