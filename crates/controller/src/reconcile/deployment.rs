@@ -3,22 +3,20 @@
 //! says, write status and Events. Without its endpoint nothing is sent to Azure.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use api::{FINALIZER, OnlineDeployment, OnlineEndpoint};
+use api::{OnlineDeployment, OnlineEndpoint};
 use arm::ResourceId;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
-use planner::progress::{failed, first_seen, started};
-use planner::{Action, DeploymentInput, EndpointView, Observation, OperationOutcome, Requeue};
+use planner::progress::{failed, first_seen};
+use planner::{Action, DeploymentInput, EndpointView, Observation, OperationOutcome};
 use serde_json::Value;
 
 use super::endpoint::resolve_workspace;
-use super::{Error, Written, observe, poll, publish, to_kube_action, write};
+use super::{Error, execute_write, finish, observe, poll, publish, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 use crate::status_patch::patch_status;
@@ -39,29 +37,10 @@ fn endpoint_view(ep: &OnlineEndpoint) -> EndpointView {
 
 /// Reconciles one deployment.
 pub async fn reconcile(dep: Arc<OnlineDeployment>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
-    ctx.stores.ready().await;
-    let started_at = Instant::now();
-    let api: Api<OnlineDeployment> =
-        Api::namespaced(ctx.client.clone(), &dep.namespace().unwrap_or_default());
-    let result = finalizer(&api, FINALIZER, dep, |event| async {
-        match event {
-            Finalizer::Apply(d) => step(d, &ctx, false).await,
-            Finalizer::Cleanup(d) => step(d, &ctx, true).await,
-        }
+    with_finalizer(KIND, dep, ctx.clone(), |obj, deleting| async move {
+        step(obj, &ctx, deleting).await
     })
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
-    });
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(Error::DeletionPending(_)) => "waiting",
-        Err(_) => "error",
-    };
-    ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
-    result
 }
 
 async fn step(
@@ -194,7 +173,7 @@ async fn step(
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &dep, ctx);
+        return finish(deleting, requeue, &*dep, ctx);
     }
     if !matches!(
         operation,
@@ -232,25 +211,19 @@ async fn step(
     let mut events = plan.events.clone();
     if plan.action.is_write()
         && let (Some(client), Some(id)) = (&client, &id)
+        && let Some(r) = execute_write(
+            ctx,
+            client,
+            id,
+            &plan.action,
+            &mut status,
+            generation,
+            (&tree, &me),
+            &mut events,
+        )
+        .await
     {
-        match write(client, id, &plan.action).await {
-            Ok(Some(Written::Started(op))) => {
-                started(&mut status, generation, op, now);
-                ctx.trees.set_in_flight(&tree, &me, true);
-                requeue = Requeue::After(std::time::Duration::from_secs(1));
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let f = to_failure(&e);
-                requeue = failed(&mut status, generation, &f, false, now);
-                if !f.is_retryable() {
-                    events.push(planner::EventNote::warning(
-                        "Failed",
-                        format!("{}: {}", f.code, f.message),
-                    ));
-                }
-            }
-        }
+        requeue = r;
     }
     for d in &plan.drift {
         ctx.metrics.drift_corrected(KIND, &d.field);
@@ -264,22 +237,5 @@ async fn step(
     if plan.action == Action::RemoveFinalizer {
         return Ok(KubeAction::await_change());
     }
-    finish(deleting, requeue, &dep, ctx)
-}
-
-fn finish(
-    deleting: bool,
-    requeue: Requeue,
-    dep: &OnlineDeployment,
-    ctx: &Context,
-) -> Result<KubeAction, Error> {
-    if deleting {
-        let wait = match requeue {
-            Requeue::Now => std::time::Duration::from_millis(50),
-            Requeue::After(d) => d,
-            Requeue::Sync => planner::WAIT_POLL,
-        };
-        return Err(Error::DeletionPending(wait));
-    }
-    Ok(to_kube_action(requeue, dep, ctx))
+    finish(deleting, requeue, &*dep, ctx)
 }

@@ -3,26 +3,24 @@
 //! status and Events.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use api::{FINALIZER, OnlineDeployment, OnlineEndpoint, OnlineEndpointStatus, Workspace};
+use api::{OnlineDeployment, OnlineEndpoint, OnlineEndpointStatus, Workspace};
 use arm::ResourceId;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use planner::endpoint_isolation::{
     DeploymentEgress, EndpointIsolationInput, apply_endpoint_isolation,
 };
-use planner::progress::{failed, first_seen, started};
+use planner::progress::{failed, first_seen};
 use planner::{
     Action, DeploymentView, EndpointInput, KeysState, Observation, OperationOutcome, Requeue,
     WorkspaceView,
 };
 
-use super::{Error, Written, key, observe, poll, publish, to_kube_action, write};
+use super::{Error, execute_write, finish, key, observe, poll, publish, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 use crate::keys;
@@ -89,29 +87,10 @@ pub fn deployment_views(
 
 /// Reconciles one endpoint.
 pub async fn reconcile(ep: Arc<OnlineEndpoint>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
-    ctx.stores.ready().await;
-    let started_at = Instant::now();
-    let api: Api<OnlineEndpoint> =
-        Api::namespaced(ctx.client.clone(), &ep.namespace().unwrap_or_default());
-    let result = finalizer(&api, FINALIZER, ep, |event| async {
-        match event {
-            Finalizer::Apply(ep) => step(ep, &ctx, false).await,
-            Finalizer::Cleanup(ep) => step(ep, &ctx, true).await,
-        }
+    with_finalizer(KIND, ep, ctx.clone(), |obj, deleting| async move {
+        step(obj, &ctx, deleting).await
     })
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
-    });
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(Error::DeletionPending(_)) => "waiting",
-        Err(_) => "error",
-    };
-    ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
-    result
 }
 
 async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<KubeAction, Error> {
@@ -187,7 +166,7 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &ep, ctx);
+        return finish(deleting, requeue, &*ep, ctx);
     }
     if !matches!(
         operation,
@@ -249,23 +228,19 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
 
     match (&plan.action, &client, &id) {
         (Action::Put { .. } | Action::Patch { .. } | Action::Delete, Some(client), Some(id)) => {
-            match write(client, id, &plan.action).await {
-                Ok(Some(Written::Started(op))) => {
-                    started(&mut status, generation, op, now);
-                    ctx.trees.set_in_flight(&tree, &me, true);
-                    requeue = Requeue::After(std::time::Duration::from_secs(1));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let f = to_failure(&e);
-                    requeue = failed(&mut status, generation, &f, false, now);
-                    if !f.is_retryable() {
-                        events.push(planner::EventNote::warning(
-                            "Failed",
-                            format!("{}: {}", f.code, f.message),
-                        ));
-                    }
-                }
+            if let Some(r) = execute_write(
+                ctx,
+                client,
+                id,
+                &plan.action,
+                &mut status,
+                generation,
+                (&tree, &me),
+                &mut events,
+            )
+            .await
+            {
+                requeue = r;
             }
         }
         (Action::SyncKeys, Some(client), Some(id)) => {
@@ -310,23 +285,5 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
     if plan.action == Action::RemoveFinalizer {
         return Ok(KubeAction::await_change());
     }
-    finish(deleting, requeue, &ep, ctx)
-}
-
-/// Requeues; while deleting, keeps the finalizer by reporting the wait to the finalizer helper.
-fn finish(
-    deleting: bool,
-    requeue: Requeue,
-    ep: &OnlineEndpoint,
-    ctx: &Context,
-) -> Result<KubeAction, Error> {
-    if deleting {
-        let wait = match requeue {
-            Requeue::Now => std::time::Duration::from_millis(50),
-            Requeue::After(d) => d,
-            Requeue::Sync => planner::WAIT_POLL,
-        };
-        return Err(Error::DeletionPending(wait));
-    }
-    Ok(to_kube_action(requeue, ep, ctx))
+    finish(deleting, requeue, &*ep, ctx)
 }

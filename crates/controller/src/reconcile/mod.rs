@@ -8,12 +8,14 @@ pub mod deployment;
 pub mod endpoint;
 pub mod workspace;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use api::OperationStatus;
 use arm::{ArmClient, ArmError, OperationHandle, OperationParts, PollOutcome, ResourceId, Started};
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
 use planner::{Action, EventNote, Observation, OperationOutcome, Requeue};
 use serde_json::Value;
@@ -210,6 +212,100 @@ pub async fn write(
 fn set_kind(started: &mut Started<Value>, kind: &str) {
     if let Started::Pending(handle) = started {
         handle.kind = arm::OperationKind::parse(kind);
+    }
+}
+
+/// Runs one reconcile of `obj` through kube-runtime's finalizer helper (`Apply` or `Cleanup`),
+/// and counts it by kind and outcome.
+pub async fn with_finalizer<K, F, Fut>(
+    kind: &'static str,
+    obj: Arc<K>,
+    ctx: Arc<Context>,
+    step: F,
+) -> Result<KubeAction, Error>
+where
+    K: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    F: FnOnce(Arc<K>, bool) -> Fut,
+    Fut: std::future::Future<Output = Result<KubeAction, Error>>,
+{
+    let started_at = std::time::Instant::now();
+    let api: kube::Api<K> =
+        kube::Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let result = finalizer(&api, api::FINALIZER, obj, |event| match event {
+        Finalizer::Apply(o) => step(o, false),
+        Finalizer::Cleanup(o) => step(o, true),
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    });
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(Error::DeletionPending(_)) => "waiting",
+        Err(_) => "error",
+    };
+    ctx.metrics.reconciled(kind, outcome, started_at.elapsed());
+    result
+}
+
+/// The kube-runtime answer for a plan's requeue. While the object is being deleted, the wait is
+/// reported to the finalizer helper as [`Error::DeletionPending`], which keeps the finalizer.
+pub fn finish<K: Resource>(
+    deleting: bool,
+    requeue: Requeue,
+    obj: &K,
+    ctx: &Context,
+) -> Result<KubeAction, Error> {
+    if deleting {
+        let wait = match requeue {
+            Requeue::Now => Duration::from_millis(50),
+            Requeue::After(d) => d,
+            Requeue::Sync => planner::WAIT_POLL,
+        };
+        return Err(Error::DeletionPending(wait));
+    }
+    Ok(to_kube_action(requeue, obj, ctx))
+}
+
+/// Sends the plan's write on `id` and records its effect in `status`: a started operation (kept
+/// in status, marked in flight in the endpoint tree, polled after a second), or the failure (a
+/// Warning Event when a retry will not fix it). Returns the requeue that replaces the plan's, if any.
+#[allow(clippy::too_many_arguments)]
+pub async fn execute_write<S: api::status::CommonStatus>(
+    ctx: &Context,
+    client: &ArmClient,
+    id: &ResourceId,
+    action: &Action,
+    status: &mut S,
+    generation: Option<i64>,
+    tree: (&crate::context::TreeKey, &str),
+    events: &mut Vec<EventNote>,
+) -> Option<Requeue> {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    match write(client, id, action).await {
+        Ok(Some(Written::Started(op))) => {
+            planner::progress::started(status, generation, op, now);
+            ctx.trees.set_in_flight(tree.0, tree.1, true);
+            Some(Requeue::After(Duration::from_secs(1)))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            let f = to_failure(&e);
+            let requeue = planner::progress::failed(status, generation, &f, false, now);
+            if !f.is_retryable() {
+                events.push(EventNote::warning(
+                    "Failed",
+                    format!("{}: {}", f.code, f.message),
+                ));
+            }
+            Some(requeue)
+        }
     }
 }
 

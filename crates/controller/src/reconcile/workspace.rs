@@ -8,16 +8,15 @@
 //! restarted controller polls it instead of sending it again.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api::workspace::WorkspaceCredential;
-use api::{FINALIZER, OperationStatus, Workspace};
+use api::{OperationStatus, Workspace};
 use arm::{ArmClient, ArmError, ResourceId, Started};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::events::{Event, EventType};
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
 use planner::network::{EndpointObservation, ZoneObservation};
 use planner::progress::{failed, first_seen, started};
@@ -27,7 +26,7 @@ use planner::{
 };
 use serde_json::Value;
 
-use super::{Error, poll, to_kube_action};
+use super::{Error, finish, poll, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::Context;
 use crate::status_patch::patch_status;
@@ -36,29 +35,10 @@ const KIND: &str = "Workspace";
 
 /// Reconciles one Workspace.
 pub async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
-    ctx.stores.ready().await;
-    let started_at = Instant::now();
-    let api: Api<Workspace> =
-        Api::namespaced(ctx.client.clone(), &ws.namespace().unwrap_or_default());
-    let result = finalizer(&api, FINALIZER, ws, |event| async {
-        match event {
-            Finalizer::Apply(w) => step(w, &ctx, false).await,
-            Finalizer::Cleanup(w) => step(w, &ctx, true).await,
-        }
+    with_finalizer(KIND, ws, ctx.clone(), |obj, deleting| async move {
+        step(obj, &ctx, deleting).await
     })
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
-    });
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(Error::DeletionPending(_)) => "waiting",
-        Err(_) => "error",
-    };
-    ctx.metrics.reconciled(KIND, outcome, started_at.elapsed());
-    result
 }
 
 /// An id the planner built, parsed for the ARM client.
@@ -302,7 +282,7 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &ws, ctx);
+        return finish(deleting, requeue, &*ws, ctx);
     }
 
     let plan = planner::plan_workspace(&WorkspaceInput {
@@ -356,23 +336,5 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
     if plan.action == NetworkAction::RemoveFinalizer {
         return Ok(KubeAction::await_change());
     }
-    finish(deleting, requeue, &ws, ctx)
-}
-
-/// Requeues; while deleting, keeps the finalizer by reporting the wait to the finalizer helper.
-fn finish(
-    deleting: bool,
-    requeue: Requeue,
-    ws: &Workspace,
-    ctx: &Context,
-) -> Result<KubeAction, Error> {
-    if deleting {
-        let wait = match requeue {
-            Requeue::Now => Duration::from_millis(50),
-            Requeue::After(d) => d,
-            Requeue::Sync => planner::WAIT_POLL,
-        };
-        return Err(Error::DeletionPending(wait));
-    }
-    Ok(to_kube_action(requeue, ws, ctx))
+    finish(deleting, requeue, &*ws, ctx)
 }
