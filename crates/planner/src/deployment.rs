@@ -14,7 +14,9 @@ use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
 };
 use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
-use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
+use crate::progress::{
+    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+};
 use crate::validate::{WorkspaceView, validate_deployment};
 use crate::{STALLED_RETRY, WAIT_POLL};
 
@@ -110,56 +112,21 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
         status.instance_count = observed_capacity(resource);
     }
 
-    let mut events = Vec::new();
-    match input.operation {
-        OperationOutcome::Pending { retry_after } => {
-            let reason = match status
-                .operation
-                .as_ref()
-                .and_then(|o| OperationKind::parse(&o.kind))
-            {
-                Some(OperationKind::Create) => Reason::Creating,
-                Some(OperationKind::Delete) => Reason::Deleting,
-                Some(OperationKind::Scale) => Reason::Scaling,
-                _ => Reason::Updating,
-            };
-            progressing(
-                &mut status,
-                generation,
-                reason,
-                format!("waiting for Azure to finish ({reason})"),
-                now,
-            );
-            return plan(
-                Action::None,
-                status,
-                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
-            );
-        }
-        OperationOutcome::Failed(failure) => {
-            let kind = status.operation.take().map(|o| o.kind).unwrap_or_default();
-            let requeue = failed(&mut status, generation, failure, true, now);
+    let mut events = match resume_operation(
+        &mut status,
+        generation,
+        input.operation,
+        &format!("deployment {display}"),
+        now,
+    ) {
+        Resumed::Waiting(requeue) => return plan(Action::None, status, requeue),
+        Resumed::Failed(requeue, note) => {
             let mut p = plan(Action::None, status, requeue);
-            p.events.push(EventNote::warning(
-                "Failed",
-                format!(
-                    "{kind} of deployment {display} failed: {}: {}",
-                    failure.code, failure.message
-                ),
-            ));
+            p.events.push(note);
             return p;
         }
-        OperationOutcome::Succeeded => {
-            if let Some(op) = status.operation.take() {
-                events.push(EventNote::normal(
-                    "Succeeded",
-                    format!("{} of deployment {display} succeeded", op.kind),
-                ));
-            }
-            status.last_error = None;
-        }
-        OperationOutcome::None => {}
-    }
+        Resumed::Done(events) => events,
+    };
 
     let mut result = if input.deleting {
         plan_delete(input, &display, status)

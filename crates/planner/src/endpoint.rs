@@ -13,7 +13,9 @@ use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
 };
 use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
-use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
+use crate::progress::{
+    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+};
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
 use crate::{KEYS_REFRESH, WAIT_POLL};
 
@@ -163,55 +165,21 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
     }
 
     // An operation in flight is resumed, never re-issued.
-    let mut events = Vec::new();
-    match input.operation {
-        OperationOutcome::Pending { retry_after } => {
-            let reason = match status
-                .operation
-                .as_ref()
-                .and_then(|o| OperationKind::parse(&o.kind))
-            {
-                Some(OperationKind::Create) => Reason::Creating,
-                Some(OperationKind::Delete) => Reason::Deleting,
-                _ => Reason::Updating,
-            };
-            progressing(
-                &mut status,
-                generation,
-                reason,
-                format!("waiting for Azure to finish ({})", reason),
-                now,
-            );
-            return plan(
-                Action::None,
-                status,
-                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
-            );
-        }
-        OperationOutcome::Failed(failure) => {
-            let kind = status.operation.take().map(|o| o.kind).unwrap_or_default();
-            let requeue = failed(&mut status, generation, failure, true, now);
+    let mut events = match resume_operation(
+        &mut status,
+        generation,
+        input.operation,
+        &format!("endpoint {}", v.azure_name),
+        now,
+    ) {
+        Resumed::Waiting(requeue) => return plan(Action::None, status, requeue),
+        Resumed::Failed(requeue, note) => {
             let mut p = plan(Action::None, status, requeue);
-            p.events.push(EventNote::warning(
-                "Failed",
-                format!(
-                    "{kind} of endpoint {} failed: {}: {}",
-                    v.azure_name, failure.code, failure.message
-                ),
-            ));
+            p.events.push(note);
             return p;
         }
-        OperationOutcome::Succeeded => {
-            if let Some(op) = status.operation.take() {
-                events.push(EventNote::normal(
-                    "Succeeded",
-                    format!("{} of endpoint {} succeeded", op.kind, v.azure_name),
-                ));
-            }
-            status.last_error = None;
-        }
-        OperationOutcome::None => {}
-    }
+        Resumed::Done(events) => events,
+    };
 
     let mut result = plan_steps(input, &v, status);
     events.append(&mut result.events);

@@ -12,7 +12,8 @@ use api::status::CommonStatus;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::failure::{Failure, FailureClass};
-use crate::outcome::{OperationKind, Requeue};
+use crate::observe::OperationOutcome;
+use crate::outcome::{EventNote, OperationKind, Requeue};
 use crate::{STALLED_RETRY, WAIT_POLL};
 
 /// The first status of an object the controller has not worked on yet: an empty status reads as
@@ -176,6 +177,75 @@ pub fn failed<S: CommonStatus>(
             stalled(status, generation, reason, message, now);
             Requeue::After(STALLED_RETRY)
         }
+    }
+}
+
+/// Where the operation recorded in status stands, after [`resume_operation`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resumed {
+    /// Still running (status says so): plan nothing, look again after this long.
+    Waiting(Requeue),
+    /// It failed (status says so, the operation record is cleared): plan nothing; this Event.
+    Failed(Requeue, EventNote),
+    /// None was running, or it just succeeded (record cleared): plan on, with these Events.
+    Done(Vec<EventNote>),
+}
+
+/// Resumes the operation recorded in `status` from its poll: an operation in flight is waited
+/// for, never sent again. `what` names it for messages (`endpoint california-housing-service`).
+pub fn resume_operation<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    outcome: &OperationOutcome,
+    what: &str,
+    now: Timestamp,
+) -> Resumed {
+    let kind = status
+        .operation()
+        .map(|o| o.kind.clone())
+        .unwrap_or_default();
+    match outcome {
+        OperationOutcome::Pending { retry_after } => {
+            let reason = match OperationKind::parse(&kind) {
+                Some(OperationKind::Create) => Reason::Creating,
+                Some(OperationKind::Delete) => Reason::Deleting,
+                Some(OperationKind::Scale) => Reason::Scaling,
+                _ => Reason::Updating,
+            };
+            progressing(
+                status,
+                generation,
+                reason,
+                format!("waiting for Azure to finish {kind} of {what}"),
+                now,
+            );
+            Resumed::Waiting(Requeue::After((*retry_after).max(Duration::from_secs(1))))
+        }
+        OperationOutcome::Failed(failure) => {
+            status.set_operation(None);
+            let requeue = failed(status, generation, failure, true, now);
+            let note = EventNote::warning(
+                "Failed",
+                format!(
+                    "{kind} of {what} failed: {}: {}",
+                    failure.code, failure.message
+                ),
+            );
+            Resumed::Failed(requeue, note)
+        }
+        OperationOutcome::Succeeded => {
+            let mut events = Vec::new();
+            if status.operation().is_some() {
+                events.push(EventNote::normal(
+                    "Succeeded",
+                    format!("{kind} of {what} succeeded"),
+                ));
+                status.set_operation(None);
+            }
+            status.set_last_error(None);
+            Resumed::Done(events)
+        }
+        OperationOutcome::None => Resumed::Done(Vec::new()),
     }
 }
 

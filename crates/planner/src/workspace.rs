@@ -16,8 +16,10 @@ use crate::network::teardown::{TeardownStep, next_step};
 use crate::network::{NetworkAction, NetworkObservation, NetworkTargets, network_targets};
 use crate::network::{ids::name_of, owner_value};
 use crate::observe::{Observation, OperationOutcome, provisioning_state, str_at};
-use crate::outcome::{EventNote, OperationKind, Plan, Requeue};
-use crate::progress::{failed, progressing, ready, stall_hold, stalled, was_ready};
+use crate::outcome::{EventNote, Plan, Requeue};
+use crate::progress::{
+    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+};
 use crate::validate::WorkspaceView;
 use crate::{STALLED_RETRY, WAIT_POLL};
 
@@ -143,13 +145,6 @@ fn plan(action: NetworkAction, status: WorkspaceStatus, requeue: Requeue) -> Wor
     }
 }
 
-/// `kind of <resource name>` for an operation record.
-fn operation_label(status: &WorkspaceStatus) -> String {
-    status.operation.as_ref().map_or_else(String::new, |op| {
-        format!("{} of {}", op.kind, name_of(&op.resource_id))
-    })
-}
-
 /// Decides the next step for a Workspace.
 pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
     let generation = input.generation;
@@ -179,49 +174,20 @@ pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
     };
 
     // An operation in flight is resumed, never re-issued.
-    let mut events = Vec::new();
-    match input.operation {
-        OperationOutcome::Pending { retry_after } => {
-            let reason = match status
-                .operation
-                .as_ref()
-                .and_then(|o| OperationKind::parse(&o.kind))
-            {
-                Some(OperationKind::Create) => Reason::Creating,
-                Some(OperationKind::Delete) => Reason::Deleting,
-                _ => Reason::Updating,
-            };
-            let message = format!("waiting for Azure to finish {}", operation_label(&status));
-            progressing(&mut status, generation, reason, message, now);
-            return plan(
-                NetworkAction::None,
-                status,
-                Requeue::After((*retry_after).max(std::time::Duration::from_secs(1))),
-            );
-        }
-        OperationOutcome::Failed(failure) => {
-            let label = operation_label(&status);
-            status.operation = None;
-            let requeue = failed(&mut status, generation, failure, true, now);
+    let what = status
+        .operation
+        .as_ref()
+        .map(|op| name_of(&op.resource_id).to_owned())
+        .unwrap_or_default();
+    let mut events = match resume_operation(&mut status, generation, input.operation, &what, now) {
+        Resumed::Waiting(requeue) => return plan(NetworkAction::None, status, requeue),
+        Resumed::Failed(requeue, note) => {
             let mut p = plan(NetworkAction::None, status, requeue);
-            p.events.push(EventNote::warning(
-                "Failed",
-                format!("{label} failed: {}: {}", failure.code, failure.message),
-            ));
+            p.events.push(note);
             return p;
         }
-        OperationOutcome::Succeeded => {
-            if status.operation.is_some() {
-                events.push(EventNote::normal(
-                    "Succeeded",
-                    format!("{} succeeded", operation_label(&status)),
-                ));
-                status.operation = None;
-            }
-            status.last_error = None;
-        }
-        OperationOutcome::None => {}
-    }
+        Resumed::Done(events) => events,
+    };
 
     let mut result = if input.deleting {
         plan_teardown(input, &targets, status)
