@@ -97,6 +97,7 @@ pub struct Env {
     pub sync_interval: Duration,
     operators: Vec<Operator>,
     leader_election: bool,
+    operator_args: Vec<String>,
     operator_log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -109,6 +110,8 @@ pub struct EnvOptions {
     pub sync_interval: Duration,
     /// Start operators with `--leader-election` (Lease in the test namespace, 4 s duration).
     pub leader_election: bool,
+    /// More `aml-operator run` arguments.
+    pub operator_args: Vec<String>,
 }
 
 /// A running operator process.
@@ -174,6 +177,7 @@ impl Env {
             sync_interval: options.sync_interval,
             operators: Vec::new(),
             leader_election: options.leader_election,
+            operator_args: options.operator_args,
             operator_log,
             _dir: dir,
         };
@@ -222,6 +226,7 @@ impl Env {
                 std::env::var("E2E_OPERATOR_LOG")
                     .unwrap_or_else(|_| "info,controller=debug".into()),
             );
+        command.args(&self.operator_args);
         if self.leader_election {
             command.args([
                 "--leader-election",
@@ -604,10 +609,35 @@ impl Env {
         Ok(out)
     }
 
+    /// Writes the Kubernetes permissions the operator exercised in this test (from the emulator's
+    /// audit trail) to `target/rbac-usage/<namespace>.json`; CI holds the chart's RBAC to the union
+    /// of them (no permission missing, none unused).
+    pub fn record_rbac_usage(&self) -> anyhow::Result<()> {
+        let Some(kube) = &self.kube else {
+            return Ok(());
+        };
+        let mut used: Vec<Value> = kube
+            .audit()
+            .into_iter()
+            .filter(|r| r.user_agent.starts_with("aml-operator/"))
+            .map(|r| json!({"apiGroup": r.api_group, "resource": r.resource, "verb": r.verb}))
+            .collect();
+        used.sort_by_key(|v| v.to_string());
+        used.dedup();
+        let dir = repo_root().join("target").join("rbac-usage");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join(format!("{}.json", self.namespace)),
+            serde_json::to_vec_pretty(&used)?,
+        )?;
+        Ok(())
+    }
+
     /// The invariants of every run, then the shutdown: the controller never sent a body making an
     /// endpoint or deployment public, and no endpoint became public except by "a person".
     pub async fn finish(mut self) -> anyhow::Result<()> {
         let violations = never_public_violations(&self.arm.journal());
+        self.record_rbac_usage()?;
         self.kill_operator().await?;
         if self.kube.is_none() {
             // A real cluster: leave nothing behind.

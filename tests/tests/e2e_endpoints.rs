@@ -18,6 +18,7 @@ fn options(operation_time: Duration, sync: Duration) -> EnvOptions {
         arm: arm_config(operation_time).expect("seed"),
         sync_interval: sync,
         leader_election: false,
+        operator_args: Vec::new(),
     }
 }
 
@@ -133,6 +134,80 @@ async fn seed_example_converges() -> anyhow::Result<()> {
     assert_eq!(
         writes_before, writes_after,
         "no writes while nothing changes"
+    );
+    env.finish().await
+}
+
+/// Keys regenerated in Azure (by a person) reach the keys Secret within the refresh interval; the
+/// Secret is updated in place, still owned by the endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerated_keys_reach_the_secret() -> anyhow::Result<()> {
+    let mut opts = options(Duration::from_millis(200), Duration::from_secs(60));
+    opts.operator_args = vec!["--keys-refresh-interval".into(), "2s".into()];
+    let env = Env::start("keys", opts).await?;
+    env.apply(workspace()).await?;
+    env.apply(endpoint("scoring", json!({}))).await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> = env.api();
+    let primary = |s: &k8s_openapi::api::core::v1::Secret| {
+        s.data
+            .as_ref()
+            .and_then(|d| d.get("primaryKey"))
+            .map(|b| b.0.clone())
+            .unwrap_or_default()
+    };
+    let before = env
+        .wait("the keys Secret", MINUTE, || async {
+            Ok(secrets.get_opt("scoring-keys").await?)
+        })
+        .await?;
+
+    // A person regenerates the primary key in the portal.
+    let person = arm::ArmClient::builder(
+        arm::Cloud::custom(env.arm.base_url(), env.arm.authority_host())?,
+        arm::Credential::StaticToken(azure_core::credentials::Secret::new(
+            env.arm.issue_token(aml_operator_tests::e2e::PERSON_CLIENT),
+        )),
+    )
+    .trust_only_ca_pem(env.arm.ca_pem().expect("tls").as_bytes())?
+    .build()?;
+    let id = arm::ResourceId::parse(&endpoint_id("scoring"))?;
+    let _ = person
+        .begin_post::<serde_json::Value, serde_json::Value>(
+            &id,
+            "regenerateKeys",
+            Some(&json!({"keyType": "Primary"})),
+        )
+        .await?;
+    let azure_primary = env
+        .wait("the regenerated key in Azure", MINUTE, || async {
+            let keys = person.list_keys(&id).await?;
+            Ok(keys
+                .primary_key
+                .filter(|k| k.as_bytes() != primary(&before).as_slice()))
+        })
+        .await?;
+    let after = env
+        .wait(
+            "the new key in the Secret",
+            Duration::from_secs(30),
+            || async {
+                let s = secrets.get_opt("scoring-keys").await?;
+                Ok(s.filter(|s| primary(s) == azure_primary.as_bytes()))
+            },
+        )
+        .await?;
+    assert_eq!(
+        after.metadata.uid, before.metadata.uid,
+        "updated in place, not recreated"
+    );
+    assert_eq!(
+        after
+            .metadata
+            .owner_references
+            .as_ref()
+            .map(|o| o[0].kind.as_str()),
+        Some("OnlineEndpoint")
     );
     env.finish().await
 }

@@ -22,6 +22,7 @@ async fn only_the_leader_reconciles_and_a_standby_takes_over() -> anyhow::Result
         arm: arm_config(Duration::from_millis(200))?,
         sync_interval: Duration::from_secs(60),
         leader_election: true,
+        operator_args: Vec::new(),
     };
     let mut env = Env::start("leader", options).await?;
     env.start_operator().await?;

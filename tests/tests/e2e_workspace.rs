@@ -63,6 +63,7 @@ fn options(require_approval: bool, sync: Duration) -> anyhow::Result<EnvOptions>
         arm,
         sync_interval: sync,
         leader_election: false,
+        operator_args: Vec::new(),
     })
 }
 

@@ -8,6 +8,8 @@
 # Installs what it needs itself (pinned PyPI packages in a venv under target/). Environment:
 #   CHART_CHECK_VENV  venv to use or create (default: <repo>/target/chart-check-venv)
 #   CHART_CHECK_OUT   where rendered manifests go (default: a temporary directory)
+#   RBAC_USAGE_DIR    permissions the e2e tests recorded (target/rbac-usage): the rendered RBAC
+#                     must grant exactly those
 set -euo pipefail
 
 HELM_PYTHON_SDK_VERSION=0.2.2       # embeds Helm v4 (libhelm_c)
@@ -53,6 +55,11 @@ fi
 echo "== chart: lint, schema and render of each mode (output in $out)"
 rm -rf "${out:?}"/*
 "$venv/bin/python" "$ci_dir/render.py" "$chart_dir" "$out"
+
+if [ -n "${RBAC_USAGE_DIR:-}" ]; then
+  echo "== chart: RBAC equals what the controller used in the end-to-end tests ($RBAC_USAGE_DIR)"
+  "$venv/bin/python" "$ci_dir/rbac_usage.py" "$RBAC_USAGE_DIR" "$out/default"
+fi
 
 echo "== chart: kubernetes-validate --strict (Kubernetes ${KUBE_VERSIONS[*]})"
 version_args=()

@@ -18,10 +18,10 @@ RELEASE = "aml-operator"
 NAMESPACE = "aml-system"
 WORK_RESOURCES = ["workspaces", "onlineendpoints", "onlinedeployments"]
 EXPECTED_WORK_RULES = [
-    (("aml-operator.io",), tuple(WORK_RESOURCES), ("get", "list", "watch", "patch", "update")),
-    (("aml-operator.io",), tuple(f"{r}/status" for r in WORK_RESOURCES), ("get", "patch", "update")),
-    (("aml-operator.io",), tuple(f"{r}/finalizers" for r in WORK_RESOURCES), ("update",)),
-    (("",), ("secrets",), ("get", "create", "update", "patch")),
+    (("aml-operator.io",), tuple(WORK_RESOURCES), ("list", "watch", "patch")),
+    (("aml-operator.io",), tuple(f"{r}/status" for r in WORK_RESOURCES), ("patch",)),
+    (("aml-operator.io",), ("onlineendpoints/finalizers",), ("update",)),
+    (("",), ("secrets",), ("get", "create", "update")),
     (("events.k8s.io",), ("events",), ("create", "patch")),
 ]
 
@@ -118,10 +118,10 @@ def check_default(f: Failures, objs: list[dict]) -> None:
     (lease_role,) = by_kind(objs, "Role")
     f.check(lease_role["metadata"]["namespace"] == NAMESPACE, f"{mode}: lease Role outside the release namespace")
     f.check(normalise(lease_role["rules"]) == [
-        (("coordination.k8s.io",), ("leases",), ("get", "update")),
+        (("coordination.k8s.io",), ("leases",), ("get", "patch")),
         (("coordination.k8s.io",), ("leases",), ("create",)),
     ], f"{mode}: lease Role rules: {lease_role['rules']}")
-    f.check(lease_role["rules"][0].get("resourceNames") == ["aml-operator"], f"{mode}: lease get/update not limited to its name")
+    f.check(lease_role["rules"][0].get("resourceNames") == ["aml-operator"], f"{mode}: lease get/patch not limited to its name")
     (sa,) = by_kind(objs, "ServiceAccount")
     f.check(sa["metadata"].get("annotations", {}).get("azure.workload.identity/client-id")
             == "11111111-2222-3333-4444-555555555555", f"{mode}: ServiceAccount lacks the client-id annotation")

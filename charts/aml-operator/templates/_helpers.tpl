@@ -44,21 +44,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The permissions on our kinds, Secrets and Events; a ClusterRole's or a Role's rules. */}}
 {{- define "aml-operator.workRules" -}}
+# Exactly what the controller does (CI holds these rules to the end-to-end tests' audit trail):
+# it watches its kinds through caches (list, watch), adds and removes its finalizer (patch) and
+# writes status (patch on /status).
 - apiGroups: ["aml-operator.io"]
   resources: ["workspaces", "onlineendpoints", "onlinedeployments"]
-  verbs: ["get", "list", "watch", "patch", "update"]
+  verbs: ["list", "watch", "patch"]
 - apiGroups: ["aml-operator.io"]
   resources: ["workspaces/status", "onlineendpoints/status", "onlinedeployments/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch"]
+# The keys Secret is owned by its endpoint with blockOwnerDeletion, which the apiserver's
+# OwnerReferencesPermissionEnforcement admits only with update on the owner's finalizers.
 - apiGroups: ["aml-operator.io"]
-  resources: ["workspaces/finalizers", "onlineendpoints/finalizers", "onlinedeployments/finalizers"]
+  resources: ["onlineendpoints/finalizers"]
   verbs: ["update"]
 # Referenced credential Secrets are read by name (get); the endpoint key Secrets the controller
-# owns are written (create/update/patch). No list/watch: that would let the controller read every
-# Secret in scope, and it needs neither (owned Secrets are re-checked on each resync).
+# owns are created and replaced (create/update). No list/watch: that would let the controller
+# read every Secret in scope, and it needs neither.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "update", "patch"]
+  verbs: ["get", "create", "update"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

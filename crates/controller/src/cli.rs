@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Reconcile only while holding the leader Lease (run several replicas; one is active).
     #[arg(long)]
     pub leader_election: bool,
+    /// How old an endpoint's keys Secret may get before the keys are fetched from Azure again
+    /// (keys regenerated in Azure reach the Secret within this time).
+    #[arg(long, default_value = "1h", value_parser = parse_duration_arg)]
+    pub keys_refresh_interval: std::time::Duration,
     /// Namespace of the leader Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub lease_namespace: String,
@@ -227,9 +231,16 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 default_credential: default_credential(args.credential)?,
                 ca_pem,
             };
-            let client = kube::Client::try_default()
+            let mut kube_config = kube::Config::infer()
                 .await
                 .context("failed to configure the Kubernetes client")?;
+            // Named in the apiserver's audit log (and the emulator's) as itself.
+            kube_config.headers.push((
+                http::header::USER_AGENT,
+                http::HeaderValue::from_static(concat!("aml-operator/", env!("CARGO_PKG_VERSION"))),
+            ));
+            let client = kube::Client::try_from(kube_config)
+                .context("failed to build the Kubernetes client")?;
             let shutdown = tokio_util::sync::CancellationToken::new();
             {
                 let on_interrupt = shutdown.clone();
@@ -253,6 +264,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = RunOptions {
                 concurrency: args.concurrency,
                 sync_interval: args.sync_interval,
+                keys_refresh: args.keys_refresh_interval,
                 namespace: args.namespace.clone(),
                 azure,
                 instance: args.instance.clone(),

@@ -99,6 +99,8 @@ pub struct Context {
     pub trees: Trees,
     /// Default time between resyncs of a converged object.
     pub sync_interval: Duration,
+    /// How old an endpoint's keys Secret may get before it is refreshed.
+    pub keys_refresh: Duration,
     /// Set once the caches are filled (readiness).
     pub ready: AtomicBool,
 }

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub concurrency: u16,
     /// Time between resyncs of a converged object.
     pub sync_interval: Duration,
+    /// How old an endpoint's keys Secret may get before it is refreshed from Azure.
+    pub keys_refresh: Duration,
     /// Watch only this namespace.
     pub namespace: Option<String>,
     /// Azure access.
@@ -334,6 +336,7 @@ pub async fn run(
         stores: stores.clone(),
         trees: Trees::default(),
         sync_interval: options.sync_interval,
+        keys_refresh: options.keys_refresh,
         ready: AtomicBool::new(false),
     });
 

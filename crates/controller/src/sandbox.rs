@@ -139,6 +139,7 @@ impl Sandbox {
         let options = RunOptions {
             concurrency,
             sync_interval,
+            keys_refresh: planner::KEYS_REFRESH,
             namespace: None,
             azure: self.azure_settings()?,
             instance: Some("sandbox".into()),

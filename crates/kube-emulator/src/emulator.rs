@@ -143,6 +143,11 @@ impl KubeEmulator {
         kube::Client::try_from(config).map_err(Error::Client)
     }
 
+    /// Every resource request so far, in RBAC terms (user agent, verb, group, resource).
+    pub fn audit(&self) -> Vec<crate::AuditRecord> {
+        self.shared.audit.records()
+    }
+
     /// Scripted failures for this emulator.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults

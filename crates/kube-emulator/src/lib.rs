@@ -12,6 +12,7 @@
 //! watches in that order; nothing listens beyond 127.0.0.1.
 
 pub mod admission;
+mod audit;
 mod config;
 mod controllers;
 mod discovery;
@@ -36,6 +37,7 @@ mod table;
 mod tls;
 mod wire;
 
+pub use audit::AuditRecord;
 pub use config::KubeEmulatorConfig;
 pub use emulator::KubeEmulator;
 pub use error::Error;

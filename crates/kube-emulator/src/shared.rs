@@ -15,6 +15,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub config: KubeEmulatorConfig,
     pub faults: Faults,
+    /// Every resource request, in RBAC terms.
+    pub audit: crate::audit::AuditLog,
     /// Wakes the garbage collector and namespace/CRD finalizers.
     pub work: Notify,
     pub shutdown: CancellationToken,
@@ -29,6 +31,7 @@ impl Shared {
             state: Mutex::new(State::new(config.watch_history, events)),
             config,
             faults: Faults::default(),
+            audit: crate::audit::AuditLog::default(),
             work: Notify::new(),
             shutdown: CancellationToken::new(),
             address,

@@ -8,6 +8,7 @@ use api::conditions::Reason;
 use api::{DeletionPolicy, OnlineEndpointSpec, OnlineEndpointStatus};
 use k8s_openapi::jiff::Timestamp;
 
+use crate::WAIT_POLL;
 use crate::body::{endpoint_body, endpoint_drift, observed_public_access, observed_traffic};
 use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
@@ -17,7 +18,6 @@ use crate::progress::{
     Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
 };
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
-use crate::{KEYS_REFRESH, WAIT_POLL};
 
 /// A deployment of this endpoint, as its Kubernetes object reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +68,9 @@ pub struct EndpointInput<'a> {
     pub tree_busy: Option<&'a str>,
     /// The keys Secret.
     pub keys: KeysState,
+    /// How old the keys in the Secret may get before they are fetched again (keys regenerated in
+    /// Azure show up within this time).
+    pub keys_refresh: std::time::Duration,
     /// The time.
     pub now: Timestamp,
 }
@@ -363,7 +366,7 @@ fn plan_steps(
         KeysState::NotWanted => false,
         KeysState::Missing => true,
         KeysState::SyncedAt(at) => std::time::Duration::try_from(now.duration_since(at))
-            .map_or(true, |age| age >= KEYS_REFRESH),
+            .map_or(true, |age| age >= input.keys_refresh),
     };
     let action = if keys_due {
         Action::SyncKeys

@@ -51,5 +51,6 @@ use std::time::Duration;
 pub const WAIT_POLL: Duration = Duration::from_secs(10);
 /// How long a Stalled object waits before the controller retries the same generation.
 pub const STALLED_RETRY: Duration = Duration::from_secs(15 * 60);
-/// How often a key Secret is refreshed from Azure when nothing else says the keys changed.
+/// The default time after which a keys Secret is refreshed from Azure (nothing in Azure says
+/// when keys were regenerated).
 pub const KEYS_REFRESH: Duration = Duration::from_secs(60 * 60);

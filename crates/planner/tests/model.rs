@@ -373,6 +373,7 @@ impl World {
             deployments: &views,
             tree_busy: busy.as_deref(),
             keys: KeysState::NotWanted,
+            keys_refresh: planner::KEYS_REFRESH,
             now: self.now,
         });
         let mut status = plan.status;

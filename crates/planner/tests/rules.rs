@@ -71,6 +71,7 @@ impl Ep {
             deployments: &self.deployments,
             tree_busy: self.tree_busy.as_deref(),
             keys: self.keys,
+            keys_refresh: planner::KEYS_REFRESH,
             now: now(),
         })
     }

@@ -194,6 +194,7 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
         deployments: &views,
         tree_busy: tree_busy.as_deref(),
         keys: keys_state,
+        keys_refresh: ctx.keys_refresh,
         now,
     };
     let plan = planner::plan_endpoint(&input);
@@ -224,6 +225,13 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
         );
     }
     let mut requeue = plan.requeue;
+    // A keys Secret refreshed more often than the sync interval needs its own wake-up.
+    if requeue == Requeue::Sync
+        && keys_state != KeysState::NotWanted
+        && ctx.keys_refresh < ctx.sync_interval
+    {
+        requeue = Requeue::After(ctx.keys_refresh);
+    }
     let mut events = plan.events.clone();
 
     match (&plan.action, &client, &id) {

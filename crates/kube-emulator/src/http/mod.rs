@@ -104,6 +104,16 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if let Some(rest) = req.path.strip_prefix("/emulator/faults") {
         return faults_admin(&shared, &req, rest);
     }
+    let watch = req
+        .query
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
+    let user_agent = req.header(http::header::USER_AGENT).unwrap_or_default();
+    if let Some(record) =
+        crate::audit::attributes(req.method.as_str(), &req.path, watch, user_agent)
+    {
+        shared.audit.record(record);
+    }
     let verdict = shared.faults.verdict(req.method.as_str(), &req.path);
     if !verdict.latency.is_zero() {
         tokio::time::sleep(verdict.latency).await;
