@@ -90,8 +90,8 @@ def check_pod(f: Failures, mode: str, deployment: dict, want_args: list[str], un
             f"{mode}: readiness probe is not /readyz on the admin port")
     f.check(container["ports"][0]["containerPort"] == 8080, f"{mode}: admin port is not 8080")
     requests = container["resources"].get("requests", {})
-    f.check(requests.get("cpu") == "50m" and requests.get("memory") == "64Mi",
-            f"{mode}: resource requests are not the provisional 50m/64Mi")
+    f.check(requests.get("cpu") == "100m" and requests.get("memory") == "96Mi",
+            f"{mode}: resource requests are not the measured 100m/96Mi")
     f.check(container["resources"].get("limits", {}).get("memory") == "256Mi",
             f"{mode}: memory limit is not 256Mi")
     args = container["args"]

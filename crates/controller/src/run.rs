@@ -6,6 +6,7 @@
 //! to the controllers after the cache holds it; no controller runs (so no reconcile waits on a
 //! cache) before all three caches hold their first full list.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -62,6 +63,10 @@ where
 {
     match error {
         Error::DeletionPending(wait) => Action::requeue(jitter(*wait)),
+        Error::StaleCache(_) => {
+            tracing::debug!(object = %reconcile::key(&*obj), error = %error, "finalizer patch raced the watch; retrying");
+            Action::requeue(jitter(Duration::from_millis(500)))
+        }
         other => {
             tracing::warn!(object = %reconcile::key(&*obj), error = %other, "reconcile failed; retrying");
             Action::requeue(jitter(Duration::from_secs(5)))
@@ -89,6 +94,17 @@ enum Interest {
     Touched,
 }
 
+/// One subscriber of a shared watch.
+struct Subscriber<K: Resource<DynamicType = ()>> {
+    interest: Interest,
+    tx: mpsc::Sender<Arc<K>>,
+    /// For a controller hearing a related kind: a digest of what its reconciles read of the
+    /// object. A change that leaves the digest as last handed over is not handed over (a status
+    /// message rewritten, a finalizer added), so two kinds do not wake each other for nothing.
+    relevance: Option<fn(&K) -> u64>,
+    last: HashMap<ObjectRef<K>, u64>,
+}
+
 /// The shared watch of one kind: one cache, and every change handed to each subscriber as the
 /// object itself, after the cache holds it.
 ///
@@ -99,7 +115,7 @@ enum Interest {
 struct SharedWatch<K: Resource<DynamicType = ()> + Clone + 'static> {
     reader: Store<K>,
     writer: Writer<K>,
-    subscribers: Vec<(Interest, mpsc::Sender<Arc<K>>)>,
+    subscribers: Vec<Subscriber<K>>,
 }
 
 impl<K> SharedWatch<K>
@@ -121,8 +137,27 @@ where
 
     /// A stream of the objects this subscriber hears of; it ends when the watch ends.
     fn subscribe(&mut self, interest: Interest) -> mpsc::Receiver<Arc<K>> {
+        self.add(interest, None)
+    }
+
+    /// For a controller of another kind: the objects listed, deleted, or changed in what
+    /// `relevance` digests.
+    fn subscribe_related(&mut self, relevance: fn(&K) -> u64) -> mpsc::Receiver<Arc<K>> {
+        self.add(Interest::Touched, Some(relevance))
+    }
+
+    fn add(
+        &mut self,
+        interest: Interest,
+        relevance: Option<fn(&K) -> u64>,
+    ) -> mpsc::Receiver<Arc<K>> {
         let (tx, rx) = mpsc::channel(FEED_BUFFER);
-        self.subscribers.push((interest, tx));
+        self.subscribers.push(Subscriber {
+            interest,
+            tx,
+            relevance,
+            last: HashMap::new(),
+        });
         rx
     }
 
@@ -144,14 +179,14 @@ where
                     let cached = reader
                         .get(&ObjectRef::from_obj(&object))
                         .unwrap_or_else(|| Arc::new(object));
-                    hand_over(&mut subscribers, &cached, Interest::Applied).await;
+                    hand_over(&mut subscribers, &cached, Change::Applied).await;
                 }
                 Ok(watcher::Event::Delete(object)) => {
-                    hand_over(&mut subscribers, &Arc::new(object), Interest::Touched).await;
+                    hand_over(&mut subscribers, &Arc::new(object), Change::Deleted).await;
                 }
                 Ok(watcher::Event::InitDone) => {
                     for object in reader.state() {
-                        hand_over(&mut subscribers, &object, Interest::Applied).await;
+                        hand_over(&mut subscribers, &object, Change::Listed).await;
                     }
                 }
                 Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
@@ -161,22 +196,44 @@ where
     }
 }
 
+/// What happened to an object handed over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    /// Created or changed.
+    Applied,
+    /// In a full list (the first, or after the watch expired).
+    Listed,
+    /// Deleted.
+    Deleted,
+}
+
 /// Sends `object` to every subscriber that hears of `change`. A subscriber whose controller has
 /// stopped is dropped, not waited for.
-async fn hand_over<K>(
-    subscribers: &mut Vec<(Interest, mpsc::Sender<Arc<K>>)>,
-    object: &Arc<K>,
-    change: Interest,
-) {
+async fn hand_over<K>(subscribers: &mut Vec<Subscriber<K>>, object: &Arc<K>, change: Change)
+where
+    K: Resource<DynamicType = ()>,
+{
     let mut gone = false;
-    for (interest, tx) in subscribers.iter_mut() {
-        if change == Interest::Touched && *interest == Interest::Applied {
+    for sub in subscribers.iter_mut() {
+        if change == Change::Deleted && sub.interest == Interest::Applied {
             continue;
         }
-        gone |= tx.send(object.clone()).await.is_err();
+        if let Some(relevance) = sub.relevance {
+            let key = ObjectRef::from_obj(&**object);
+            if change == Change::Deleted {
+                sub.last.remove(&key);
+            } else {
+                let digest = relevance(object);
+                let before = sub.last.insert(key, digest);
+                if change == Change::Applied && before == Some(digest) {
+                    continue;
+                }
+            }
+        }
+        gone |= sub.tx.send(object.clone()).await.is_err();
     }
     if gone {
-        subscribers.retain(|(_, tx)| !tx.is_closed());
+        subscribers.retain(|sub| !sub.tx.is_closed());
     }
 }
 
@@ -258,7 +315,7 @@ pub async fn run(
     )
     .with_config(config.clone())
     .watches_shared_stream(
-        deployment_watch.subscribe(Interest::Touched),
+        deployment_watch.subscribe_related(reconcile::endpoint::deployment_relevance),
         |d: Arc<OnlineDeployment>| {
             d.namespace()
                 .map(|ns| ObjectRef::new(&d.spec.endpoint_ref.name).within(&ns))
@@ -287,7 +344,7 @@ pub async fn run(
     )
     .with_config(config.clone())
     .watches_shared_stream(
-        endpoint_watch.subscribe(Interest::Touched),
+        endpoint_watch.subscribe_related(reconcile::deployment::endpoint_relevance),
         move |e: Arc<OnlineEndpoint>| {
             let ns = e.namespace().unwrap_or_default();
             let name = e.name_any();
@@ -429,6 +486,73 @@ mod tests {
         assert_eq!(
             names(related).await,
             ["listed", "short-lived", "short-lived", "later"]
+        );
+    }
+
+    fn with_data(name: &str, key: &str, value: &str) -> ConfigMap {
+        let mut cm = config_map(name);
+        cm.data = Some([(key.to_owned(), value.to_owned())].into());
+        cm
+    }
+
+    /// What the test's related subscriber reads: the `phase` entry only.
+    fn phase(cm: &ConfigMap) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        cm.data.as_ref().and_then(|d| d.get("phase")).hash(&mut h);
+        h.finish()
+    }
+
+    /// A related-kind subscriber with a relevance digest hears an object listed, changed in what
+    /// it reads, and deleted; not changed elsewhere. The owner's own subscriber hears everything.
+    #[tokio::test]
+    async fn a_related_subscriber_hears_only_changes_it_reads() {
+        let mut shared = SharedWatch::<ConfigMap>::new();
+        let own = shared.subscribe(Interest::Applied);
+        let related = shared.subscribe_related(phase);
+        let events = futures::stream::iter([
+            Event::Init,
+            Event::InitApply(with_data("a", "phase", "1")),
+            Event::InitDone,
+            Event::Apply(with_data("a", "message", "x")), // phase gone: relevant
+            Event::Apply(with_data("a", "message", "y")), // no phase still: not relevant
+            Event::Apply(with_data("a", "phase", "2")),
+            Event::Apply(with_data("a", "phase", "2")), // a rewrite of the same: not relevant
+            Event::Delete(with_data("a", "phase", "2")),
+            Event::Apply(with_data("a", "phase", "2")), // created again: heard again
+        ])
+        .map(Ok);
+        shared.feed(events).await;
+        let heard = |rx: mpsc::Receiver<Arc<ConfigMap>>| async move {
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                rx.map(|o| {
+                    o.data
+                        .clone()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>(),
+            )
+            .await
+            .unwrap()
+        };
+        let kv = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert_eq!(
+            heard(own).await.len(),
+            6,
+            "the owner hears the list and every change (not the deletion)"
+        );
+        assert_eq!(
+            heard(related).await,
+            [
+                kv("phase", "1"),
+                kv("message", "x"),
+                kv("phase", "2"),
+                kv("phase", "2"),
+                kv("phase", "2"),
+            ]
         );
     }
 

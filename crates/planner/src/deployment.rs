@@ -21,7 +21,7 @@ use crate::validate::{WorkspaceView, validate_deployment};
 use crate::{STALLED_RETRY, WAIT_POLL};
 
 /// The deployment's endpoint, as its Kubernetes object reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EndpointView {
     /// The endpoint's Azure name.
     pub azure_name: String,

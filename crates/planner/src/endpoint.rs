@@ -20,7 +20,7 @@ use crate::progress::{
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
 
 /// A deployment of this endpoint, as its Kubernetes object reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeploymentView {
     /// `metadata.name`.
     pub name: String,

@@ -35,6 +35,23 @@ fn endpoint_view(ep: &OnlineEndpoint) -> EndpointView {
     }
 }
 
+/// What a deployment's reconcile reads of its endpoint, as a digest: its view, whether it has an
+/// operation in flight (the tree is busy) and the Workspace it names. An endpoint change that
+/// leaves this the same does not wake its deployments.
+pub fn endpoint_relevance(ep: &OnlineEndpoint) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        ep.namespace(),
+        ep.name_any(),
+        &ep.spec.workspace_ref.name,
+        endpoint_view(ep),
+        ep.status.as_ref().is_some_and(|s| s.operation.is_some()),
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
 /// Reconciles one deployment.
 pub async fn reconcile(dep: Arc<OnlineDeployment>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
     with_finalizer(KIND, dep, ctx.clone(), |obj, deleting| async move {

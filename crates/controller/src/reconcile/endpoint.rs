@@ -68,21 +68,42 @@ pub fn deployment_views(
             d.namespace().as_deref() == Some(namespace) && d.spec.endpoint_ref.name == endpoint
         })
         .map(|d| {
-            let status = d.status.clone().unwrap_or_default();
-            let view = DeploymentView {
-                name: d.name_any(),
-                azure_name: planner::deployment::deployment_azure_name(
-                    &d.metadata.name.clone().unwrap_or_default(),
-                    &d.spec,
-                )
-                .to_owned(),
-                succeeded: status.provisioning_state.as_deref() == Some("Succeeded")
-                    && status.azure_resource_id.is_some(),
-                deleting: d.meta().deletion_timestamp.is_some(),
-            };
+            let view = deployment_view(&d);
             (d, view)
         })
         .collect()
+}
+
+fn deployment_view(d: &OnlineDeployment) -> DeploymentView {
+    let status = d.status.as_ref();
+    DeploymentView {
+        name: d.name_any(),
+        azure_name: planner::deployment::deployment_azure_name(
+            d.metadata.name.as_deref().unwrap_or_default(),
+            &d.spec,
+        )
+        .to_owned(),
+        succeeded: status.and_then(|s| s.provisioning_state.as_deref()) == Some("Succeeded")
+            && status.is_some_and(|s| s.azure_resource_id.is_some()),
+        deleting: d.meta().deletion_timestamp.is_some(),
+    }
+}
+
+/// What an endpoint's reconcile reads of one of its deployments, as a digest: its view, whether
+/// it has an operation in flight (the tree is busy), and its spec (egress) by generation. A
+/// deployment change that leaves this the same does not wake the endpoint.
+pub fn deployment_relevance(d: &OnlineDeployment) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        d.namespace(),
+        &d.spec.endpoint_ref.name,
+        deployment_view(d),
+        d.meta().generation,
+        d.status.as_ref().is_some_and(|s| s.operation.is_some()),
+    )
+        .hash(&mut h);
+    h.finish()
 }
 
 /// Reconciles one endpoint.

@@ -44,6 +44,11 @@ pub enum Error {
     /// The finalizer helper failed.
     #[error("failed to run the finalizer: {0}")]
     Finalizer(String),
+    /// Adding or removing the finalizer was refused because the object changed since the cache
+    /// saw it (a 409, or a 422 from the patch's test): the watch has not caught up yet. Not a
+    /// failure; retried shortly.
+    #[error("the cached object was behind the API server ({0}); retrying")]
+    StaleCache(String),
 }
 
 impl Error {
@@ -243,11 +248,17 @@ where
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(status))
+        | kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(status))
+            if matches!(status.code, 409 | 422) =>
+        {
+            Error::StaleCache(status.message)
+        }
         other => Error::Finalizer(other.to_string()),
     });
     let outcome = match &result {
         Ok(_) => "ok",
-        Err(Error::DeletionPending(_)) => "waiting",
+        Err(Error::DeletionPending(_) | Error::StaleCache(_)) => "waiting",
         Err(_) => "error",
     };
     ctx.metrics.reconciled(kind, outcome, started_at.elapsed());
