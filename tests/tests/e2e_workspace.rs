@@ -6,6 +6,7 @@
 //! access Enabled, no endpoint became public), and here also the workspace: once private, it
 //! never becomes public again except by "a person" at the portal.
 
+use anyhow::Context as _;
 use std::time::{Duration, Instant};
 
 use aml_operator_tests::e2e::{
@@ -710,6 +711,60 @@ async fn deletion_removes_only_what_it_created() -> anyhow::Result<()> {
             .await?
             .iter()
             .any(|(r, n)| r == "Deleted" && n.contains("left as they are")),
+    );
+    finish(env).await
+}
+
+/// A private endpoint removed from the spec is deleted from Azure (it carries our tag), with an
+/// Event; the DNS zones stay; status stops listing it once Azure says it is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_endpoint_removed_from_the_spec_is_deleted() -> anyhow::Result<()> {
+    let env = Env::start("wspe-removed", options(false, Duration::from_secs(2))?).await?;
+    let mut ws = seed_workspace()?;
+    env.apply(ws.clone()).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    assert!(env.azure(&pe_id()).is_some());
+
+    ws["spec"]["network"]
+        .as_object_mut()
+        .context("spec.network")?
+        .remove("privateEndpoints");
+    env.apply(ws).await?;
+    env.wait(
+        "the private endpoint deleted and out of status",
+        MINUTE,
+        || async {
+            let obj = env.get_json("Workspace", "housing").await?;
+            let listed = obj
+                .as_ref()
+                .and_then(|o| o.pointer("/status/privateEndpoints"))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            Ok((listed == 0 && env.azure(&pe_id()).is_none()).then_some(()))
+        },
+    )
+    .await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+
+    let deletes: Vec<String> = env
+        .controller_requests("DELETE", "")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(
+        deletes[0].ends_with("/privateEndpoints/mlw-prod-pe"),
+        "{deletes:?}"
+    );
+    for zone in [API_ZONE, NB_ZONE] {
+        assert!(env.azure(&zone_id(zone)).is_some(), "zone {zone} stays");
+    }
+    assert!(
+        env.events("housing")
+            .await?
+            .iter()
+            .any(|(r, n)| r == "Deleting" && n.contains("removed from spec")),
+        "an Event says why the private endpoint is deleted"
     );
     finish(env).await
 }

@@ -252,9 +252,10 @@ pub struct WorkspaceStatus {
     #[schemars(length(max = 64))]
     pub managed_network_isolation_mode: Option<String>,
 
-    /// Each declared private endpoint as last observed.
+    /// Each declared private endpoint as last observed, then those removed from the spec that
+    /// this Workspace created and has not yet seen deleted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 8))]
+    #[schemars(length(max = 16))]
     pub private_endpoints: Vec<PrivateEndpointObservation>,
 
     /// The Azure operation in flight, resumed by a restarted controller.

@@ -12,6 +12,7 @@ use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
+use crate::network::removed::{RemovalStep, plan_removal, removed_endpoints};
 use crate::network::teardown::{TeardownStep, next_step};
 use crate::network::{NetworkAction, NetworkObservation, NetworkTargets, network_targets};
 use crate::network::{ids::name_of, owner_value};
@@ -219,6 +220,13 @@ fn plan_teardown(
         );
         return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
     }
+    if input.spec.deletion_policy == DeletionPolicy::Delete {
+        let removed = removed_endpoints(targets, input.status);
+        let removal = plan_removal(targets, input.status, &removed, &input.network.removed);
+        if let Some(step) = removal.step {
+            return removal_plan(step, status, generation, now);
+        }
+    }
     if input.spec.deletion_policy == DeletionPolicy::Orphan || targets.endpoints.is_empty() {
         let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
         if !targets.endpoints.is_empty() {
@@ -255,6 +263,31 @@ fn plan_teardown(
             }
             p.events.push(EventNote::normal("Deleted", note));
             p
+        }
+    }
+}
+
+/// The plan for a removed private endpoint's step: its DELETE with an Event, or a short wait.
+fn removal_plan(
+    step: RemovalStep,
+    mut status: WorkspaceStatus,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> WorkspacePlan {
+    match step {
+        RemovalStep::Delete { action, what } => {
+            progressing(&mut status, generation, Reason::Deleting, what.clone(), now);
+            let mut p = plan(action, status, Requeue::Now);
+            p.events.push(EventNote::normal("Deleting", what));
+            p
+        }
+        RemovalStep::Wait(why) => {
+            progressing(&mut status, generation, Reason::Deleting, why, now);
+            plan(
+                NetworkAction::None,
+                status,
+                Requeue::After(std::time::Duration::from_secs(2)),
+            )
         }
     }
 }
@@ -327,11 +360,31 @@ fn plan_apply(
         endpoints,
     } = evaluate(targets, resource, input.network);
     status.private_endpoints = endpoints;
+    let removed = removed_endpoints(targets, input.status);
+    let removal = plan_removal(targets, input.status, &removed, &input.network.removed);
+    status
+        .private_endpoints
+        .extend(removal.keep.iter().cloned());
     set_condition(
         &mut status.conditions,
         isolation_condition(targets, resource, &findings, generation),
         now,
     );
+    let mut p = next_apply_step(input, &findings, removal.step, status);
+    p.events.extend(removal.events);
+    p
+}
+
+/// The one step of an applying Workspace once Azure has been read: a declared leg to fix, a
+/// removed private endpoint to delete, or the conditions for what holds and what waits.
+fn next_apply_step(
+    input: &WorkspaceInput<'_>,
+    findings: &[Finding],
+    removal: Option<RemovalStep>,
+    mut status: WorkspaceStatus,
+) -> WorkspacePlan {
+    let generation = input.generation;
+    let now = input.now;
 
     // A write Azure refused for good is not re-sent until the slow retry or a spec change,
     // except the one that takes public access away.
@@ -368,6 +421,9 @@ fn plan_apply(
                 .push(EventNote::normal(fix.event, fix.what.clone()));
         }
         return p;
+    }
+    if let Some(step) = removal {
+        return removal_plan(step, status, generation, now);
     }
     if let Some(left) =
         hold.filter(|_| findings.iter().any(|f| matches!(f.state, LegState::Fix(_))))

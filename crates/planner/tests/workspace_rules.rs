@@ -708,3 +708,127 @@ fn binding_for_endpoints_and_deployments() {
     assert!(!isolated);
     assert!(message.contains("Pending"), "{message}");
 }
+
+fn deletes_of(azure: &Azure) -> Vec<String> {
+    azure
+        .writes
+        .iter()
+        .filter(|(v, _, _)| v == "DELETE")
+        .map(|(_, t, _)| planner::network::ids::name_of(t).to_owned())
+        .collect()
+}
+
+fn event_notes(plans: &[planner::WorkspacePlan], reason: &str) -> Vec<String> {
+    plans
+        .iter()
+        .flat_map(|p| p.events.iter())
+        .filter(|e| e.reason == reason)
+        .map(|e| e.note.clone())
+        .collect()
+}
+
+/// A private endpoint removed from the spec is deleted (it carries our tag), with an Event; its
+/// status entry stays until Azure says it is gone; the zones and links stay.
+#[test]
+fn a_private_endpoint_removed_from_the_spec_is_deleted() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    assert!(azure.exists(PE));
+    c.spec.network.private_endpoints.clear();
+    c.generation += 1;
+    let first = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(target_of(&first.action), PE, "{:?}", first.action);
+    assert_eq!(
+        c.status.private_endpoints.len(),
+        1,
+        "the removed private endpoint stays in status while it is deleted"
+    );
+    azure.tick();
+    let mut plans = vec![first];
+    plans.extend(c.settle(&mut azure, 30));
+    assert_eq!(deletes_of(&azure), ["mlw-prod-pe"]);
+    assert!(!azure.exists(PE));
+    assert!(
+        azure.exists(ZONE_API) && azure.exists(ZONE_NB),
+        "the zones stay"
+    );
+    assert!(
+        c.status.private_endpoints.is_empty(),
+        "{:?}",
+        c.status.private_endpoints
+    );
+    let notes = event_notes(&plans, "Deleting");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("mlw-prod-pe") && n.contains("removed from spec")),
+        "{notes:?}"
+    );
+    let writes = azure.writes.len();
+    c.settle(&mut azure, 5);
+    assert_eq!(azure.writes.len(), writes, "nothing more is written");
+}
+
+/// A removed private endpoint without our tag is left in place, dropped from status, with an
+/// Event saying so; one Azure reports busy is waited for, then deleted.
+#[test]
+fn a_removed_private_endpoint_not_ours_stays_and_a_busy_one_is_waited_for() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    c.settle(&mut azure, 30);
+    azure.get_mut(PE).expect("pe")["tags"] = json!({});
+    c.spec.network.private_endpoints.clear();
+    c.generation += 1;
+    let plans = c.settle(&mut azure, 10);
+    assert!(deletes_of(&azure).is_empty());
+    assert!(azure.exists(PE));
+    assert!(c.status.private_endpoints.is_empty());
+    let kept = event_notes(&plans, "Kept");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(
+        kept[0].contains("not created by this Workspace"),
+        "{kept:?}"
+    );
+
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    c.settle(&mut azure, 30);
+    azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Updating");
+    c.spec.network.private_endpoints.clear();
+    c.generation += 1;
+    let waiting = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(waiting.action, NetworkAction::None);
+    let (_, reason, message) = ready(&c);
+    assert_eq!(reason, "Deleting");
+    assert!(message.contains("Updating"), "{message}");
+    azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Succeeded");
+    c.settle(&mut azure, 30);
+    assert_eq!(deletes_of(&azure), ["mlw-prod-pe"]);
+}
+
+/// A private endpoint removed from the spec just before the Workspace is deleted is deleted
+/// with the rest; under Orphan it stays.
+#[test]
+fn deletion_also_removes_a_private_endpoint_no_longer_in_the_spec() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    c.spec.network.private_endpoints.clear();
+    c.generation += 1;
+    let deletes = teardown(&mut c, &mut azure);
+    assert_eq!(
+        deletes.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(),
+        ["mlw-prod-pe"]
+    );
+    assert!(!azure.exists(PE));
+
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    c.spec.network.private_endpoints.clear();
+    c.spec.deletion_policy = api::DeletionPolicy::Orphan;
+    c.generation += 1;
+    assert!(teardown(&mut c, &mut azure).is_empty());
+    assert!(azure.exists(PE));
+}

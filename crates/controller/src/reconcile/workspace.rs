@@ -18,6 +18,7 @@ use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
+use planner::network::removed::{RemovedEndpoint, removed_endpoints};
 use planner::network::{EndpointObservation, ZoneObservation};
 use planner::progress::{failed, first_seen, started};
 use planner::{
@@ -63,9 +64,11 @@ async fn get(client: &ArmClient, id: &str) -> Result<Observation, Failure> {
 
 /// Reads every declared leg: each private endpoint (its VNet only when it must be created), its
 /// zone group, and each zone with its VNet links. Children are read only when their parent exists.
+/// Then each private endpoint the spec no longer declares.
 async fn read_network(
     client: &ArmClient,
     targets: &NetworkTargets,
+    removed: &[RemovedEndpoint],
 ) -> Result<NetworkObservation, Failure> {
     let mut endpoints = Vec::with_capacity(targets.endpoints.len());
     for target in &targets.endpoints {
@@ -102,7 +105,14 @@ async fn read_network(
         }
         endpoints.push(o);
     }
-    Ok(NetworkObservation { endpoints })
+    let mut gone = Vec::with_capacity(removed.len());
+    for r in removed {
+        gone.push(get(client, &r.id).await?);
+    }
+    Ok(NetworkObservation {
+        endpoints,
+        removed: gone,
+    })
 }
 
 /// Sends the plan's write to the resource it names.
@@ -242,12 +252,16 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
     let mut observed = Observation::Skipped;
     let mut network = NetworkObservation::default();
     let targets = planner::workspace_reads(&namespace, &name, &ws.spec);
+    let removed = targets
+        .as_ref()
+        .map(|t| removed_endpoints(t, &stored))
+        .unwrap_or_default();
     // Deleting needs Azure only to remove what was created: not while endpoints remain, not
     // under Orphan, not without private endpoints (a bad credential must not hold the finalizer).
     let needs_azure = !deleting
         || (endpoints.is_empty()
             && ws.spec.deletion_policy == api::DeletionPolicy::Delete
-            && !ws.spec.network.private_endpoints.is_empty());
+            && (!ws.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
     let mut client = None;
     let mut failure = None;
     if let Ok(targets) = &targets
@@ -267,7 +281,7 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
                     if !deleting {
                         observed = get(c, &targets.workspace_id).await?;
                     }
-                    network = read_network(c, targets).await?;
+                    network = read_network(c, targets, &removed).await?;
                     Ok::<(), Failure>(())
                 };
                 if let Err(f) = read.await {

@@ -6,6 +6,7 @@
 //! - [`legs`]: each leg compared with Azure, in the order the controller fixes them;
 //! - [`bodies`]: the bodies sent and the readings taken;
 //! - [`teardown`]: deleting what the Workspace created, in reverse order;
+//! - [`removed`]: deleting the private endpoints the spec no longer declares;
 //! - [`action`]: the one step a reconcile takes, naming its target.
 //!
 //! # Guarantees
@@ -18,6 +19,7 @@ pub mod bodies;
 pub mod ids;
 pub mod legs;
 pub mod observed;
+pub mod removed;
 pub mod targets;
 pub mod teardown;
 

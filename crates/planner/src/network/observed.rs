@@ -11,6 +11,9 @@ use crate::observe::Observation;
 pub struct NetworkObservation {
     /// One per declared private endpoint; empty when nothing was read (an operation pending).
     pub endpoints: Vec<EndpointObservation>,
+    /// GET of each private endpoint the spec no longer declares, in the order of
+    /// [`super::removed::removed_endpoints`]; empty when nothing was read.
+    pub removed: Vec<Observation>,
 }
 
 /// A private endpoint and its DNS, as read.

@@ -192,7 +192,24 @@ impl Azure {
             }
             endpoints.push(o);
         }
-        NetworkObservation { endpoints }
+        NetworkObservation {
+            endpoints,
+            removed: Vec::new(),
+        }
+    }
+
+    /// `read`, then each private endpoint `status` lists that the targets no longer declare.
+    pub fn read_with_removed(
+        &self,
+        t: &NetworkTargets,
+        status: &WorkspaceStatus,
+    ) -> NetworkObservation {
+        let mut o = self.read(t);
+        o.removed = planner::network::removed::removed_endpoints(t, status)
+            .iter()
+            .map(|r| self.observe(&r.id))
+            .collect();
+        o
     }
 
     fn state(&mut self, id: &str, state: &str) {
@@ -574,7 +591,7 @@ impl Controller {
             azure.observe(WS)
         };
         let network = match &targets {
-            Some(t) if !pending => azure.read(t),
+            Some(t) if !pending => azure.read_with_removed(t, &self.status),
             _ => NetworkObservation::default(),
         };
         let plan = plan_workspace(&WorkspaceInput {
