@@ -12,7 +12,7 @@ use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
-use crate::network::removed::{RemovalStep, plan_removal, removed_endpoints};
+use crate::network::removed::{plan_removal, removed_endpoints};
 use crate::network::teardown::{TeardownStep, next_step};
 use crate::network::{NetworkAction, NetworkObservation, NetworkTargets, network_targets};
 use crate::network::{ids::name_of, owner_value};
@@ -224,7 +224,7 @@ fn plan_teardown(
         let removed = removed_endpoints(targets, input.status);
         let removal = plan_removal(targets, input.status, &removed, &input.network.removed);
         if let Some(step) = removal.step {
-            return removal_plan(step, status, generation, now);
+            return deletion_plan(step, targets, status, generation, now);
         }
     }
     if input.spec.deletion_policy == DeletionPolicy::Orphan || targets.endpoints.is_empty() {
@@ -237,7 +237,25 @@ fn plan_teardown(
         }
         return p;
     }
-    match next_step(targets, input.network) {
+    deletion_plan(
+        next_step(targets, input.network),
+        targets,
+        status,
+        generation,
+        now,
+    )
+}
+
+/// The plan for a deletion step (of the teardown, or of a private endpoint removed from the
+/// spec): the DELETE with an Event, a short wait, or the finalizer's removal once all is gone.
+fn deletion_plan(
+    step: TeardownStep,
+    targets: &NetworkTargets,
+    mut status: WorkspaceStatus,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> WorkspacePlan {
+    match step {
         TeardownStep::Delete { action, what } => {
             progressing(&mut status, generation, Reason::Deleting, what.clone(), now);
             let mut p = plan(action, status, Requeue::Now);
@@ -263,31 +281,6 @@ fn plan_teardown(
             }
             p.events.push(EventNote::normal("Deleted", note));
             p
-        }
-    }
-}
-
-/// The plan for a removed private endpoint's step: its DELETE with an Event, or a short wait.
-fn removal_plan(
-    step: RemovalStep,
-    mut status: WorkspaceStatus,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> WorkspacePlan {
-    match step {
-        RemovalStep::Delete { action, what } => {
-            progressing(&mut status, generation, Reason::Deleting, what.clone(), now);
-            let mut p = plan(action, status, Requeue::Now);
-            p.events.push(EventNote::normal("Deleting", what));
-            p
-        }
-        RemovalStep::Wait(why) => {
-            progressing(&mut status, generation, Reason::Deleting, why, now);
-            plan(
-                NetworkAction::None,
-                status,
-                Requeue::After(std::time::Duration::from_secs(2)),
-            )
         }
     }
 }
@@ -370,7 +363,7 @@ fn plan_apply(
         isolation_condition(targets, resource, &findings, generation),
         now,
     );
-    let mut p = next_apply_step(input, &findings, removal.step, status);
+    let mut p = next_apply_step(input, targets, &findings, removal.step, status);
     p.events.extend(removal.events);
     p
 }
@@ -379,8 +372,9 @@ fn plan_apply(
 /// removed private endpoint to delete, or the conditions for what holds and what waits.
 fn next_apply_step(
     input: &WorkspaceInput<'_>,
+    targets: &NetworkTargets,
     findings: &[Finding],
-    removal: Option<RemovalStep>,
+    removal: Option<TeardownStep>,
     mut status: WorkspaceStatus,
 ) -> WorkspacePlan {
     let generation = input.generation;
@@ -423,7 +417,7 @@ fn next_apply_step(
         return p;
     }
     if let Some(step) = removal {
-        return removal_plan(step, status, generation, now);
+        return deletion_plan(step, targets, status, generation, now);
     }
     if let Some(left) =
         hold.filter(|_| findings.iter().any(|f| matches!(f.state, LegState::Fix(_))))

@@ -15,6 +15,7 @@ use super::action::NetworkAction;
 use super::bodies::owned_by;
 use super::ids::same_id;
 use super::targets::NetworkTargets;
+use super::teardown::TeardownStep;
 use crate::observe::{Observation, provisioning_state};
 use crate::outcome::EventNote;
 
@@ -51,24 +52,10 @@ pub fn removed_endpoints(
 pub struct Removal {
     /// The status entries to keep (removed private endpoints not yet gone).
     pub keep: Vec<PrivateEndpointObservation>,
-    /// The next step, if any: a DELETE, or a wait while Azure is busy with one.
-    pub step: Option<RemovalStep>,
+    /// The next step, if any: a DELETE, or a wait while Azure is busy (never `Done`).
+    pub step: Option<TeardownStep>,
     /// Events (a removed private endpoint that was not ours, left in place).
     pub events: Vec<EventNote>,
-}
-
-/// The next step for a removed private endpoint.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RemovalStep {
-    /// Delete it.
-    Delete {
-        /// The DELETE.
-        action: NetworkAction,
-        /// What it deletes, for humans.
-        what: String,
-    },
-    /// Azure reports it changing; look again.
-    Wait(String),
 }
 
 /// Decides, from what was read of each removed private endpoint (`observed`, same order as
@@ -119,12 +106,12 @@ pub fn plan_removal(
                     continue;
                 }
                 out.step = Some(match state.filter(|s| !s.is_terminal()) {
-                    Some(busy) => RemovalStep::Wait(format!(
+                    Some(busy) => TeardownStep::Wait(format!(
                         "Azure reports private endpoint {} (removed from the spec) {}",
                         r.name,
                         busy.as_str()
                     )),
-                    None => RemovalStep::Delete {
+                    None => TeardownStep::Delete {
                         action: NetworkAction::Delete {
                             target: r.id.clone(),
                         },
