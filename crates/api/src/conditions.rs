@@ -73,6 +73,9 @@ pub enum Reason {
     CredentialError,
     /// A difference between Azure and the spec was found and corrected.
     DriftCorrected,
+    /// Azure changed out of band after the object was Ready (a person or another tool) and its
+    /// operation is still running there; the controller corrects it once that operation ends.
+    DriftDetected,
     /// The isolation legs all hold.
     Isolated,
     /// At least one isolation leg does not hold (the message names each).
@@ -109,6 +112,7 @@ impl Reason {
             Self::OperationFailed => "OperationFailed",
             Self::CredentialError => "CredentialError",
             Self::DriftCorrected => "DriftCorrected",
+            Self::DriftDetected => "DriftDetected",
             Self::Isolated => "Isolated",
             Self::NotIsolated => "NotIsolated",
             Self::ApprovalPending => "ApprovalPending",

@@ -15,7 +15,7 @@ use crate::observe::{
 };
 use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
 use crate::progress::{
-    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+    Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::{WorkspaceView, validate_deployment};
 use crate::{STALLED_RETRY, WAIT_POLL};
@@ -372,10 +372,11 @@ fn plan_apply(
 
     let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
     if !state.is_terminal() {
+        let reason = waiting_reason(&status, generation, Reason::Updating);
         progressing(
             &mut status,
             generation,
-            Reason::Updating,
+            reason,
             format!("Azure reports deployment {display} {}", state.as_str()),
             now,
         );
@@ -408,7 +409,7 @@ fn plan_apply(
             wait_for_tree(&mut status, who);
             return plan(Action::None, status, Requeue::After(WAIT_POLL));
         }
-        let is_drift = was_ready(&status, generation);
+        let is_drift = drifting(&status, generation);
         let mut drift = diff.update.clone();
         let (kind, action) = if diff.update.is_empty() && !failed_in_azure {
             drift.extend(diff.scale.clone());

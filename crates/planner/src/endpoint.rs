@@ -15,7 +15,7 @@ use crate::observe::{
 };
 use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
 use crate::progress::{
-    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+    Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
 
@@ -280,10 +280,11 @@ fn plan_steps(
 
     let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
     if !state.is_terminal() {
+        let reason = waiting_reason(&status, generation, Reason::Updating);
         progressing(
             &mut status,
             generation,
-            Reason::Updating,
+            reason,
             format!("Azure reports endpoint {} {}", v.azure_name, state.as_str()),
             now,
         );
@@ -305,7 +306,7 @@ fn plan_steps(
             wait_for_tree(&mut status, who);
             return plan(Action::None, status, Requeue::After(WAIT_POLL));
         }
-        let is_drift = was_ready(&status, generation) && !drift.is_empty();
+        let is_drift = drifting(&status, generation) && !drift.is_empty();
         let body = endpoint_body(v, &workspace.location, Some(resource), &traffic, &mirror);
         let what: Vec<String> = drift.iter().map(ToString::to_string).collect();
         progressing(

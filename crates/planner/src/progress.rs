@@ -275,6 +275,31 @@ pub fn was_ready<S: CommonStatus>(status: &S, generation: Option<i64>) -> bool {
             .is_some_and(|c| c.status == "True")
 }
 
+/// Whether a difference found now is drift: the object was Ready for this generation, or it
+/// left Ready only because Azure was changing out of band (`DriftDetected`, set while a
+/// person's operation runs there). Without the second case a repair that had to wait for a
+/// person's delete to finish would read as a first creation.
+pub fn drifting<S: CommonStatus>(status: &S, generation: Option<i64>) -> bool {
+    was_ready(status, generation)
+        || (status.observed_generation() == generation
+            && find_condition(status.conditions(), ConditionType::Ready)
+                .is_some_and(|c| c.status == "False" && c.reason == Reason::DriftDetected.as_str()))
+}
+
+/// The reason for waiting on an Azure operation the controller did not start: `DriftDetected`
+/// when the object was drifting (see [`drifting`]), else the given one.
+pub fn waiting_reason<S: CommonStatus>(
+    status: &S,
+    generation: Option<i64>,
+    otherwise: Reason,
+) -> Reason {
+    if drifting(status, generation) {
+        Reason::DriftDetected
+    } else {
+        otherwise
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use crate::network::{ids::name_of, owner_value};
 use crate::observe::{Observation, OperationOutcome, provisioning_state, str_at};
 use crate::outcome::{EventNote, Plan, Requeue};
 use crate::progress::{
-    Resumed, progressing, ready, resume_operation, stall_hold, stalled, was_ready,
+    Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::WorkspaceView;
 use crate::{STALLED_RETRY, WAIT_POLL};
@@ -388,7 +388,7 @@ fn next_apply_step(
         _ => None,
     });
     if let Some(fix) = fix {
-        let drifted = was_ready(input.status, generation);
+        let drifted = drifting(input.status, generation);
         progressing(&mut status, generation, fix.reason, fix.what.clone(), now);
         let mut p = plan(fix.action.clone(), status, Requeue::Now);
         // Every leg this one write corrects (one PATCH may fix public access and managed network).
@@ -447,7 +447,10 @@ fn next_apply_step(
         return plan(NetworkAction::None, status, Requeue::Sync);
     }
     if let Some((reason, _)) = waiting.first() {
-        progressing(&mut status, generation, *reason, join(&waiting), now);
+        // A leg that held and now waits on Azure was changed out of band (a person deleting a
+        // private endpoint): marked, so its repair once Azure is done counts as drift.
+        let reason = waiting_reason(input.status, generation, *reason);
+        progressing(&mut status, generation, reason, join(&waiting), now);
         return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
     }
     ready(

@@ -335,6 +335,56 @@ fn each_leg_broken_by_a_person_is_named_and_repaired() {
     }
 }
 
+/// A person's delete still running in Azure when the controller looks: the Workspace waits
+/// with reason DriftDetected, and the re-creation once the delete is done is drift (Event and
+/// metric), not a first creation.
+#[test]
+fn a_persons_delete_seen_while_it_runs_is_still_drift() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    assert_eq!(ready(&c).0, "True");
+
+    azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Deleting");
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(plan.action, NetworkAction::None);
+    let (status, reason, message) = ready(&c);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "DriftDetected")
+    );
+    assert!(message.contains("Deleting"), "{message}");
+    // Still running at the next look: the mark stays.
+    c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(ready(&c).1, "DriftDetected");
+
+    azure.delete_now(PE);
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert!(
+        matches!(&plan.action, NetworkAction::Put { target, .. } if target == PE),
+        "{:?}",
+        plan.action
+    );
+    assert!(
+        plan.events.iter().any(|e| e.reason == "DriftCorrected"
+            && e.note.contains("private endpoint mlw-prod-pe is missing")),
+        "{:?}",
+        plan.events
+    );
+    assert!(plan.drift.iter().any(|d| d.field == "privateEndpoint"));
+    c.settle(&mut azure, 30);
+    assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
+
+    // A Workspace never Ready for this generation waits with the leg's own reason.
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 60);
+    c.generation += 1;
+    azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Deleting");
+    c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(ready(&c).1, "Creating");
+}
+
 /// A link to the VNet that exists under another name counts (Azure allows one per VNet).
 #[test]
 fn an_existing_link_under_another_name_holds() {
