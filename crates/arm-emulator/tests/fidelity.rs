@@ -17,6 +17,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 fn examples_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("AZURE_API_EXAMPLES") {
+        return PathBuf::from(dir);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/azure-api/examples")
 }
 
