@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use api::status::CommonStatus;
 use api::{OnlineDeployment, OnlineEndpoint, Workspace};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
@@ -102,6 +103,9 @@ struct Subscriber<K: Resource<DynamicType = ()>> {
     /// object. A change that leaves the digest as last handed over is not handed over (a status
     /// message rewritten, a finalizer added), so two kinds do not wake each other for nothing.
     relevance: Option<fn(&K) -> u64>,
+    /// For the controller of the kind itself: a change that leaves the relevance digest as it
+    /// was is passed over only when this says the object is settled.
+    settled: Option<fn(&K) -> bool>,
     last: HashMap<ObjectRef<K>, u64>,
 }
 
@@ -140,6 +144,24 @@ where
         self.add(interest, None)
     }
 
+    /// For the controller of this kind: the objects listed and changed, except a change of
+    /// status alone (the controller's own write) that leaves the object `settled` — Ready for
+    /// its generation with nothing in flight. The reconcile that wrote such a status has already
+    /// asked to come back at the next sync, and a wake-up would only read Azure again to find
+    /// nothing new. A status write on the way (an operation started, a step done) still wakes the
+    /// controller, which then reads its own write from the cache.
+    fn subscribe_own(&mut self, settled: fn(&K) -> bool) -> mpsc::Receiver<Arc<K>> {
+        let (tx, rx) = mpsc::channel(FEED_BUFFER);
+        self.subscribers.push(Subscriber {
+            interest: Interest::Applied,
+            tx,
+            relevance: Some(own_relevance::<K>),
+            settled: Some(settled),
+            last: HashMap::new(),
+        });
+        rx
+    }
+
     /// For a controller of another kind: the objects listed, deleted, or changed in what
     /// `relevance` digests.
     fn subscribe_related(&mut self, relevance: fn(&K) -> u64) -> mpsc::Receiver<Arc<K>> {
@@ -156,6 +178,7 @@ where
             interest,
             tx,
             relevance,
+            settled: None,
             last: HashMap::new(),
         });
         rx
@@ -196,6 +219,31 @@ where
     }
 }
 
+/// What a controller reads of its own objects apart from status, as a digest: the spec (by
+/// generation), deletion, finalizers, labels and annotations (the sync-interval annotation among
+/// them), and the object's identity.
+fn own_relevance<K: Resource>(object: &K) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let meta = object.meta();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        meta.uid.as_deref(),
+        meta.generation,
+        meta.deletion_timestamp.is_some(),
+        &meta.finalizers,
+        &meta.labels,
+        &meta.annotations,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
+/// True when `status` says Ready for `generation` with no Azure operation in flight: what a
+/// reconcile writes last before it waits for the next sync.
+fn settled<S: CommonStatus>(status: Option<&S>, generation: Option<i64>) -> bool {
+    status.is_some_and(|s| planner::progress::was_ready(s, generation) && s.operation().is_none())
+}
+
 /// What happened to an object handed over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Change {
@@ -215,9 +263,6 @@ where
 {
     let mut gone = false;
     for sub in subscribers.iter_mut() {
-        if change == Change::Deleted && sub.interest == Interest::Applied {
-            continue;
-        }
         if let Some(relevance) = sub.relevance {
             let key = ObjectRef::from_obj(&**object);
             if change == Change::Deleted {
@@ -225,10 +270,16 @@ where
             } else {
                 let digest = relevance(object);
                 let before = sub.last.insert(key, digest);
-                if change == Change::Applied && before == Some(digest) {
+                if change == Change::Applied
+                    && before == Some(digest)
+                    && sub.settled.is_none_or(|settled| settled(object))
+                {
                     continue;
                 }
             }
+        }
+        if change == Change::Deleted && sub.interest == Interest::Applied {
+            continue;
         }
         gone |= sub.tx.send(object.clone()).await.is_err();
     }
@@ -310,7 +361,8 @@ pub async fn run(
 
     let endpoint_lookup = stores.endpoints.clone();
     let endpoints = Controller::for_shared_stream(
-        endpoint_watch.subscribe(Interest::Applied),
+        endpoint_watch
+            .subscribe_own(|e: &OnlineEndpoint| settled(e.status.as_ref(), e.meta().generation)),
         stores.endpoints.clone(),
     )
     .with_config(config.clone())
@@ -339,7 +391,8 @@ pub async fn run(
     );
     let deployment_lookup = stores.deployments.clone();
     let deployments = Controller::for_shared_stream(
-        deployment_watch.subscribe(Interest::Applied),
+        deployment_watch
+            .subscribe_own(|d: &OnlineDeployment| settled(d.status.as_ref(), d.meta().generation)),
         stores.deployments.clone(),
     )
     .with_config(config.clone())
@@ -362,7 +415,8 @@ pub async fn run(
     // A Workspace hears of its endpoints only while it is being deleted (it waits for them to go).
     let workspace_lookup = stores.workspaces.clone();
     let workspaces = Controller::for_shared_stream(
-        workspace_watch.subscribe(Interest::Applied),
+        workspace_watch
+            .subscribe_own(|w: &Workspace| settled(w.status.as_ref(), w.meta().generation)),
         stores.workspaces.clone(),
     )
     .with_config(config)
@@ -552,6 +606,106 @@ mod tests {
                 kv("phase", "2"),
                 kv("phase", "2"),
                 kv("phase", "2"),
+            ]
+        );
+    }
+
+    /// The controller of a kind hears its objects listed and changed outside status (spec by
+    /// generation, annotations, finalizers, deletion, a new object under an old name), and its
+    /// own status writes while the object is on its way; not a status write that leaves it
+    /// settled (here: `status: ready`).
+    #[tokio::test]
+    async fn the_owner_does_not_hear_the_status_write_that_settles_an_object() {
+        let version = |uid: &str, generation: i64, phase: &str| {
+            let mut cm = with_data("a", "status", phase);
+            cm.metadata.uid = Some(uid.to_owned());
+            cm.metadata.generation = Some(generation);
+            cm.metadata.resource_version = Some(format!("{generation}{phase}"));
+            cm
+        };
+        let annotated = {
+            let mut cm = version("u1", 2, "ready");
+            cm.metadata.annotations = Some(
+                [(
+                    reconcile::SYNC_INTERVAL_ANNOTATION.to_owned(),
+                    "30s".to_owned(),
+                )]
+                .into(),
+            );
+            cm
+        };
+        let finalized = {
+            let mut cm = annotated.clone();
+            cm.metadata.finalizers = Some(vec!["aml-operator.io/finalizer".to_owned()]);
+            cm
+        };
+        let deleting = {
+            let mut cm = finalized.clone();
+            cm.metadata.deletion_timestamp =
+                Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                    k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+                ));
+            cm
+        };
+        let mut shared = SharedWatch::<ConfigMap>::new();
+        let own = shared.subscribe_own(|cm: &ConfigMap| {
+            cm.data
+                .as_ref()
+                .and_then(|d| d.get("status"))
+                .map(String::as_str)
+                == Some("ready")
+        });
+        let events = futures::stream::iter([
+            Event::Init,
+            Event::InitApply(version("u1", 1, "new")),
+            Event::InitDone,
+            Event::Apply(version("u1", 1, "working")), // status on the way: heard
+            Event::Apply(version("u1", 1, "ready")),   // status settles it: not heard
+            Event::Apply(version("u1", 2, "ready")),   // spec changed
+            Event::Apply(annotated.clone()),
+            Event::Apply(finalized),
+            Event::Apply(deleting.clone()),
+            Event::Apply(deleting.clone()), // nothing new, settled: not heard
+            Event::Delete(deleting),
+            Event::Apply(version("u2", 1, "ready")), // a new object of the same name
+        ])
+        .map(Ok);
+        shared.feed(events).await;
+        let heard: Vec<String> = tokio::time::timeout(
+            Duration::from_secs(10),
+            own.map(|o| {
+                format!(
+                    "{} g{} {} {}{}",
+                    o.metadata.uid.as_deref().unwrap_or_default(),
+                    o.metadata.generation.unwrap_or_default(),
+                    o.data
+                        .as_ref()
+                        .and_then(|d| d.get("status"))
+                        .cloned()
+                        .unwrap_or_default(),
+                    o.metadata.annotations.as_ref().map_or(0, |a| a.len())
+                        + o.metadata.finalizers.as_ref().map_or(0, |f| f.len()),
+                    if o.metadata.deletion_timestamp.is_some() {
+                        " deleting"
+                    } else {
+                        ""
+                    },
+                )
+            })
+            .collect(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            heard,
+            [
+                "u1 g1 new 0",
+                "u1 g1 working 0",
+                "u1 g2 ready 0",
+                "u1 g2 ready 1",
+                "u1 g2 ready 2",
+                "u1 g2 ready 2 deleting",
+                "u2 g1 ready 0",
             ]
         );
     }
