@@ -141,7 +141,7 @@ where
 
     /// A stream of the objects this subscriber hears of; it ends when the watch ends.
     fn subscribe(&mut self, interest: Interest) -> mpsc::Receiver<Arc<K>> {
-        self.add(interest, None)
+        self.add(interest, None, None)
     }
 
     /// For the controller of this kind: the objects listed and changed, except a change of
@@ -151,34 +151,27 @@ where
     /// nothing new. A status write on the way (an operation started, a step done) still wakes the
     /// controller, which then reads its own write from the cache.
     fn subscribe_own(&mut self, settled: fn(&K) -> bool) -> mpsc::Receiver<Arc<K>> {
-        let (tx, rx) = mpsc::channel(FEED_BUFFER);
-        self.subscribers.push(Subscriber {
-            interest: Interest::Applied,
-            tx,
-            relevance: Some(own_relevance::<K>),
-            settled: Some(settled),
-            last: HashMap::new(),
-        });
-        rx
+        self.add(Interest::Applied, Some(own_relevance::<K>), Some(settled))
     }
 
     /// For a controller of another kind: the objects listed, deleted, or changed in what
     /// `relevance` digests.
     fn subscribe_related(&mut self, relevance: fn(&K) -> u64) -> mpsc::Receiver<Arc<K>> {
-        self.add(Interest::Touched, Some(relevance))
+        self.add(Interest::Touched, Some(relevance), None)
     }
 
     fn add(
         &mut self,
         interest: Interest,
         relevance: Option<fn(&K) -> u64>,
+        settled: Option<fn(&K) -> bool>,
     ) -> mpsc::Receiver<Arc<K>> {
         let (tx, rx) = mpsc::channel(FEED_BUFFER);
         self.subscribers.push(Subscriber {
             interest,
             tx,
             relevance,
-            settled: None,
+            settled,
             last: HashMap::new(),
         });
         rx
