@@ -1,4 +1,5 @@
-//! Fidelity with Microsoft's REST examples (`../shared/azure-api/examples/**`): for every
+//! Fidelity with Microsoft's REST examples (`testdata/azure-api/examples/**` at the repository
+//! root, MIT-licensed by Microsoft; see `testdata/azure-api/NOTICE`): for every
 //! example, send its request (parameters and body) and compare the emulator's answer with the
 //! example's response — the status code, the LRO headers, and every property name and JSON type
 //! (values such as ids and timestamps differ). Long-running answers are followed to the end and
@@ -20,7 +21,7 @@ fn examples_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("AZURE_API_EXAMPLES") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/azure-api/examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/azure-api/examples")
 }
 
 /// Every example the emulator serves, found on disk (so a new example fails this test until a

@@ -1,4 +1,5 @@
-//! Conformance with Microsoft's REST examples (`../shared/azure-api/examples/**`): every
+//! Conformance with Microsoft's REST examples (`testdata/azure-api/examples/**` at the repository
+//! root, MIT-licensed by Microsoft; see `testdata/azure-api/NOTICE`): every
 //! response body deserializes into our model and serializes back unchanged, every request body
 //! round-trips, and the members we name land in named fields (not in `extra`) with the enum
 //! values Microsoft spells. Every example file must be listed here: a new file fails the test
@@ -17,7 +18,7 @@ fn examples_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("AZURE_API_EXAMPLES") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/azure-api/examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/azure-api/examples")
 }
 
 type Check = fn(&Value, &str);
