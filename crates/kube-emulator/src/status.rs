@@ -151,6 +151,19 @@ impl ApiError {
         Self::new(500, "InternalError", message)
     }
 
+    /// A create whose body still carries a `metadata.resourceVersion`. The apiserver's etcd
+    /// storage refuses it with a plain Go error (`storage.ErrResourceVersionSetOnCreate`), not an
+    /// API status, so the response writer turns it into a 500 with reason Unknown (empty, left
+    /// out of the body) and the error text as the message, without details
+    /// (`responsewriters.ErrorToAPIStatus`).
+    pub fn resource_version_set_on_create() -> Self {
+        Self::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        )
+    }
+
     pub fn too_many_requests(retry_after: u64) -> Self {
         Self {
             details: crate::status::boxed(json!({"retryAfterSeconds": retry_after})),
@@ -174,6 +187,12 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        // Reason Unknown is the empty string, which the apiserver leaves out (omitempty).
+        if self.reason.is_empty()
+            && let Some(map) = status.as_object_mut()
+        {
+            map.remove("reason");
+        }
         if let Some(details) = &self.details {
             status["details"] = (**details).clone();
         }
