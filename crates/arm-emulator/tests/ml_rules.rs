@@ -241,6 +241,32 @@ async fn traffic_rules() {
     );
 }
 
+/// Mirror traffic goes to one deployment (Microsoft Learn, "Safe rollout for online endpoints":
+/// "You can mirror traffic to only one deployment in an endpoint"): two deployments with a
+/// non-zero share are a 400; entries at 0 beside the mirrored one are accepted.
+#[tokio::test]
+async fn mirror_traffic_goes_to_one_deployment() {
+    let h = Harness::start().await;
+    h.endpoint("ep-mirror", "Disabled", json!({})).await;
+    for name in ["blue", "green", "red"] {
+        h.deployment("ep-mirror", name, 1).await;
+    }
+    let mut body = endpoint_body("Disabled", json!({"blue": 100}));
+    body["properties"]["mirrorTraffic"] = json!({"green": 10, "red": 10});
+    let r = h.put(&ep_id("ep-mirror"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.code(), "BadArgument");
+    assert_eq!(r.body["error"]["target"], "properties.mirrorTraffic");
+    let got = h.get(&ep_id("ep-mirror"), ML).await;
+    assert_eq!(got.body["properties"]["mirrorTraffic"], json!({}));
+    body["properties"]["mirrorTraffic"] = json!({"green": 10, "red": 0});
+    let r = h.put(&ep_id("ep-mirror"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    h.finish(&r).await;
+    let got = h.get(&ep_id("ep-mirror"), ML).await;
+    assert_eq!(got.body["properties"]["mirrorTraffic"]["green"], 10);
+}
+
 #[tokio::test]
 async fn deployment_create_only_fields_scaling_and_defaults() {
     let h = Harness::start().await;

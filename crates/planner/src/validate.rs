@@ -1,7 +1,7 @@
 //! Parse, don't validate: a spec becomes a `Validated*` value or a [`FieldError`] naming the
 //! field. The CRD schema already rejects most bad input at `kubectl apply`; this re-checks what
-//! the schema cannot see (a default taken from `metadata.name`, traffic keys, sums when the
-//! apiserver's CEL is off) so the builders only ever see good values.
+//! the schema cannot see (a default taken from `metadata.name`, traffic keys, sums and Azure's
+//! single-value rules when the apiserver's CEL is off) so the builders only ever see good values.
 
 use std::collections::BTreeMap;
 
@@ -200,6 +200,21 @@ pub fn validate_endpoint(
         ));
     }
     let mirror_traffic = traffic_map("spec.mirrorTraffic", &spec.mirror_traffic)?;
+    // Azure mirrors to one deployment per endpoint (Learn, "Safe rollout for online endpoints":
+    // "You can mirror traffic to only one deployment in an endpoint"; the online endpoint YAML
+    // reference: mirror_traffic is "a dictionary with a single key-value pair"). The CRD says
+    // the same (`size(self.mirrorTraffic) <= 1`), rechecked here for when its CEL is off.
+    if mirror_traffic.len() > 1 {
+        let names: Vec<&str> = mirror_traffic.keys().map(AzureName::as_str).collect();
+        return Err(FieldError::new(
+            "spec.mirrorTraffic",
+            format!(
+                "names {} deployments ({}); Azure mirrors traffic to only one deployment of an endpoint",
+                names.len(),
+                names.join(", ")
+            ),
+        ));
+    }
     let mirror_sum: i32 = mirror_traffic.values().sum();
     if mirror_sum > 50 {
         return Err(FieldError::new(

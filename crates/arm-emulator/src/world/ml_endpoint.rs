@@ -4,8 +4,8 @@
 //!
 //! Service rules: name shape; names unique per region; authMode and publicNetworkAccess enums;
 //! location equal to the workspace's and immutable; traffic values 0–100 summing to 0 or 100,
-//! mirror traffic ≤ 50, and every named deployment existing and Succeeded; 409 while an
-//! operation runs on the endpoint.
+//! mirror traffic to at most one deployment and ≤ 50, and every named deployment existing and
+//! Succeeded; 409 while an operation runs on the endpoint.
 
 #![allow(clippy::too_many_arguments)] // ARM paths carry up to five names besides the context and body.
 
@@ -78,6 +78,28 @@ impl World {
             return Err(ArmError::bad_argument(
                 "properties.traffic",
                 format!("Traffic values must sum to 100 (or all be 0); they sum to {sum}."),
+            ));
+        }
+        // Mirroring goes to one deployment: Microsoft Learn, "Safe rollout for online
+        // endpoints" (how-to-safely-rollout-online-endpoints), limitations of mirroring: "You can
+        // mirror traffic to only one deployment in an endpoint"; the online endpoint YAML
+        // reference (reference-yaml-endpoint-online) has mirror_traffic as "a dictionary with a
+        // single key-value pair". Entries at 0 mirror nothing and are let through. Azure's exact
+        // error code and message for this are not documented; a 400 BadArgument like the other
+        // traffic rules is the emulator's rendering.
+        let mirrored: Vec<&String> = mirror
+            .iter()
+            .filter(|(_, percent)| percent.as_i64().unwrap_or(0) > 0)
+            .map(|(name, _)| name)
+            .collect();
+        if mirrored.len() > 1 {
+            let names: Vec<&str> = mirrored.iter().map(|n| n.as_str()).collect();
+            return Err(ArmError::bad_argument(
+                "properties.mirrorTraffic",
+                format!(
+                    "Mirror traffic can go to only one deployment of an endpoint; it names {}.",
+                    names.join(", ")
+                ),
             ));
         }
         let mirror_sum = traffic_sum(&mirror);
