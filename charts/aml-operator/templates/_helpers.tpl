@@ -58,12 +58,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: ["aml-operator.io"]
   resources: ["onlineendpoints/finalizers"]
   verbs: ["update"]
-# Referenced credential Secrets are read by name (get); the endpoint key Secrets the controller
+# Referenced credential Secrets are read by name (get) and held with the
+# aml-operator.io/credential-in-use finalizer while a Workspace uses them (patch), so deletion can
+# still reach Azure when a namespace's Secrets go first; the endpoint key Secrets the controller
 # owns are created and replaced (create/update). No list/watch: that would let the controller
 # read every Secret in scope, and it needs neither.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "update"]
+  verbs: ["get", "create", "update", "patch"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

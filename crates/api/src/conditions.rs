@@ -88,6 +88,15 @@ pub enum Reason {
     PublicAccessAllowed,
     /// The spec asks to turn a workspace's managed network off, which Azure cannot do.
     ManagedNetworkCannotBeDisabled,
+    /// The Azure resource exists and was not created by this object (no owner tag naming it):
+    /// it is not taken over unless the object asks to adopt it.
+    NotOwned,
+    /// Another object of this cluster manages the same Azure resource (the message names it).
+    OwnedByAnother,
+    /// `aml-operator.io/reconcile-policy: skip`: status follows Azure, nothing is written.
+    ReconcileSkipped,
+    /// Deletion could not reach Azure within its bound; what is left there is named.
+    LeftInAzure,
 }
 
 impl Reason {
@@ -119,6 +128,10 @@ impl Reason {
             Self::ConnectionRejected => "ConnectionRejected",
             Self::PublicAccessAllowed => "PublicAccessAllowed",
             Self::ManagedNetworkCannotBeDisabled => "ManagedNetworkCannotBeDisabled",
+            Self::NotOwned => "NotOwned",
+            Self::OwnedByAnother => "OwnedByAnother",
+            Self::ReconcileSkipped => "ReconcileSkipped",
+            Self::LeftInAzure => "LeftInAzure",
         }
     }
 }

@@ -226,4 +226,9 @@ pub struct OnlineDeploymentStatus {
     /// The last error from Azure Resource Manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<ArmErrorStatus>,
+
+    /// Since when Azure has answered 409 (busy with another operation) to every write; a
+    /// conflict that does not clear within a bound becomes Stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_busy_since: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }

@@ -32,6 +32,17 @@ pub const GROUP: &str = "aml-operator.io";
 pub const VERSION: &str = "v1alpha1";
 /// The finalizer the controller puts on every object it manages.
 pub const FINALIZER: &str = "aml-operator.io/finalizer";
+/// The finalizer a Workspace puts on the credential Secret it uses (`spec.credential.secretRef`),
+/// removed when no Workspace in the namespace uses it any more: deleting the namespace cannot take
+/// the credential away while deletion still needs Azure.
+pub const CREDENTIAL_FINALIZER: &str = "aml-operator.io/credential-in-use";
+/// `manage` (default), `skip` (observe only: status follows Azure, nothing is written or deleted)
+/// or `detach-on-delete` (deletion leaves Azure alone, like `deletionPolicy: Orphan`).
+pub const RECONCILE_POLICY_ANNOTATION: &str = "aml-operator.io/reconcile-policy";
+/// Take over an Azure endpoint or deployment that exists without this object's owner tag:
+/// `keep` (manage it; deletion leaves it in Azure) or `delete` (manage it; deletion follows
+/// `deletionPolicy` as for what the controller created).
+pub const ADOPT_ANNOTATION: &str = "aml-operator.io/adopt";
 
 /// The three CRDs, in the order they should be installed.
 pub fn crds() -> Vec<CustomResourceDefinition> {

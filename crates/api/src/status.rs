@@ -1,7 +1,7 @@
 //! The parts every kind's status shares, behind one trait, so the planner computes conditions,
 //! the in-flight operation and the last error the same way for all three kinds.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::common::{ArmErrorStatus, OperationStatus};
 use crate::{OnlineDeploymentStatus, OnlineEndpointStatus, WorkspaceStatus};
@@ -24,6 +24,10 @@ pub trait CommonStatus: Default + Clone + PartialEq {
     fn last_error(&self) -> Option<&ArmErrorStatus>;
     /// Sets or clears `status.lastError`.
     fn set_last_error(&mut self, error: Option<ArmErrorStatus>);
+    /// `status.azureBusySince`: since when every write was answered 409.
+    fn azure_busy_since(&self) -> Option<&Time>;
+    /// Sets or clears `status.azureBusySince`.
+    fn set_azure_busy_since(&mut self, since: Option<Time>);
 }
 
 macro_rules! impl_common_status {
@@ -52,6 +56,12 @@ macro_rules! impl_common_status {
             }
             fn set_last_error(&mut self, error: Option<ArmErrorStatus>) {
                 self.last_error = error;
+            }
+            fn azure_busy_since(&self) -> Option<&Time> {
+                self.azure_busy_since.as_ref()
+            }
+            fn set_azure_busy_since(&mut self, since: Option<Time>) {
+                self.azure_busy_since = since;
             }
         }
     )*};

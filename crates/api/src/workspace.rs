@@ -258,6 +258,13 @@ pub struct WorkspaceStatus {
     #[schemars(length(max = 16))]
     pub private_endpoints: Vec<PrivateEndpointObservation>,
 
+    /// The credential Secret (`spec.credential.secretRef`) this Workspace holds with the
+    /// `aml-operator.io/credential-in-use` finalizer, so that deleting the namespace cannot take
+    /// the credential away before what was created in Azure is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub credential_secret: Option<String>,
+
     /// The Azure operation in flight, resumed by a restarted controller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<OperationStatus>,
@@ -265,6 +272,11 @@ pub struct WorkspaceStatus {
     /// The last error from Azure Resource Manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<ArmErrorStatus>,
+
+    /// Since when Azure has answered 409 (busy with another operation) to every write; a
+    /// conflict that does not clear within a bound becomes Stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_busy_since: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
 /// A private endpoint of the workspace as last observed.

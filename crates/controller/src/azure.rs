@@ -72,6 +72,9 @@ pub struct AzureClients {
     pacer: Arc<Pacer>,
     metrics: ArmMetrics,
     clients: Mutex<HashMap<CredentialKey, ArmClient>>,
+    /// The last client that worked for each Workspace (by uid): deletion uses it when the
+    /// credential went first (a namespace's Secrets are deleted at once with everything else).
+    last_good: Mutex<HashMap<String, ArmClient>>,
 }
 
 impl AzureClients {
@@ -82,7 +85,49 @@ impl AzureClients {
             pacer: Arc::new(Pacer::new(PacerConfig::default())),
             metrics,
             clients: Mutex::new(HashMap::new()),
+            last_good: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The client for a Workspace's credential; while `deleting`, when the credential cannot be
+    /// had any more, the last one that worked for this Workspace.
+    ///
+    /// # Errors
+    /// As [`Self::for_workspace`], when no client worked for this Workspace before.
+    pub async fn for_workspace_or_last(
+        &self,
+        kube: &Client,
+        workspace: &Workspace,
+        deleting: bool,
+    ) -> Result<ArmClient, CredentialProblem> {
+        let uid = workspace.metadata.uid.clone().unwrap_or_default();
+        match self.for_workspace(kube, workspace).await {
+            Ok(client) => {
+                if !uid.is_empty() {
+                    self.last_good
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(uid, client.clone());
+                }
+                Ok(client)
+            }
+            Err(problem) if deleting => self
+                .last_good
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&uid)
+                .cloned()
+                .ok_or(problem),
+            Err(problem) => Err(problem),
+        }
+    }
+
+    /// Forgets what was kept for a Workspace that is gone.
+    pub fn forget_workspace(&self, uid: &str) {
+        self.last_good
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(uid);
     }
 
     /// The ARM metrics shared by every client.
@@ -236,4 +281,71 @@ pub fn to_failure(err: &ArmError) -> Failure {
         message,
         correlation_id: err.correlation_id.clone(),
     }
+}
+
+/// Puts [`api::CREDENTIAL_FINALIZER`] on the Secret `name` in `namespace` (a no-op when it is
+/// there, the Secret is missing or already being deleted). Returns whether the Secret now holds it.
+///
+/// # Errors
+/// When the Kubernetes API refuses the read or the patch.
+pub async fn hold_secret(kube: &Client, namespace: &str, name: &str) -> Result<bool, kube::Error> {
+    let secrets: Api<KubeSecret> = Api::namespaced(kube.clone(), namespace);
+    let Some(secret) = secrets.get_opt(name).await? else {
+        return Ok(false);
+    };
+    let finalizers = secret.metadata.finalizers.clone().unwrap_or_default();
+    if finalizers.iter().any(|f| f == api::CREDENTIAL_FINALIZER) {
+        return Ok(true);
+    }
+    if secret.metadata.deletion_timestamp.is_some() {
+        return Ok(false);
+    }
+    let mut next = finalizers.clone();
+    next.push(api::CREDENTIAL_FINALIZER.to_owned());
+    patch_finalizers(&secrets, name, &secret, next).await?;
+    Ok(true)
+}
+
+/// Removes [`api::CREDENTIAL_FINALIZER`] from the Secret `name` in `namespace`, if it has it.
+///
+/// # Errors
+/// When the Kubernetes API refuses the read or the patch.
+pub async fn release_secret(kube: &Client, namespace: &str, name: &str) -> Result<(), kube::Error> {
+    let secrets: Api<KubeSecret> = Api::namespaced(kube.clone(), namespace);
+    let Some(secret) = secrets.get_opt(name).await? else {
+        return Ok(());
+    };
+    let finalizers = secret.metadata.finalizers.clone().unwrap_or_default();
+    if !finalizers.iter().any(|f| f == api::CREDENTIAL_FINALIZER) {
+        return Ok(());
+    }
+    let next: Vec<String> = finalizers
+        .into_iter()
+        .filter(|f| f != api::CREDENTIAL_FINALIZER)
+        .collect();
+    patch_finalizers(&secrets, name, &secret, next).await
+}
+
+/// Replaces a Secret's finalizers, only if its resourceVersion is still the one read (a JSON
+/// patch with a test), so a concurrent change is never overwritten.
+async fn patch_finalizers(
+    secrets: &Api<KubeSecret>,
+    name: &str,
+    secret: &KubeSecret,
+    finalizers: Vec<String>,
+) -> Result<(), kube::Error> {
+    let rv = secret.resource_version().unwrap_or_default();
+    let patch: json_patch::Patch = serde_json::from_value(serde_json::json!([
+        {"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+        {"op": "add", "path": "/metadata/finalizers", "value": finalizers},
+    ]))
+    .map_err(kube::Error::SerdeError)?;
+    secrets
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Json::<()>(patch),
+        )
+        .await?;
+    Ok(())
 }

@@ -122,6 +122,14 @@ pub struct RunArgs {
     /// How long a leader's Lease stays valid without renewal; a standby takes over after it.
     #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
     pub lease_duration: std::time::Duration,
+    /// How long Azure may answer 409 (busy with another operation) to an object's writes before
+    /// the object is Stalled with ARM's code and message.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub busy_stall_after: std::time::Duration,
+    /// How long a deletion that cannot reach Azure at all (no credential, no permission) keeps
+    /// trying; then its finalizer is released with a LeftInAzure Warning naming what stays there.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub deletion_grace: std::time::Duration,
 }
 
 fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
@@ -268,6 +276,8 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 namespace: args.namespace.clone(),
                 azure,
                 instance: args.instance.clone(),
+                busy_stall_after: args.busy_stall_after,
+                deletion_grace: args.deletion_grace,
             };
             let metrics = Metrics::new();
             let health = std::sync::Arc::new(crate::admin::Health::default());

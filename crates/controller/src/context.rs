@@ -18,12 +18,18 @@ use crate::metrics::Metrics;
 /// An endpoint tree: the endpoint's namespace and name.
 pub type TreeKey = (String, String);
 
-/// Serializes decisions within an endpoint tree and remembers which of its objects has an Azure
-/// write in flight.
+/// How long this process remembers that an object started an Azure write: long enough for the
+/// caches to show the operation it recorded in status (which is what keeps the tree busy from
+/// then on), short enough that a lost status write or a force-deleted object cannot block its
+/// tree for long.
+pub const IN_FLIGHT_TTL: Duration = Duration::from_secs(30);
+
+/// Serializes decisions within an endpoint tree and remembers, for a short while, which of its
+/// objects started an Azure write.
 #[derive(Default)]
 pub struct Trees {
     locks: Mutex<HashMap<TreeKey, Arc<tokio::sync::Mutex<()>>>>,
-    in_flight: Mutex<HashMap<TreeKey, BTreeMap<String, ()>>>,
+    in_flight: Mutex<HashMap<TreeKey, BTreeMap<String, std::time::Instant>>>,
 }
 
 impl Trees {
@@ -42,23 +48,39 @@ impl Trees {
         let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map.entry(key.clone()).or_default();
         if in_flight {
-            entry.insert(object.to_owned(), ());
+            entry.insert(object.to_owned(), std::time::Instant::now());
         } else {
             entry.remove(object);
         }
+        if entry.is_empty() {
+            map.remove(key);
+        }
     }
 
-    /// Another object of the tree with a write in flight, as this process knows it.
+    /// Another object of the tree that started a write less than [`IN_FLIGHT_TTL`] ago, as this
+    /// process knows it (after that, the operation recorded in its status says it).
     pub fn other_in_flight(&self, key: &TreeKey, me: &str) -> Option<String> {
-        let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .and_then(|set| set.keys().find(|k| k.as_str() != me).cloned())
+        self.other_in_flight_within(key, me, IN_FLIGHT_TTL)
     }
 
-    /// The number of objects with a write in flight.
+    fn other_in_flight_within(&self, key: &TreeKey, me: &str, ttl: Duration) -> Option<String> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let set = map.get_mut(key)?;
+        set.retain(|_, at| at.elapsed() < ttl);
+        let other = set.keys().find(|k| k.as_str() != me).cloned();
+        if set.is_empty() {
+            map.remove(key);
+        }
+        other
+    }
+
+    /// The number of objects with a write started within [`IN_FLIGHT_TTL`].
     pub fn in_flight_count(&self) -> usize {
         let map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        map.values().map(BTreeMap::len).sum()
+        map.values()
+            .flat_map(BTreeMap::values)
+            .filter(|at| at.elapsed() < IN_FLIGHT_TTL)
+            .count()
     }
 }
 
@@ -103,11 +125,38 @@ pub struct Context {
     pub keys_refresh: Duration,
     /// Set once the caches are filled (readiness).
     pub ready: AtomicBool,
+    /// How long a 409 (Azure busy) may last before the object is Stalled.
+    pub busy_stall_after: Duration,
+    /// How long a deletion that cannot reach Azure keeps trying before it leaves what is there.
+    pub deletion_grace: Duration,
 }
 
 impl Context {
     /// True once the controller has its caches and serves.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_flight_mark_expires() {
+        let trees = Trees::default();
+        let key: TreeKey = ("ns".into(), "ep".into());
+        trees.set_in_flight(&key, "deployment a", true);
+        assert_eq!(
+            trees.other_in_flight(&key, "endpoint ep").as_deref(),
+            Some("deployment a")
+        );
+        assert_eq!(trees.other_in_flight(&key, "deployment a"), None);
+        // A mark never cleared (a lost status write) stops blocking the tree after its lifetime.
+        assert_eq!(
+            trees.other_in_flight_within(&key, "endpoint ep", Duration::ZERO),
+            None
+        );
+        assert_eq!(trees.in_flight_count(), 0, "the expired mark was pruned");
     }
 }

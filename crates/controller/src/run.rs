@@ -43,6 +43,11 @@ pub struct RunOptions {
     pub azure: AzureSettings,
     /// Name reported on Events (e.g. the pod name).
     pub instance: Option<String>,
+    /// How long a 409 (Azure busy) may last before the object is Stalled.
+    pub busy_stall_after: Duration,
+    /// How long a deletion that cannot reach Azure keeps trying before it leaves what is there
+    /// (with a `LeftInAzure` Warning naming it).
+    pub deletion_grace: Duration,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -442,6 +447,8 @@ pub async fn run(
         sync_interval: options.sync_interval,
         keys_refresh: options.keys_refresh,
         ready: AtomicBool::new(false),
+        busy_stall_after: options.busy_stall_after,
+        deletion_grace: options.deletion_grace,
     });
 
     on_start(Running {

@@ -143,6 +143,8 @@ impl Sandbox {
             namespace: None,
             azure: self.azure_settings()?,
             instance: Some("sandbox".into()),
+            busy_stall_after: planner::lifecycle::BUSY_STALL_AFTER,
+            deletion_grace: planner::lifecycle::DELETION_GRACE,
         };
         let client = self.client.clone();
         let metrics = self.metrics.clone();

@@ -10,6 +10,8 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
 use crate::body::{deployment_body, deployment_diff, observed_capacity};
+use crate::endpoint::{kept_note, unreachable_deletion};
+use crate::lifecycle::Lifecycle;
 use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
 };
@@ -31,6 +33,9 @@ pub struct EndpointView {
     pub succeeded: bool,
     /// The endpoint object is being deleted.
     pub deleting: bool,
+    /// The endpoint object is being deleted and its deletion deletes it in Azure (which deletes
+    /// its deployments too).
+    pub deleting_in_azure: bool,
     /// Live traffic as last observed in Azure. When the deployment is being deleted the controller
     /// reads it fresh from Azure: a deployment with traffic must not be deleted.
     pub traffic: BTreeMap<String, i32>,
@@ -74,6 +79,11 @@ pub struct DeploymentInput<'a> {
     pub operation: &'a OperationOutcome,
     /// Another object of this endpoint's tree has an Azure write in flight (its name).
     pub tree_busy: Option<&'a str>,
+    /// Owner tag, annotations, claims and deletion time.
+    pub lifecycle: &'a Lifecycle,
+    /// The share of live plus mirror traffic Azure's endpoint sends to this deployment, read
+    /// fresh when it is about to be deleted (`None`: use the endpoint object's last observation).
+    pub azure_traffic: Option<i32>,
     /// The time.
     pub now: Timestamp,
 }
@@ -103,6 +113,33 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
     let now = input.now;
     let mut status = input.status.clone();
     let display = deployment_azure_name(input.name, input.spec).to_owned();
+
+    if !input.deleting {
+        if let Some(first) = &input.lifecycle.claimed_by {
+            stalled(
+                &mut status,
+                generation,
+                Reason::OwnedByAnother,
+                format!(
+                    "deployment {display} is already managed by {first}; two objects never manage one Azure resource"
+                ),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+        }
+        // An existing deployment that is not ours is neither read into status nor written.
+        if let Some(resource) = input.observed.found()
+            && input.lifecycle.policy != crate::ReconcilePolicy::Skip
+            && let Some((reason, message)) = input.lifecycle.ownership(resource).refusal(
+                &format!("deployment {display}"),
+                "OnlineDeployment",
+                input.name,
+            )
+        {
+            stalled(&mut status, generation, reason, message, now);
+            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+        }
+    }
 
     if let Some(resource) = input.observed.found() {
         status.azure_resource_id = str_at(resource, "/id")
@@ -145,11 +182,19 @@ fn plan_delete(
 ) -> Plan<OnlineDeploymentStatus> {
     let generation = input.generation;
     let now = input.now;
-    if input.spec.deletion_policy == DeletionPolicy::Orphan {
+    let what = format!("deployment {display}");
+    if input.spec.deletion_policy == DeletionPolicy::Orphan || input.lifecycle.detached() {
         let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+        let why = if input.spec.deletion_policy == DeletionPolicy::Orphan {
+            "deletionPolicy Orphan".to_owned()
+        } else if let Some(first) = &input.lifecycle.claimed_by {
+            format!("it is managed by {first}")
+        } else {
+            format!("annotation {}", api::RECONCILE_POLICY_ANNOTATION)
+        };
         p.events.push(EventNote::normal(
             "Orphaned",
-            format!("deployment {display} is left in Azure (deletionPolicy Orphan)"),
+            format!("{what} is left in Azure ({why})"),
         ));
         return p;
     }
@@ -158,7 +203,7 @@ fn plan_delete(
             let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
             p.events.push(EventNote::normal(
                 "Deleted",
-                format!("deployment {display} is deleted in Azure"),
+                format!("{what} is deleted in Azure"),
             ));
             p
         }
@@ -166,31 +211,72 @@ fn plan_delete(
             plan(Action::RemoveFinalizer, status, Requeue::Sync)
         }
         Observation::Skipped => {
-            progressing(
-                &mut status,
-                generation,
-                Reason::DependencyNotReady,
-                "cannot reach Azure to delete the deployment: its endpoint or Workspace is not usable",
-                now,
-            );
-            plan(Action::None, status, Requeue::After(WAIT_POLL))
+            let id = status.azure_resource_id.clone().unwrap_or_default();
+            let why = match (&input.endpoint, &input.workspace) {
+                (_, Err(why)) | (Err(why), _) => why.clone(),
+                _ => "Azure could not be read".to_owned(),
+            };
+            unreachable_deletion(status, input.lifecycle, &id, &why, generation, now)
         }
         Observation::Found(resource) => {
-            if let Ok(endpoint) = input.endpoint {
-                let share = endpoint.traffic_to(display);
-                if share > 0 {
-                    progressing(
-                        &mut status,
-                        generation,
-                        Reason::WaitingForTrafficRemoval,
-                        format!(
-                            "deployment {display} still receives {share}% of endpoint {}'s traffic; remove it from the OnlineEndpoint's traffic and mirrorTraffic",
-                            endpoint.azure_name
-                        ),
-                        now,
-                    );
-                    return plan(Action::None, status, Requeue::After(WAIT_POLL));
-                }
+            let ownership = input.lifecycle.ownership(resource);
+            if !ownership.deletable() {
+                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+                p.events.push(kept_note(&ownership, &what));
+                return p;
+            }
+            let share = match (input.azure_traffic, &input.endpoint) {
+                (Some(share), _) => share,
+                (None, Ok(endpoint)) => endpoint.traffic_to(display),
+                (None, Err(_)) => 0,
+            };
+            if share > 0 {
+                return match &input.endpoint {
+                    Ok(endpoint) if endpoint.deleting_in_azure => {
+                        progressing(
+                            &mut status,
+                            generation,
+                            Reason::Deleting,
+                            format!(
+                                "{what} still receives {share}% of endpoint {}'s traffic; the endpoint is being deleted and takes it with it",
+                                endpoint.azure_name
+                            ),
+                            now,
+                        );
+                        plan(Action::None, status, Requeue::After(WAIT_POLL))
+                    }
+                    Ok(endpoint) => {
+                        progressing(
+                            &mut status,
+                            generation,
+                            Reason::WaitingForTrafficRemoval,
+                            format!(
+                                "{what} still receives {share}% of endpoint {}'s traffic; remove it from the OnlineEndpoint's traffic and mirrorTraffic",
+                                endpoint.azure_name
+                            ),
+                            now,
+                        );
+                        plan(Action::None, status, Requeue::After(WAIT_POLL))
+                    }
+                    Err(_) => {
+                        // Its endpoint object is gone (orphaned): nothing here may move the
+                        // traffic, and Azure refuses to delete a deployment that has some.
+                        let endpoint = status
+                            .azure_resource_id
+                            .as_deref()
+                            .and_then(|id| id.rsplit_once("/deployments/"))
+                            .map(|(ep, _)| ep.rsplit('/').next().unwrap_or(ep).to_owned())
+                            .unwrap_or_default();
+                        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+                        p.events.push(EventNote::warning(
+                            "LeftInAzure",
+                            format!(
+                                "{what} is left in Azure: it still receives {share}% of endpoint {endpoint}'s traffic, and no OnlineEndpoint manages that endpoint any more"
+                            ),
+                        ));
+                        p
+                    }
+                };
             }
             let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
             if !state.is_terminal() {
@@ -198,7 +284,7 @@ fn plan_delete(
                     &mut status,
                     generation,
                     Reason::Deleting,
-                    format!("Azure reports deployment {display} {}", state.as_str()),
+                    format!("Azure reports {what} {}", state.as_str()),
                     now,
                 );
                 return plan(Action::None, status, Requeue::After(WAIT_POLL));
@@ -217,14 +303,12 @@ fn plan_delete(
                 &mut status,
                 generation,
                 Reason::Deleting,
-                format!("deleting deployment {display}"),
+                format!("deleting {what}"),
                 now,
             );
             let mut p = plan(Action::Delete, status, Requeue::Now);
-            p.events.push(EventNote::normal(
-                "Deleting",
-                format!("deleting deployment {display}"),
-            ));
+            p.events
+                .push(EventNote::normal("Deleting", format!("deleting {what}")));
             p
         }
     }
@@ -291,16 +375,22 @@ fn plan_apply(
             return plan(Action::None, status, Requeue::After(WAIT_POLL));
         }
     };
-    let v = match validate_deployment(input.name, input.spec, workspace) {
+    let v = match validate_deployment(input.name, input.spec, workspace)
+        .map_err(|e| e.to_string())
+        .and_then(|mut v| {
+            for (key, value) in input.lifecycle.tags() {
+                if v.tags.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+                    return Err(format!(
+                        "spec.tags: the key {key} is reserved for the controller's owner tag"
+                    ));
+                }
+                v.tags.insert(key, value);
+            }
+            Ok(v)
+        }) {
         Ok(v) => v,
         Err(err) => {
-            stalled(
-                &mut status,
-                generation,
-                Reason::InvalidSpec,
-                err.to_string(),
-                now,
-            );
+            stalled(&mut status, generation, Reason::InvalidSpec, err, now);
             return plan(Action::None, status, Requeue::After(STALLED_RETRY));
         }
     };

@@ -8,8 +8,8 @@ use api::conditions::Reason;
 use api::{DeletionPolicy, OnlineEndpointSpec, OnlineEndpointStatus};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::WAIT_POLL;
 use crate::body::{endpoint_body, endpoint_drift, observed_public_access, observed_traffic};
+use crate::lifecycle::{DELETION_GRACE, Lifecycle, Ownership, deletion_gives_up};
 use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
 };
@@ -18,6 +18,7 @@ use crate::progress::{
     Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
+use crate::{STALLED_RETRY, WAIT_POLL};
 
 /// A deployment of this endpoint, as its Kubernetes object reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +31,8 @@ pub struct DeploymentView {
     pub succeeded: bool,
     /// The Kubernetes object is being deleted.
     pub deleting: bool,
+    /// Its status is Stalled (a deletion Azure refused cannot hold its endpoint's deletion).
+    pub stalled: bool,
 }
 
 /// The keys Secret, as the controller found it.
@@ -71,6 +74,13 @@ pub struct EndpointInput<'a> {
     /// How old the keys in the Secret may get before they are fetched again (keys regenerated in
     /// Azure show up within this time).
     pub keys_refresh: std::time::Duration,
+    /// Owner tag, annotations, claims and deletion time.
+    pub lifecycle: &'a Lifecycle,
+    /// `metadata.namespace` (deployments of this endpoint are tagged `OnlineDeployment/<ns>/...`).
+    pub namespace: &'a str,
+    /// The deployments Azure lists under the endpoint, read when it is about to be deleted (Azure
+    /// deletes them with it, so none may be someone else's).
+    pub azure_deployments: Option<&'a [serde_json::Value]>,
     /// The time.
     pub now: Timestamp,
 }
@@ -147,21 +157,46 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
     let now = input.now;
     let mut status = input.status.clone();
 
-    let v = match validate_endpoint(input.name, input.spec) {
+    let v = match validate_endpoint(input.name, input.spec)
+        .map_err(|e| e.to_string())
+        .and_then(|v| with_owner_tags(v, input.lifecycle))
+    {
         Ok(v) => v,
         // An invalid spec does not block deletion of what exists.
         Err(_) if input.deleting => return plan_delete(input, input.name, status),
         Err(err) => {
-            stalled(
-                &mut status,
-                generation,
-                Reason::InvalidSpec,
-                err.to_string(),
-                now,
-            );
+            stalled(&mut status, generation, Reason::InvalidSpec, err, now);
             return plan(Action::None, status, Requeue::After(crate::STALLED_RETRY));
         }
     };
+
+    if !input.deleting {
+        if let Some(first) = &input.lifecycle.claimed_by {
+            stalled(
+                &mut status,
+                generation,
+                Reason::OwnedByAnother,
+                format!(
+                    "endpoint {} is already managed by {first}; two objects never manage one Azure resource",
+                    v.azure_name
+                ),
+                now,
+            );
+            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+        }
+        // An existing endpoint that is not ours is neither read into status nor written.
+        if let Some(resource) = input.observed.found()
+            && input.lifecycle.policy != crate::ReconcilePolicy::Skip
+            && let Some((reason, message)) = input.lifecycle.ownership(resource).refusal(
+                &format!("endpoint {}", v.azure_name),
+                "OnlineEndpoint",
+                input.name,
+            )
+        {
+            stalled(&mut status, generation, reason, message, now);
+            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
+        }
+    }
 
     if let Some(resource) = input.observed.found() {
         observe_into(&mut status, resource);
@@ -377,6 +412,86 @@ fn plan_steps(
     plan(action, status, Requeue::Sync)
 }
 
+/// The validated endpoint with the lifecycle's tags added; a spec tag may not use their keys.
+fn with_owner_tags(
+    mut v: ValidatedEndpoint,
+    lifecycle: &Lifecycle,
+) -> Result<ValidatedEndpoint, String> {
+    for (key, value) in lifecycle.tags() {
+        if v.tags.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+            return Err(format!(
+                "spec.tags: the key {key} is reserved for the controller's owner tag"
+            ));
+        }
+        v.tags.insert(key, value);
+    }
+    Ok(v)
+}
+
+/// Finishes a deletion that cannot reach Azure: waits, then after [`DELETION_GRACE`] releases
+/// the finalizer with a Warning naming what stays in Azure.
+pub(crate) fn unreachable_deletion<S: api::status::CommonStatus>(
+    mut status: S,
+    lifecycle: &Lifecycle,
+    what: &str,
+    why: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Plan<S> {
+    if deletion_gives_up(lifecycle.deleting_since, now, DELETION_GRACE) {
+        let mut p = Plan {
+            action: Action::RemoveFinalizer,
+            status,
+            requeue: Requeue::Sync,
+            events: Vec::new(),
+            drift: Vec::new(),
+        };
+        p.events.push(EventNote::warning(
+            "LeftInAzure",
+            format!(
+                "{what} is left in Azure: {why}, and deletion has waited {}s",
+                DELETION_GRACE.as_secs()
+            ),
+        ));
+        return p;
+    }
+    progressing(
+        &mut status,
+        generation,
+        Reason::DependencyNotReady,
+        format!(
+            "cannot reach Azure to delete {what}: {why}; after {}s of deletion it is left in Azure",
+            DELETION_GRACE.as_secs()
+        ),
+        now,
+    );
+    Plan {
+        action: Action::None,
+        status,
+        requeue: Requeue::After(WAIT_POLL),
+        events: Vec::new(),
+        drift: Vec::new(),
+    }
+}
+
+/// The Event of a deletion that leaves an existing resource alone.
+pub(crate) fn kept_note(ownership: &Ownership, what: &str) -> EventNote {
+    match ownership {
+        Ownership::Adopted { .. } => EventNote::normal(
+            "Orphaned",
+            format!("{what} was adopted to be kept; it is left in Azure"),
+        ),
+        Ownership::OwnedBy(other) => EventNote::warning(
+            "Kept",
+            format!("{what} is managed by {other}; it is left in Azure"),
+        ),
+        _ => EventNote::warning(
+            "Kept",
+            format!("{what} was not created by this object; it is left in Azure"),
+        ),
+    }
+}
+
 fn plan_delete(
     input: &EndpointInput<'_>,
     name: &str,
@@ -384,23 +499,36 @@ fn plan_delete(
 ) -> Plan<OnlineEndpointStatus> {
     let generation = input.generation;
     let now = input.now;
-    if input.spec.deletion_policy == DeletionPolicy::Orphan {
+    let what = format!("endpoint {name}");
+    if input.spec.deletion_policy == DeletionPolicy::Orphan || input.lifecycle.detached() {
         let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+        let why = if input.spec.deletion_policy == DeletionPolicy::Orphan {
+            "deletionPolicy Orphan".to_owned()
+        } else if let Some(first) = &input.lifecycle.claimed_by {
+            format!("it is managed by {first}")
+        } else {
+            format!("annotation {}", api::RECONCILE_POLICY_ANNOTATION)
+        };
         p.events.push(EventNote::normal(
             "Orphaned",
-            format!("endpoint {} is left in Azure (deletionPolicy Orphan)", name),
+            format!("{what} is left in Azure ({why})"),
         ));
         return p;
     }
-    if !input.deployments.is_empty() {
-        let names: Vec<&str> = input.deployments.iter().map(|d| d.name.as_str()).collect();
+    let live: Vec<&str> = input
+        .deployments
+        .iter()
+        .filter(|d| !d.deleting)
+        .map(|d| d.name.as_str())
+        .collect();
+    if !live.is_empty() {
         progressing(
             &mut status,
             generation,
             Reason::Deleting,
             format!(
-                "waiting for OnlineDeployments {} to be deleted first",
-                names.join(", ")
+                "waiting for OnlineDeployments {} to be deleted first (deleting the endpoint in Azure deletes its deployments)",
+                live.join(", ")
             ),
             now,
         );
@@ -411,7 +539,7 @@ fn plan_delete(
             let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
             p.events.push(EventNote::normal(
                 "Deleted",
-                format!("endpoint {} is deleted in Azure", name),
+                format!("{what} is deleted in Azure"),
             ));
             p
         }
@@ -419,23 +547,86 @@ fn plan_delete(
             plan(Action::RemoveFinalizer, status, Requeue::Sync)
         }
         Observation::Skipped => {
-            progressing(
-                &mut status,
-                generation,
-                Reason::DependencyNotReady,
-                "cannot reach Azure to delete the endpoint: its Workspace is not usable",
-                now,
-            );
-            plan(Action::None, status, Requeue::After(WAIT_POLL))
+            let id = status.azure_resource_id.clone().unwrap_or_default();
+            let why = match &input.workspace {
+                Err(why) => why.clone(),
+                Ok(_) => "Azure could not be read".to_owned(),
+            };
+            unreachable_deletion(status, input.lifecycle, &id, &why, generation, now)
         }
         Observation::Found(resource) => {
+            let ownership = input.lifecycle.ownership(resource);
+            if !ownership.deletable() {
+                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+                p.events.push(kept_note(&ownership, &what));
+                return p;
+            }
+            // Deployments still being deleted go first, unless one cannot: it still carries
+            // traffic (only this endpoint's deletion can take it) or Azure refused its deletion.
+            if !input.deployments.is_empty() {
+                let carried = |azure_name: &str| {
+                    let share = |field: &str| {
+                        observed_traffic(resource, field)
+                            .iter()
+                            .filter(|(k, _)| k.eq_ignore_ascii_case(azure_name))
+                            .map(|(_, v)| *v)
+                            .sum::<i32>()
+                    };
+                    share("traffic") + share("mirrorTraffic") > 0
+                };
+                let blocked = input
+                    .deployments
+                    .iter()
+                    .any(|d| d.stalled || carried(&d.azure_name));
+                if !blocked {
+                    let names: Vec<&str> =
+                        input.deployments.iter().map(|d| d.name.as_str()).collect();
+                    progressing(
+                        &mut status,
+                        generation,
+                        Reason::Deleting,
+                        format!(
+                            "waiting for OnlineDeployments {} to be deleted first",
+                            names.join(", ")
+                        ),
+                        now,
+                    );
+                    return plan(Action::None, status, Requeue::After(WAIT_POLL));
+                }
+            }
+            // Azure deletes an endpoint's deployments with it: none may be someone else's.
+            let prefix = format!("OnlineDeployment/{}/", input.namespace);
+            let foreign: Vec<String> = input
+                .azure_deployments
+                .unwrap_or_default()
+                .iter()
+                .filter(|d| {
+                    let owned = crate::lifecycle::tag(d, crate::lifecycle::OWNER_TAG)
+                        .is_some_and(|o| o.starts_with(&prefix));
+                    let keep = crate::lifecycle::tag(d, crate::lifecycle::ADOPTED_TAG)
+                        .is_some_and(|k| k.eq_ignore_ascii_case("keep"));
+                    !owned || keep
+                })
+                .map(|d| str_at(d, "/name").unwrap_or("?").to_owned())
+                .collect();
+            if !foreign.is_empty() {
+                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
+                p.events.push(EventNote::warning(
+                    "LeftInAzure",
+                    format!(
+                        "{what} is left in Azure: it holds deployments this namespace did not create or adopted to keep ({}), which deleting it would delete",
+                        foreign.join(", ")
+                    ),
+                ));
+                return p;
+            }
             let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
             if !state.is_terminal() {
                 progressing(
                     &mut status,
                     generation,
                     Reason::Deleting,
-                    format!("Azure reports endpoint {} {}", name, state.as_str()),
+                    format!("Azure reports {what} {}", state.as_str()),
                     now,
                 );
                 return plan(Action::None, status, Requeue::After(WAIT_POLL));
@@ -450,17 +641,27 @@ fn plan_delete(
                 );
                 return plan(Action::None, status, Requeue::After(WAIT_POLL));
             }
+            let with = if input.deployments.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = input
+                    .deployments
+                    .iter()
+                    .map(|d| d.azure_name.as_str())
+                    .collect();
+                format!(" with its deployments {}", names.join(", "))
+            };
             progressing(
                 &mut status,
                 generation,
                 Reason::Deleting,
-                format!("deleting endpoint {}", name),
+                format!("deleting {what}{with}"),
                 now,
             );
             let mut p = plan(Action::Delete, status, Requeue::Now);
             p.events.push(EventNote::normal(
                 "Deleting",
-                format!("deleting endpoint {}", name),
+                format!("deleting {what}{with}"),
             ));
             p
         }

@@ -43,6 +43,9 @@ pub enum OperationOutcome {
     Succeeded,
     /// Finished Failed or Canceled.
     Failed(Failure),
+    /// Can no longer be polled (its status URL answers 404 or 410, or it is older than
+    /// [`crate::lifecycle::OPERATION_MAX_AGE`]): the record is dropped and a GET decides.
+    Lost(String),
 }
 
 /// An ARM provisioningState.

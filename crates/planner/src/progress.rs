@@ -77,6 +77,7 @@ pub fn ready<S: CommonStatus>(
     remove_condition(status.conditions_mut(), ConditionType::Reconciling);
     remove_condition(status.conditions_mut(), ConditionType::Stalled);
     status.set_last_error(None);
+    status.set_azure_busy_since(None);
 }
 
 /// The controller cannot progress without a change: Ready=False, Stalled=True, no Reconciling.
@@ -118,7 +119,16 @@ pub fn started<S: CommonStatus>(
     };
     let message = format!("Azure is {verb} {}", operation.resource_id);
     status.set_operation(Some(operation));
+    status.set_azure_busy_since(None);
     progressing(status, generation, reason, message, now);
+}
+
+/// The longest an Azure `Retry-After` is honoured before looking again.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// Azure's `Retry-After`, held to [1 s, [`MAX_RETRY_AFTER`]].
+pub fn clamp_retry_after(retry_after: Duration) -> Duration {
+    retry_after.clamp(Duration::from_secs(1), MAX_RETRY_AFTER)
 }
 
 /// The reason a failure shows in Ready.
@@ -145,12 +155,34 @@ pub fn failed<S: CommonStatus>(
     from_operation: bool,
     now: Timestamp,
 ) -> Requeue {
+    failed_within(
+        status,
+        generation,
+        failure,
+        from_operation,
+        now,
+        crate::lifecycle::BUSY_STALL_AFTER,
+    )
+}
+
+/// [`failed`], with the time after which a 409 that has not cleared becomes Stalled.
+pub fn failed_within<S: CommonStatus>(
+    status: &mut S,
+    generation: Option<i64>,
+    failure: &Failure,
+    from_operation: bool,
+    now: Timestamp,
+    busy_stall_after: Duration,
+) -> Requeue {
     let reason = failure_reason(failure, from_operation);
     let message = format!("{}: {}", failure.code, failure.message);
+    if failure.class != FailureClass::Conflict {
+        status.set_azure_busy_since(None);
+    }
     match &failure.class {
         FailureClass::Throttled { retry_after } => {
             progressing(status, generation, reason, message, now);
-            Requeue::After((*retry_after).max(Duration::from_secs(1)))
+            Requeue::After(clamp_retry_after(*retry_after))
         }
         FailureClass::Transient | FailureClass::NotFound => {
             status.set_last_error(Some(failure.to_status()));
@@ -158,6 +190,30 @@ pub fn failed<S: CommonStatus>(
             Requeue::After(WAIT_POLL)
         }
         FailureClass::Conflict => {
+            let since = match status.azure_busy_since() {
+                Some(t) => t.0,
+                None => {
+                    status.set_azure_busy_since(Some(
+                        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now),
+                    ));
+                    now
+                }
+            };
+            let busy_for = Duration::try_from(now.duration_since(since)).unwrap_or_default();
+            if busy_for >= busy_stall_after {
+                status.set_last_error(Some(failure.to_status()));
+                stalled(
+                    status,
+                    generation,
+                    reason,
+                    format!(
+                        "Azure has answered 409 for {}s: {message}",
+                        busy_for.as_secs()
+                    ),
+                    now,
+                );
+                return Requeue::After(STALLED_RETRY);
+            }
             progressing(
                 status,
                 generation,
@@ -219,7 +275,7 @@ pub fn resume_operation<S: CommonStatus>(
                 format!("waiting for Azure to finish {kind} of {what}"),
                 now,
             );
-            Resumed::Waiting(Requeue::After((*retry_after).max(Duration::from_secs(1))))
+            Resumed::Waiting(Requeue::After(clamp_retry_after(*retry_after)))
         }
         OperationOutcome::Failed(failure) => {
             status.set_operation(None);
@@ -243,6 +299,19 @@ pub fn resume_operation<S: CommonStatus>(
                 status.set_operation(None);
             }
             status.set_last_error(None);
+            Resumed::Done(events)
+        }
+        OperationOutcome::Lost(why) => {
+            let mut events = Vec::new();
+            if status.operation().is_some() {
+                events.push(EventNote::warning(
+                    "OperationLost",
+                    format!(
+                        "{kind} of {what} can no longer be followed ({why}); reading Azure instead"
+                    ),
+                ));
+                status.set_operation(None);
+            }
             Resumed::Done(events)
         }
         OperationOutcome::None => Resumed::Done(Vec::new()),

@@ -48,8 +48,11 @@ pub struct WorkspaceInput<'a> {
     pub network: &'a NetworkObservation,
     /// Poll of `status.operation`.
     pub operation: &'a OperationOutcome,
-    /// OnlineEndpoints in the namespace that use this Workspace.
+    /// Objects in the namespace that use this Workspace (`OnlineEndpoint a`, `OnlineDeployment b`).
     pub endpoints: &'a [String],
+    /// Annotations, claims (another Workspace on the same AML workspace with another network
+    /// posture) and deletion time.
+    pub lifecycle: &'a crate::Lifecycle,
     /// The time.
     pub now: Timestamp,
 }
@@ -190,6 +193,23 @@ pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
         Resumed::Done(events) => events,
     };
 
+    if !input.deleting
+        && let Some(first) = &input.lifecycle.claimed_by
+    {
+        stalled(
+            &mut status,
+            generation,
+            Reason::OwnedByAnother,
+            format!(
+                "workspace {} is already bound by {first} with another network posture; two Workspaces never fight over one workspace (make their network specs equal, or delete one)",
+                name_of(&targets.workspace_id)
+            ),
+            now,
+        );
+        let mut p = plan(NetworkAction::None, status, Requeue::After(STALLED_RETRY));
+        p.events = events;
+        return p;
+    }
     let mut result = if input.deleting {
         plan_teardown(input, &targets, status)
     } else {
@@ -213,12 +233,23 @@ fn plan_teardown(
             generation,
             Reason::Deleting,
             format!(
-                "waiting for OnlineEndpoints {} that use this Workspace to be deleted",
+                "waiting for {} that use this Workspace to be deleted",
                 input.endpoints.join(", ")
             ),
             now,
         );
         return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
+    }
+    if input.lifecycle.detached() {
+        let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
+        p.events.push(EventNote::normal(
+            "Orphaned",
+            format!(
+                "what this Workspace created in Azure is left there (annotation {})",
+                api::RECONCILE_POLICY_ANNOTATION
+            ),
+        ));
+        return p;
     }
     if input.spec.deletion_policy == DeletionPolicy::Delete {
         let removed = removed_endpoints(targets, input.status);

@@ -21,6 +21,7 @@ fn stalled_deployment_stays_stalled_while_its_endpoint_is_updating() {
     failed(&mut status, Some(1), &quota, true, now());
     let observed = Observation::Found(azure_deployment("blue", "Failed", 1));
     let ws = workspace();
+    let lifecycle = fixtures::deployment_lifecycle();
     let plan_with = |succeeded: bool, at| {
         let endpoint = endpoint_view(succeeded, &[]);
         plan_deployment(&DeploymentInput {
@@ -34,6 +35,8 @@ fn stalled_deployment_stays_stalled_while_its_endpoint_is_updating() {
             observed: &observed,
             operation: &OperationOutcome::None,
             tree_busy: None,
+            lifecycle: &lifecycle,
+            azure_traffic: None,
             now: at,
         })
     };

@@ -357,6 +357,7 @@ impl World {
                 azure_name: name.clone(),
                 succeeded: d.status.provisioning_state.as_deref() == Some("Succeeded"),
                 deleting: d.deleting,
+                stalled: false,
             })
             .collect();
         let ws = workspace();
@@ -374,6 +375,9 @@ impl World {
             tree_busy: busy.as_deref(),
             keys: KeysState::NotWanted,
             keys_refresh: planner::KEYS_REFRESH,
+            lifecycle: &planner::Lifecycle::from_annotations("OnlineEndpoint", "ns", EP, |_| None),
+            namespace: "ns",
+            azure_deployments: None,
             now: self.now,
         });
         let mut status = plan.status;
@@ -442,6 +446,7 @@ impl World {
             arm_id: self.endpoint.status.azure_resource_id.clone(),
             succeeded: self.endpoint.status.provisioning_state.as_deref() == Some("Succeeded"),
             deleting: false,
+            deleting_in_azure: false,
             traffic: self.endpoint.status.traffic.clone(),
             mirror_traffic: self.endpoint.status.mirror_traffic.clone(),
         };
@@ -474,6 +479,13 @@ impl World {
             observed: &observed,
             operation: &operation,
             tree_busy: busy.as_deref(),
+            lifecycle: &planner::Lifecycle::from_annotations(
+                "OnlineDeployment",
+                "ns",
+                name,
+                |_| None,
+            ),
+            azure_traffic: None,
             now: self.now,
         });
         let mut status = plan.status;

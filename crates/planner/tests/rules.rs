@@ -29,6 +29,8 @@ struct Ep {
     deployments: Vec<DeploymentView>,
     tree_busy: Option<String>,
     keys: KeysState,
+    lifecycle: planner::Lifecycle,
+    azure_deployments: Option<Vec<Value>>,
 }
 
 impl Ep {
@@ -44,6 +46,8 @@ impl Ep {
             deployments: Vec::new(),
             tree_busy: None,
             keys: KeysState::NotWanted,
+            lifecycle: endpoint_lifecycle(),
+            azure_deployments: None,
         }
     }
     fn azure(mut self, resource: Value) -> Self {
@@ -72,6 +76,9 @@ impl Ep {
             tree_busy: self.tree_busy.as_deref(),
             keys: self.keys,
             keys_refresh: planner::KEYS_REFRESH,
+            lifecycle: &self.lifecycle,
+            namespace: fixtures::NAMESPACE,
+            azure_deployments: self.azure_deployments.as_deref(),
             now: now(),
         })
     }
@@ -88,6 +95,8 @@ struct Dep {
     observed: Observation,
     operation: OperationOutcome,
     tree_busy: Option<String>,
+    lifecycle: planner::Lifecycle,
+    azure_traffic: Option<i32>,
 }
 
 impl Dep {
@@ -102,6 +111,8 @@ impl Dep {
             observed: Observation::Missing,
             operation: OperationOutcome::None,
             tree_busy: None,
+            lifecycle: deployment_lifecycle(),
+            azure_traffic: None,
         }
     }
     fn azure(mut self, resource: Value) -> Self {
@@ -120,6 +131,8 @@ impl Dep {
             observed: &self.observed,
             operation: &self.operation,
             tree_busy: self.tree_busy.as_deref(),
+            lifecycle: &self.lifecycle,
+            azure_traffic: self.azure_traffic,
             now: now(),
         })
     }
@@ -253,7 +266,7 @@ fn an_endpoint_without_the_property_counts_as_public() {
 fn read_modify_write_keeps_properties_the_spec_does_not_manage() {
     let mut azure = azure_endpoint("california-housing-service", "Succeeded", "Enabled", &[]);
     azure["properties"]["compute"] = json!("someone-elses");
-    azure["tags"] = json!({"costCenter": "42"});
+    azure["tags"]["costCenter"] = json!("42");
     let p = Ep::new(endpoint_spec())
         .status(ready_endpoint_status(1))
         .azure(azure)

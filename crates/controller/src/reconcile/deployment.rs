@@ -11,7 +11,7 @@ use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
-use planner::progress::{failed, first_seen};
+use planner::progress::first_seen;
 use planner::{Action, DeploymentInput, EndpointView, Observation, OperationOutcome};
 use serde_json::Value;
 
@@ -30,8 +30,23 @@ fn endpoint_view(ep: &OnlineEndpoint) -> EndpointView {
         arm_id: status.azure_resource_id.clone(),
         succeeded: status.provisioning_state.as_deref() == Some("Succeeded"),
         deleting: ep.meta().deletion_timestamp.is_some(),
+        deleting_in_azure: ep.meta().deletion_timestamp.is_some()
+            && ep.spec.deletion_policy == api::DeletionPolicy::Delete
+            && !super::lifecycle_of("OnlineEndpoint", ep).detached(),
         traffic: status.traffic,
         mirror_traffic: status.mirror_traffic,
+    }
+}
+
+fn endpoint_view_empty() -> EndpointView {
+    EndpointView {
+        azure_name: String::new(),
+        arm_id: None,
+        succeeded: false,
+        deleting: false,
+        deleting_in_azure: false,
+        traffic: Default::default(),
+        mirror_traffic: Default::default(),
     }
 }
 
@@ -50,6 +65,44 @@ pub fn endpoint_relevance(ep: &OnlineEndpoint) -> u64 {
     )
         .hash(&mut h);
     h.finish()
+}
+
+/// The deployment object that came first among those naming the same Azure deployment (same
+/// endpoint and Azure name; endpoints are per namespace, and two endpoints never share an Azure
+/// endpoint), when it is not `dep`.
+fn deployment_claim(ctx: &Context, dep: &OnlineDeployment) -> Option<String> {
+    let name = dep.name_any();
+    let azure_name = planner::deployment::deployment_azure_name(&name, &dep.spec).to_owned();
+    ctx.stores
+        .deployments
+        .state()
+        .into_iter()
+        .filter(|other| other.meta().uid != dep.meta().uid)
+        .filter(|other| other.namespace() == dep.namespace())
+        .filter(|other| other.spec.endpoint_ref.name == dep.spec.endpoint_ref.name)
+        .filter(|other| {
+            let other_name = other.name_any();
+            planner::deployment::deployment_azure_name(&other_name, &other.spec)
+                .eq_ignore_ascii_case(&azure_name)
+        })
+        .find(|other| super::came_first(&**other, dep))
+        .map(|other| format!("OnlineDeployment {}", super::key(&*other)))
+}
+
+/// The Workspace in `namespace` whose AML workspace holds `arm_id` (a deployment whose endpoint
+/// object is gone still finishes its deletion with its Workspace's credential).
+pub fn workspace_holding(
+    ctx: &Context,
+    namespace: &str,
+    arm_id: &str,
+) -> Option<Arc<api::Workspace>> {
+    let id = arm_id.to_ascii_lowercase();
+    ctx.stores
+        .workspaces
+        .state()
+        .into_iter()
+        .filter(|w| w.namespace().as_deref() == Some(namespace))
+        .find(|w| id.starts_with(&format!("{}/", w.spec.resource_id.to_ascii_lowercase())))
 }
 
 /// Reconciles one deployment.
@@ -97,12 +150,25 @@ async fn step(
     let workspace_name = endpoint.as_ref().map(|e| e.spec.workspace_ref.name.clone());
     let (workspace, ws_view) = match &workspace_name {
         Some(ws) => resolve_workspace(ctx, &namespace, ws),
-        None => (
-            None,
-            Err(format!(
-                "OnlineEndpoint {endpoint_name} not found in namespace {namespace}"
-            )),
-        ),
+        // Its endpoint object is gone (orphaned or never there): deletion still reaches Azure
+        // through the Workspace that holds what status recorded.
+        None => match stored
+            .azure_resource_id
+            .as_deref()
+            .filter(|_| deleting)
+            .and_then(|id| workspace_holding(ctx, &namespace, id))
+        {
+            Some(ws) => {
+                let name = ws.name_any();
+                resolve_workspace(ctx, &namespace, &name)
+            }
+            None => (
+                None,
+                Err(format!(
+                    "OnlineEndpoint {endpoint_name} not found in namespace {namespace}"
+                )),
+            ),
+        },
     };
     let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
         let endpoint_busy = endpoint
@@ -137,15 +203,23 @@ async fn step(
             .and_then(|s| ResourceId::parse(s).ok()),
     };
 
+    let mut lifecycle = super::lifecycle_of(KIND, &*dep);
+    lifecycle.claimed_by = deployment_claim(ctx, &dep);
+
     let mut status = stored.clone();
     let mut operation = OperationOutcome::None;
     let mut observed = Observation::Skipped;
+    let mut azure_traffic = None;
     let mut failure = None;
     // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
-    let may_call = ep_view.is_ok() || deleting;
+    let may_call = deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none());
     let client = match &workspace {
         Some(ws) if id.is_some() && may_call => {
-            match ctx.azure.for_workspace(&ctx.client, ws).await {
+            match ctx
+                .azure
+                .for_workspace_or_last(&ctx.client, ws, deleting)
+                .await
+            {
                 Ok(c) => Some(c),
                 Err(problem) => {
                     failure = Some(problem.to_failure());
@@ -170,23 +244,55 @@ async fn step(
         if failure.is_none()
             && deleting
             && matches!(observed, Observation::Found(_))
-            && let (Ok(view), Some(endpoint_id)) = (&mut ep_view, id.parent())
+            && let Some(endpoint_id) = id.parent()
         {
             match client.get_optional::<Value>(&endpoint_id).await {
                 Ok(Some(e)) => {
-                    view.traffic = planner::body::observed_traffic(&e, "traffic");
-                    view.mirror_traffic = planner::body::observed_traffic(&e, "mirrorTraffic");
+                    let fresh = EndpointView {
+                        traffic: planner::body::observed_traffic(&e, "traffic"),
+                        mirror_traffic: planner::body::observed_traffic(&e, "mirrorTraffic"),
+                        ..endpoint_view_empty()
+                    };
+                    azure_traffic = Some(fresh.traffic_to(&azure_name));
+                    if let Ok(view) = &mut ep_view {
+                        view.traffic = fresh.traffic;
+                        view.mirror_traffic = fresh.mirror_traffic;
+                    }
                 }
                 Ok(None) => {
-                    view.traffic.clear();
-                    view.mirror_traffic.clear();
+                    azure_traffic = Some(0);
+                    if let Ok(view) = &mut ep_view {
+                        view.traffic.clear();
+                        view.mirror_traffic.clear();
+                    }
                 }
                 Err(e) => failure = Some(to_failure(&e)),
             }
         }
     }
     if let Some(f) = failure {
-        let requeue = failed(&mut status, generation, &f, false, now);
+        if let Some(done) = super::give_up_deletion(
+            ctx,
+            &*dep,
+            deleting,
+            &f,
+            stored
+                .azure_resource_id
+                .as_deref()
+                .unwrap_or("the deployment"),
+        )
+        .await
+        {
+            return Ok(done);
+        }
+        let requeue = planner::progress::failed_within(
+            &mut status,
+            generation,
+            &f,
+            false,
+            now,
+            ctx.busy_stall_after,
+        );
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
@@ -210,9 +316,17 @@ async fn step(
         observed: &observed,
         operation: &operation,
         tree_busy: tree_busy.as_deref(),
+        lifecycle: &lifecycle,
+        azure_traffic,
         now,
     };
     let plan = planner::plan_deployment(&input);
+    let plan = if deleting {
+        plan
+    } else {
+        let is_write = plan.action.is_write();
+        planner::lifecycle::apply_policy(plan, &lifecycle, is_write, Action::None, generation, now)
+    };
     tracing::debug!(deployment = %super::key(&*dep), action = ?plan.action, "planned");
     let mut status = plan.status.clone();
     if !deleting

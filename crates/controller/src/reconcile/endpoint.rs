@@ -14,7 +14,7 @@ use kube::{Resource, ResourceExt};
 use planner::endpoint_isolation::{
     DeploymentEgress, EndpointIsolationInput, apply_endpoint_isolation,
 };
-use planner::progress::{failed, first_seen};
+use planner::progress::first_seen;
 use planner::{
     Action, DeploymentView, EndpointInput, KeysState, Observation, OperationOutcome, Requeue,
     WorkspaceView,
@@ -86,7 +86,39 @@ fn deployment_view(d: &OnlineDeployment) -> DeploymentView {
         succeeded: status.and_then(|s| s.provisioning_state.as_deref()) == Some("Succeeded")
             && status.is_some_and(|s| s.azure_resource_id.is_some()),
         deleting: d.meta().deletion_timestamp.is_some(),
+        stalled: status.is_some_and(|s| {
+            api::conditions::find_condition(&s.conditions, api::conditions::ConditionType::Stalled)
+                .is_some_and(|c| c.status == "True")
+        }),
     }
+}
+
+/// The endpoint object that came first among those naming the same Azure endpoint (same AML
+/// workspace and Azure name, in any namespace), when it is not `ep`.
+pub fn endpoint_claim(ctx: &Context, ep: &OnlineEndpoint, workspace_id: &str) -> Option<String> {
+    let azure_name = ep.spec.azure_name.clone().unwrap_or_else(|| ep.name_any());
+    ctx.stores
+        .endpoints
+        .state()
+        .into_iter()
+        .filter(|other| other.meta().uid != ep.meta().uid)
+        .filter(|other| {
+            other
+                .spec
+                .azure_name
+                .clone()
+                .unwrap_or_else(|| other.name_any())
+                .eq_ignore_ascii_case(&azure_name)
+        })
+        .filter(|other| super::came_first(&**other, ep))
+        .find(|other| {
+            let ns = other.namespace().unwrap_or_default();
+            ctx.stores
+                .workspaces
+                .get(&ObjectRef::new(&other.spec.workspace_ref.name).within(&ns))
+                .is_some_and(|w| w.spec.resource_id.eq_ignore_ascii_case(workspace_id))
+        })
+        .map(|other| format!("OnlineEndpoint {}", key(&*other)))
 }
 
 /// What an endpoint's reconcile reads of one of its deployments, as a digest: its view, whether
@@ -156,18 +188,31 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
             .and_then(|s| ResourceId::parse(s).ok()),
     };
 
+    let mut lifecycle = super::lifecycle_of(KIND, &*ep);
+    if let Some(ws) = &workspace {
+        lifecycle.claimed_by = endpoint_claim(ctx, &ep, &ws.spec.resource_id);
+    }
+
     let mut status = stored.clone();
     let mut operation = OperationOutcome::None;
     let mut observed = Observation::Skipped;
+    let mut azure_deployments: Option<Vec<serde_json::Value>> = None;
     let mut failure = None;
+    let claimed = lifecycle.claimed_by.is_some() && !deleting;
     let client = match &workspace {
-        Some(ws) if id.is_some() => match ctx.azure.for_workspace(&ctx.client, ws).await {
-            Ok(c) => Some(c),
-            Err(problem) => {
-                failure = Some(problem.to_failure());
-                None
+        Some(ws) if id.is_some() && !claimed => {
+            match ctx
+                .azure
+                .for_workspace_or_last(&ctx.client, ws, deleting)
+                .await
+            {
+                Ok(c) => Some(c),
+                Err(problem) => {
+                    failure = Some(problem.to_failure());
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     if let (Some(client), Some(id)) = (&client, &id) {
@@ -181,9 +226,37 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
                 Err(e) => failure = Some(to_failure(&e)),
             }
         }
+        // About to be deleted: Azure deletes its deployments with it, so read which they are.
+        if failure.is_none() && deleting && matches!(observed, Observation::Found(_)) {
+            match client.list::<serde_json::Value>(id, "deployments").await {
+                Ok(list) => azure_deployments = Some(list),
+                Err(e) => failure = Some(to_failure(&e)),
+            }
+        }
     }
     if let Some(f) = failure {
-        let requeue = failed(&mut status, generation, &f, false, now);
+        if let Some(done) = super::give_up_deletion(
+            ctx,
+            &*ep,
+            deleting,
+            &f,
+            stored
+                .azure_resource_id
+                .as_deref()
+                .unwrap_or("the endpoint"),
+        )
+        .await
+        {
+            return Ok(done);
+        }
+        let requeue = planner::progress::failed_within(
+            &mut status,
+            generation,
+            &f,
+            false,
+            now,
+            ctx.busy_stall_after,
+        );
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
@@ -216,9 +289,18 @@ async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<
         tree_busy: tree_busy.as_deref(),
         keys: keys_state,
         keys_refresh: ctx.keys_refresh,
+        lifecycle: &lifecycle,
+        namespace: &namespace,
+        azure_deployments: azure_deployments.as_deref(),
         now,
     };
     let plan = planner::plan_endpoint(&input);
+    let plan = if deleting {
+        plan
+    } else {
+        let is_write = plan.action.is_write();
+        planner::lifecycle::apply_policy(plan, &lifecycle, is_write, Action::None, generation, now)
+    };
     tracing::debug!(endpoint = %key(&*ep), action = ?plan.action, "planned");
     let mut status: OnlineEndpointStatus = plan.status.clone();
     if !deleting {

@@ -79,10 +79,46 @@ pub fn parse_interval(value: &str) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
-/// Spreads `d` by ±10% so that objects created together do not resync together.
+/// The bounds of a per-object sync interval (the annotation): shorter would spend the ARM read
+/// budget of everyone, longer would leave drift for days.
+pub const SYNC_INTERVAL_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(30), Duration::from_secs(24 * 60 * 60));
+/// The longest wait any requeue asks for (an Azure `Retry-After` included).
+pub const MAX_REQUEUE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Spreads `d` by ±10% so that objects created together do not resync together. `d` is clamped
+/// to [`MAX_REQUEUE`] first, so no input can overflow the arithmetic.
 pub fn jitter(d: Duration) -> Duration {
+    let d = d.min(MAX_REQUEUE);
     let factor: f64 = rand::random_range(0.9..1.1);
-    d.mul_f64(factor)
+    Duration::try_from_secs_f64(d.as_secs_f64() * factor).unwrap_or(d)
+}
+
+/// The sync interval an object's annotation asks for, clamped to [`SYNC_INTERVAL_BOUNDS`];
+/// `Err` with a message naming the annotation when it cannot be read.
+pub fn annotated_interval(value: &str) -> Result<Duration, String> {
+    let (min, max) = SYNC_INTERVAL_BOUNDS;
+    match parse_interval(value) {
+        Some(d) => Ok(d.clamp(min, max)),
+        // A number too large to hold is still a request for the longest interval.
+        None if !value.trim().is_empty()
+            && value
+                .trim()
+                .trim_end_matches(['s', 'm', 'h'])
+                .chars()
+                .all(|c| c.is_ascii_digit())
+            && value
+                .trim()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit()) =>
+        {
+            Ok(max)
+        }
+        None => Err(format!(
+            "metadata.annotations[{SYNC_INTERVAL_ANNOTATION}]: {value:?} is not a duration like 30s, 10m or 2h"
+        )),
+    }
 }
 
 /// The kube-runtime action for a planner requeue.
@@ -96,7 +132,7 @@ pub fn to_kube_action<K: Resource>(requeue: Requeue, obj: &K, ctx: &Context) -> 
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(SYNC_INTERVAL_ANNOTATION))
-                .and_then(|v| parse_interval(v))
+                .and_then(|v| annotated_interval(v).ok())
                 .unwrap_or(ctx.sync_interval);
             KubeAction::requeue(jitter(interval))
         }
@@ -122,8 +158,9 @@ pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, even
     }
 }
 
-/// Polls the operation recorded in status. A record that cannot be read is dropped (the next
-/// GET shows where Azure is).
+/// Polls the operation recorded in status. A record that cannot be read, whose status URL
+/// answers 404 or 410, or that is older than [`planner::lifecycle::OPERATION_MAX_AGE`] is
+/// reported lost: the planner drops it and the GET that follows decides what is true.
 pub async fn poll(
     client: &ArmClient,
     operation: Option<&OperationStatus>,
@@ -131,6 +168,13 @@ pub async fn poll(
     let Some(op) = operation else {
         return Ok(OperationOutcome::None);
     };
+    if planner::lifecycle::operation_expired(&op.started_at, k8s_openapi::jiff::Timestamp::now()) {
+        return Ok(OperationOutcome::Lost(format!(
+            "started at {}, longer ago than {}h",
+            op.started_at,
+            planner::lifecycle::OPERATION_MAX_AGE.as_secs() / 3600
+        )));
+    }
     let parts = OperationParts {
         kind: op.kind.clone(),
         url: op.url.clone(),
@@ -142,10 +186,19 @@ pub async fn poll(
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, "dropping an unreadable operation record");
-            return Ok(OperationOutcome::Succeeded);
+            return Ok(OperationOutcome::Lost(format!("unreadable record: {e}")));
         }
     };
-    Ok(match client.poll::<Value>(&handle).await? {
+    let polled = match client.poll::<Value>(&handle).await {
+        Err(e) if matches!(e.status(), Some(404 | 410)) => {
+            return Ok(OperationOutcome::Lost(format!(
+                "its status URL answers {}",
+                e.status().unwrap_or_default()
+            )));
+        }
+        other => other?,
+    };
+    Ok(match polled {
         PollOutcome::Pending { retry_after } => OperationOutcome::Pending { retry_after },
         PollOutcome::Succeeded(_) => OperationOutcome::Succeeded,
         PollOutcome::Failed(err) => OperationOutcome::Failed(to_failure(&err)),
@@ -308,7 +361,14 @@ pub async fn execute_write<S: api::status::CommonStatus>(
         Ok(_) => None,
         Err(e) => {
             let f = to_failure(&e);
-            let requeue = planner::progress::failed(status, generation, &f, false, now);
+            let requeue = planner::progress::failed_within(
+                status,
+                generation,
+                &f,
+                false,
+                now,
+                ctx.busy_stall_after,
+            );
             if !f.is_retryable() {
                 events.push(EventNote::warning(
                     "Failed",
@@ -318,6 +378,71 @@ pub async fn execute_write<S: api::status::CommonStatus>(
             Some(requeue)
         }
     }
+}
+
+/// The lifecycle of `obj` (owner tag, annotations, deletion time) as `kind`.
+pub fn lifecycle_of<K: Resource>(kind: &str, obj: &K) -> planner::Lifecycle {
+    let annotations = obj.meta().annotations.as_ref();
+    let mut lc = planner::Lifecycle::from_annotations(
+        kind,
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default(),
+        |key| annotations.and_then(|a| a.get(key)).cloned(),
+    );
+    lc.deleting_since = obj.meta().deletion_timestamp.as_ref().map(|t| t.0);
+    lc
+}
+
+/// Which of two objects came first: the older creationTimestamp, then namespace/name.
+pub fn came_first<A: Resource, B: Resource>(a: &A, b: &B) -> bool {
+    let created = |m: &kube::api::ObjectMeta| m.creation_timestamp.as_ref().map(|t| t.0);
+    let key = |m: &kube::api::ObjectMeta| {
+        (
+            m.namespace.clone().unwrap_or_default(),
+            m.name.clone().unwrap_or_default(),
+        )
+    };
+    (created(a.meta()), key(a.meta())) < (created(b.meta()), key(b.meta()))
+}
+
+/// A failure that stops a deletion from reaching Azure at all (no credential, no permission):
+/// after [`planner::lifecycle::DELETION_GRACE`] the finalizer is released with a `LeftInAzure`
+/// Warning naming what stays in Azure. `Some` is the reconcile's answer then.
+pub async fn give_up_deletion<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    deleting: bool,
+    failure: &planner::Failure,
+    left: &str,
+) -> Option<KubeAction> {
+    let unreachable = matches!(failure.class, planner::FailureClass::Credential)
+        || failure.code.eq_ignore_ascii_case("AuthorizationFailed");
+    let since = obj.meta().deletion_timestamp.as_ref().map(|t| t.0);
+    if !deleting
+        || !unreachable
+        || !planner::lifecycle::deletion_gives_up(
+            since,
+            k8s_openapi::jiff::Timestamp::now(),
+            ctx.deletion_grace,
+        )
+    {
+        return None;
+    }
+    publish(
+        ctx,
+        obj,
+        &[EventNote::warning(
+            "LeftInAzure",
+            format!(
+                "{left} is left in Azure: deletion could not reach Azure for {}s ({}: {})",
+                ctx.deletion_grace.as_secs(),
+                failure.code,
+                failure.message
+            ),
+        )],
+    )
+    .await;
+    Some(KubeAction::await_change())
 }
 
 /// `namespace/name` of an object, for logs and messages.

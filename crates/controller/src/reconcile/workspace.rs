@@ -20,7 +20,7 @@ use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use planner::network::removed::{RemovedEndpoint, removed_endpoints};
 use planner::network::{EndpointObservation, ZoneObservation};
-use planner::progress::{failed, first_seen, started};
+use planner::progress::{first_seen, started};
 use planner::{
     EventNote, Failure, FailureClass, NetworkAction, NetworkObservation, NetworkTargets,
     Observation, OperationOutcome, Requeue, WorkspaceInput,
@@ -235,7 +235,9 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         stored = first;
     }
 
-    let endpoints: Vec<String> = ctx
+    // What in the namespace still uses this Workspace: its endpoints, and deployments whose
+    // endpoint object is gone but whose Azure deployment lies in this workspace.
+    let mut endpoints: Vec<String> = ctx
         .stores
         .endpoints
         .state()
@@ -244,8 +246,54 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
             e.namespace().as_deref() == Some(namespace.as_str())
                 && e.spec.workspace_ref.name == name
         })
-        .map(|e| e.name_any())
+        .map(|e| format!("OnlineEndpoint {}", e.name_any()))
         .collect();
+    let workspace_prefix = format!("{}/", ws.spec.resource_id.to_ascii_lowercase());
+    endpoints.extend(
+        ctx.stores
+            .deployments
+            .state()
+            .iter()
+            .filter(|d| d.namespace().as_deref() == Some(namespace.as_str()))
+            .filter(|d| {
+                ctx.stores
+                    .endpoints
+                    .get(
+                        &kube::runtime::reflector::ObjectRef::new(&d.spec.endpoint_ref.name)
+                            .within(&namespace),
+                    )
+                    .is_none()
+            })
+            .filter(|d| {
+                d.status
+                    .as_ref()
+                    .and_then(|s| s.azure_resource_id.as_deref())
+                    .is_some_and(|id| id.to_ascii_lowercase().starts_with(&workspace_prefix))
+            })
+            .map(|d| format!("OnlineDeployment {}", d.name_any())),
+    );
+
+    let mut lifecycle = super::lifecycle_of(KIND, &*ws);
+    lifecycle.claimed_by = ctx
+        .stores
+        .workspaces
+        .state()
+        .into_iter()
+        .filter(|other| other.meta().uid != ws.meta().uid)
+        .filter(|other| {
+            other
+                .spec
+                .resource_id
+                .eq_ignore_ascii_case(&ws.spec.resource_id)
+        })
+        .filter(|other| other.spec.network != ws.spec.network)
+        .find(|other| super::came_first(&**other, &*ws))
+        .map(|other| format!("Workspace {}", super::key(&*other)));
+
+    // The credential Secret is held while this Workspace uses it (see hold_credential).
+    if !deleting {
+        hold_credential(ctx, &ws, &mut stored, &api).await?;
+    }
 
     // Observe: the operation in flight, else the workspace and the network legs.
     let mut operation = OperationOutcome::None;
@@ -258,16 +306,22 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         .unwrap_or_default();
     // Deleting needs Azure only to remove what was created: not while endpoints remain, not
     // under Orphan, not without private endpoints (a bad credential must not hold the finalizer).
-    let needs_azure = !deleting
-        || (endpoints.is_empty()
+    let needs_azure = (!deleting && lifecycle.claimed_by.is_none())
+        || (deleting
+            && endpoints.is_empty()
             && ws.spec.deletion_policy == api::DeletionPolicy::Delete
+            && !lifecycle.detached()
             && (!ws.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
     let mut client = None;
     let mut failure = None;
     if let Ok(targets) = &targets
         && needs_azure
     {
-        match ctx.azure.for_workspace(&ctx.client, &ws).await {
+        match ctx
+            .azure
+            .for_workspace_or_last(&ctx.client, &ws, deleting)
+            .await
+        {
             Ok(c) => client = Some(c),
             Err(problem) => failure = Some(credential_failure(&ws, problem.to_failure())),
         }
@@ -291,8 +345,34 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         }
     }
     if let Some(f) = failure {
+        let left = if ws.spec.network.private_endpoints.is_empty() {
+            "what this Workspace created".to_owned()
+        } else {
+            let names: Vec<&str> = ws
+                .spec
+                .network
+                .private_endpoints
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            format!(
+                "private endpoints {} (with their DNS zones and links)",
+                names.join(", ")
+            )
+        };
+        if let Some(done) = super::give_up_deletion(ctx, &*ws, deleting, &f, &left).await {
+            release_credential(ctx, &ws).await?;
+            return Ok(done);
+        }
         let mut status = stored.clone();
-        let requeue = failed(&mut status, generation, &f, false, now);
+        let requeue = planner::progress::failed_within(
+            &mut status,
+            generation,
+            &f,
+            false,
+            now,
+            ctx.busy_stall_after,
+        );
         patch_status(&api, &name, &stored, &status)
             .await
             .map_err(|e| Error::kube("write status", e))?;
@@ -310,8 +390,22 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         network: &network,
         operation: &operation,
         endpoints: &endpoints,
+        lifecycle: &lifecycle,
         now,
     });
+    let plan = if deleting {
+        plan
+    } else {
+        let is_write = plan.action.is_write();
+        planner::lifecycle::apply_policy(
+            plan,
+            &lifecycle,
+            is_write,
+            NetworkAction::None,
+            generation,
+            now,
+        )
+    };
     tracing::debug!(workspace = %super::key(&*ws), action = ?plan.action, "planned");
     let mut status = plan.status.clone();
     let mut requeue = plan.requeue;
@@ -324,7 +418,14 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
             }
             Ok(None) => requeue = Requeue::Now,
             Err(f) => {
-                requeue = failed(&mut status, generation, &f, false, now);
+                requeue = planner::progress::failed_within(
+                    &mut status,
+                    generation,
+                    &f,
+                    false,
+                    now,
+                    ctx.busy_stall_after,
+                );
                 if !f.is_retryable() {
                     events.push(EventNote::warning(
                         "Failed",
@@ -348,7 +449,92 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         .await
         .map_err(|e| Error::kube("write status", e))?;
     if plan.action == NetworkAction::RemoveFinalizer {
+        release_credential(ctx, &ws).await?;
         return Ok(KubeAction::await_change());
     }
     finish(deleting, requeue, &*ws, ctx)
+}
+
+/// The Secret a Workspace's `spec.credential.secretRef` names.
+fn secret_name(ws: &Workspace) -> Option<&str> {
+    match &ws.spec.credential {
+        Some(WorkspaceCredential {
+            secret_ref: Some(r),
+            ..
+        }) => Some(r.name.as_str()),
+        _ => None,
+    }
+}
+
+/// True when another Workspace of the namespace (not `ws`) names the Secret `name`.
+fn secret_used_by_others(ctx: &Context, ws: &Workspace, name: &str) -> bool {
+    let namespace = ws.namespace();
+    ctx.stores.workspaces.state().iter().any(|other| {
+        other.meta().uid != ws.meta().uid
+            && other.namespace() == namespace
+            && secret_name(other) == Some(name)
+    })
+}
+
+/// Keeps the credential Secret from going while this Workspace may need it: the Secret the spec
+/// names carries the `aml-operator.io/credential-in-use` finalizer (recorded in
+/// `status.credentialSecret`), and one it no longer names is released unless another Workspace
+/// of the namespace uses it. Namespace deletion and GitOps pruning delete Secrets at once; with
+/// the finalizer the Secret stays readable until the Workspace's own deletion is done.
+async fn hold_credential(
+    ctx: &Context,
+    ws: &Workspace,
+    stored: &mut api::WorkspaceStatus,
+    api: &Api<Workspace>,
+) -> Result<(), Error> {
+    let namespace = ws.namespace().unwrap_or_default();
+    let wanted = secret_name(ws).map(str::to_owned);
+    if stored.credential_secret == wanted {
+        return Ok(());
+    }
+    if let Some(old) = stored.credential_secret.clone()
+        && !secret_used_by_others(ctx, ws, &old)
+    {
+        crate::azure::release_secret(&ctx.client, &namespace, &old)
+            .await
+            .map_err(|e| Error::kube(format!("release Secret {old}"), e))?;
+    }
+    let held = match &wanted {
+        Some(name) => crate::azure::hold_secret(&ctx.client, &namespace, name)
+            .await
+            .map_err(|e| Error::kube(format!("hold Secret {name}"), e))?
+            .then(|| name.clone()),
+        None => None,
+    };
+    if held != stored.credential_secret {
+        let mut next = stored.clone();
+        next.credential_secret = held;
+        patch_status(api, &ws.name_any(), stored, &next)
+            .await
+            .map_err(|e| Error::kube("record the held credential Secret", e))?;
+        *stored = next;
+    }
+    Ok(())
+}
+
+/// Releases what a Workspace kept for its deletion: the Secret's finalizer (unless another
+/// Workspace of the namespace names it) and the last working credential.
+async fn release_credential(ctx: &Context, ws: &Workspace) -> Result<(), Error> {
+    let namespace = ws.namespace().unwrap_or_default();
+    let held = ws
+        .status
+        .as_ref()
+        .and_then(|s| s.credential_secret.clone())
+        .or_else(|| secret_name(ws).map(str::to_owned));
+    if let Some(name) = held
+        && !secret_used_by_others(ctx, ws, &name)
+    {
+        crate::azure::release_secret(&ctx.client, &namespace, &name)
+            .await
+            .map_err(|e| Error::kube(format!("release Secret {name}"), e))?;
+    }
+    if let Some(uid) = &ws.meta().uid {
+        ctx.azure.forget_workspace(uid);
+    }
+    Ok(())
 }

@@ -28,7 +28,7 @@ pub const WORKSPACE_ZONES: [&str; 2] = [
 
 /// The owner tag value of a Workspace object.
 pub fn owner_value(namespace: &str, name: &str) -> String {
-    format!("Workspace/{namespace}/{name}")
+    crate::lifecycle::owner_value("Workspace", namespace, name)
 }
 
 /// The network a Workspace spec asks for.

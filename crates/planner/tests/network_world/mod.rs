@@ -605,6 +605,7 @@ impl Controller {
             network: &network,
             operation: &operation,
             endpoints: &self.endpoints,
+            lifecycle: &planner::Lifecycle::default(),
             now: self.now,
         });
         let mut status = plan.status.clone();
