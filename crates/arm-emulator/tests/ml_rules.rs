@@ -339,6 +339,49 @@ async fn deployment_create_only_fields_scaling_and_defaults() {
     assert_eq!(r.code(), "ParentResourceNotFound");
 }
 
+/// A liveness probe's successThreshold is fixed at 1 (Microsoft Learn, "CLI (v2) managed online
+/// deployment YAML schema", ProbeSettings); a readiness probe may ask for more.
+#[tokio::test]
+async fn liveness_probe_success_threshold_is_one() {
+    let h = Harness::start().await;
+    h.endpoint("ep-probe", "Disabled", json!({})).await;
+    for threshold in [json!(2), json!(0), json!("1")] {
+        let mut body = deployment_body("Standard_F2s_v2", 1);
+        body["properties"]["livenessProbe"]["successThreshold"] = threshold.clone();
+        let r = h.put(&dep_id("ep-probe", "blue"), ML, &body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{threshold}: {:?}",
+            r.body
+        );
+        assert_eq!(r.code(), "BadArgument");
+        assert_eq!(
+            r.body["error"]["target"],
+            "properties.livenessProbe.successThreshold"
+        );
+    }
+    assert_eq!(
+        h.get(&dep_id("ep-probe", "blue"), ML).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut body = deployment_body("Standard_F2s_v2", 1);
+    body["properties"]["readinessProbe"] = json!({"period": "PT10S", "successThreshold": 3});
+    let r = h.put(&dep_id("ep-probe", "blue"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let done = h.finish(&r).await;
+    assert_eq!(done.body["status"], "Succeeded");
+    let got = h.get(&dep_id("ep-probe", "blue"), ML).await;
+    assert_eq!(
+        got.body["properties"]["livenessProbe"]["successThreshold"],
+        1
+    );
+    // an update may not change it either
+    body["properties"]["livenessProbe"]["successThreshold"] = json!(3);
+    let r = h.put(&dep_id("ep-probe", "blue"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+}
+
 #[tokio::test]
 async fn names_versions_bodies_and_not_found() {
     let h = Harness::start().await;

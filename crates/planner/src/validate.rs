@@ -314,6 +314,19 @@ pub fn validate_deployment(
         )),
         None => None,
     };
+    // Microsoft Learn, "CLI (v2) managed online deployment YAML schema", ProbeSettings: the
+    // success_threshold "for liveness probe is fixed as 1".
+    if let Some(threshold) = spec
+        .liveness_probe
+        .as_ref()
+        .and_then(|p| p.success_threshold)
+        && threshold != 1
+    {
+        return Err(FieldError::new(
+            "spec.livenessProbe.successThreshold",
+            format!("{threshold}: Azure fixes a liveness probe's success threshold at 1"),
+        ));
+    }
     if !(1..=50).contains(&spec.instance_count) {
         return Err(FieldError::new(
             "spec.instanceCount",

@@ -93,6 +93,20 @@ fn normalize_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> 
                     ));
                 }
             }
+            // Microsoft Learn, "CLI (v2) managed online deployment YAML schema"
+            // (reference-yaml-deployment-managed-online), ProbeSettings, success_threshold:
+            // "Minimum value is 1 for readiness probe. The value for liveness probe is fixed as
+            // 1." (as for a Kubernetes liveness probe). The page documents the value, not Azure's
+            // answer to another one: the 400 BadArgument here is the emulator's rendering.
+            if probe == "livenessProbe"
+                && let Some(v) = p.get("successThreshold")
+                && v.as_i64() != Some(1)
+            {
+                return Err(ArmError::bad_argument(
+                    "properties.livenessProbe.successThreshold",
+                    format!("successThreshold of a liveness probe must be 1, got {v}."),
+                ));
+            }
         }
     }
     if let Some(rs) = props.get("requestSettings").filter(|v| !v.is_null()) {
