@@ -32,6 +32,9 @@ pub enum Fault {
     /// 409 `Conflict`: the resource is busy with another operation (as ARM answers a write to an
     /// endpoint that is Updating).
     Conflict,
+    /// 404 `NotFound`, as ARM answers an operation status URL it no longer knows (operation
+    /// records are kept for a limited time after the operation ends).
+    NotFound,
     /// Close the connection without an answer.
     ConnectionReset,
     /// Answer normally after this delay.
@@ -50,6 +53,7 @@ impl Fault {
             Self::InternalServerError => "500".into(),
             Self::ServiceUnavailable { .. } => "503".into(),
             Self::Conflict => "409".into(),
+            Self::NotFound => "404".into(),
             Self::ConnectionReset => "connectionReset".into(),
             Self::Latency { millis } => format!("latency {millis}ms"),
         }

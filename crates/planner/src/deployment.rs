@@ -112,6 +112,7 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
     let generation = input.generation;
     let now = input.now;
     let mut status = input.status.clone();
+    crate::lifecycle::lift_lifecycle_stall(&mut status);
     let display = deployment_azure_name(input.name, input.spec).to_owned();
 
     if !input.deleting {

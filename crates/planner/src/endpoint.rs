@@ -156,6 +156,7 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
     let generation = input.generation;
     let now = input.now;
     let mut status = input.status.clone();
+    crate::lifecycle::lift_lifecycle_stall(&mut status);
 
     let v = match validate_endpoint(input.name, input.spec)
         .map_err(|e| e.to_string())

@@ -270,6 +270,22 @@ impl Ownership {
     }
 }
 
+/// Lifts a Stalled that this module set (not owned, owned by another object, an unreadable
+/// annotation): those are decided afresh on every reconcile, so the slow retry of a Stalled
+/// generation must not hold back an object whose annotation now adopts, or whose rival is gone.
+pub fn lift_lifecycle_stall<S: CommonStatus>(status: &mut S) {
+    let ours = find_condition(status.conditions(), ConditionType::Stalled).is_some_and(|c| {
+        c.status == "True"
+            && (c.reason == Reason::NotOwned.as_str()
+                || c.reason == Reason::OwnedByAnother.as_str()
+                || (c.reason == Reason::InvalidSpec.as_str()
+                    && c.message.starts_with("metadata.annotations")))
+    });
+    if ours {
+        remove_condition(status.conditions_mut(), ConditionType::Stalled);
+    }
+}
+
 /// True when a deletion that cannot reach Azure has waited long enough: its finalizer is then
 /// released with a `LeftInAzure` Warning naming what stays in Azure.
 pub fn deletion_gives_up(

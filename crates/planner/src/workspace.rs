@@ -154,6 +154,7 @@ pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
     let generation = input.generation;
     let now = input.now;
     let mut status = input.status.clone();
+    crate::lifecycle::lift_lifecycle_stall(&mut status);
 
     let targets = match workspace_reads(input.namespace, input.name, input.spec) {
         Ok(t) => t,

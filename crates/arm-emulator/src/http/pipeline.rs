@@ -187,6 +187,14 @@ pub(crate) async fn arm_pipeline(
                 );
                 return finish(e.into_response(), None, None, fault_label);
             }
+            Fault::NotFound => {
+                let e = ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    "The requested resource was not found (injected fault).",
+                );
+                return finish(e.into_response(), None, None, fault_label);
+            }
             Fault::InternalServerError => {
                 let e = ArmError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
