@@ -109,8 +109,10 @@ pub struct OnlineDeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_settings: Option<RequestSettings>,
 
-    /// Liveness probe of the scoring container.
+    /// Liveness probe of the scoring container. Its successThreshold is fixed at 1 for managed
+    /// online deployments (Learn: CLI (v2) managed online deployment YAML schema, ProbeSettings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("!has(self.successThreshold) || self.successThreshold == 1").message("spec.livenessProbe.successThreshold must be 1 for a liveness probe").field_path(".successThreshold"))]
     pub liveness_probe: Option<Probe>,
 
     /// Readiness probe of the scoring container.
