@@ -21,7 +21,7 @@ EXPECTED_WORK_RULES = [
     (("aml-operator.io",), tuple(WORK_RESOURCES), ("list", "watch", "patch")),
     (("aml-operator.io",), tuple(f"{r}/status" for r in WORK_RESOURCES), ("patch",)),
     (("aml-operator.io",), ("onlineendpoints/finalizers",), ("update",)),
-    (("",), ("secrets",), ("get", "create", "update")),
+    (("",), ("secrets",), ("get", "create", "update", "patch")),
     (("events.k8s.io",), ("events",), ("create", "patch")),
 ]
 

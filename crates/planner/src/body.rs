@@ -65,6 +65,8 @@ fn merged_tags(observed: Option<&Value>, tags: &BTreeMap<String, String>) -> Val
         .cloned()
         .unwrap_or_default();
     for (k, v) in tags {
+        // Azure tag names are case-insensitive: ours replaces a key spelled otherwise.
+        out.retain(|have, _| !have.eq_ignore_ascii_case(k));
         out.insert(k.clone(), Value::String(v.clone()));
     }
     Value::Object(out)
@@ -74,7 +76,12 @@ fn tags_drift(observed: &Value, tags: &BTreeMap<String, String>) -> Option<Drift
     let have = observed.get("tags").and_then(Value::as_object);
     let missing: Vec<String> = tags
         .iter()
-        .filter(|(k, v)| have.and_then(|h| h.get(*k)).and_then(Value::as_str) != Some(v.as_str()))
+        .filter(|(k, v)| {
+            // Azure tag names are case-insensitive (values are not).
+            have.and_then(|h| h.iter().find(|(hk, _)| hk.eq_ignore_ascii_case(k)))
+                .and_then(|(_, hv)| hv.as_str())
+                != Some(v.as_str())
+        })
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     (!missing.is_empty()).then(|| Drift {

@@ -779,3 +779,30 @@ fn reconcile_policy_skip_observes_only_and_a_bad_annotation_stalls() {
         assert!(p.events.is_empty(), "{:?}", p.events);
     }
 }
+
+/// Azure tag names are case-insensitive: an owner tag whose key Azure spells in capitals is not
+/// drift, and a write never carries the key twice.
+#[test]
+fn a_tag_key_spelled_otherwise_is_the_same_tag() {
+    let mut azure = azure_endpoint("california-housing-service", "Succeeded", "Disabled", &[]);
+    let owner = azure["tags"]["aml-operator-owner"].clone();
+    azure["tags"] = json!({ "AML-OPERATOR-OWNER": owner });
+    let mut ep = Ep::new(endpoint_spec()).azure(azure.clone());
+    ep.status = ready_endpoint_status(1);
+    let p = ep.plan();
+    assert_eq!(p.action, Action::None, "no drift: {:?}", p.drift);
+    azure["properties"]["publicNetworkAccess"] = json!("Enabled");
+    let mut ep = Ep::new(endpoint_spec()).azure(azure);
+    ep.status = ready_endpoint_status(1);
+    let p = ep.plan();
+    let Action::Put { body, .. } = &p.action else {
+        panic!("expected a PUT, got {:?}", p.action);
+    };
+    let keys: Vec<&String> = body["tags"]
+        .as_object()
+        .expect("tags")
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case("aml-operator-owner"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{body}");
+}
