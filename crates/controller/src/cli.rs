@@ -191,10 +191,7 @@ pub fn default_credential(kind: CredentialKind) -> anyhow::Result<Credential> {
     })
 }
 
-/// Installs rustls' crypto provider once per process (the TLS stacks of kube and reqwest share it).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-}
+pub use crate::run::install_crypto_provider;
 
 /// Runs the command.
 ///
@@ -295,7 +292,14 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             let lost_lease = tokio_util::sync::CancellationToken::new();
             let _lease = if args.leader_election {
                 health.set_standby(true);
-                let lease = crate::leader::acquire(&client, &args, &shutdown, &lost_lease).await?;
+                let settings = crate::leader::LeaseSettings {
+                    instance: args.instance.clone(),
+                    lease_namespace: args.lease_namespace.clone(),
+                    lease_name: args.lease_name.clone(),
+                    lease_duration: args.lease_duration,
+                };
+                let lease =
+                    crate::leader::acquire(&client, &settings, &shutdown, &lost_lease).await?;
                 if lease.is_none() {
                     return Ok(ExitCode::SUCCESS); // shut down while waiting
                 }

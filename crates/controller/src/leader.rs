@@ -7,7 +7,18 @@ use kube::Client;
 use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::RunArgs;
+/// Where the Lease lives and how long it lasts (from the `run` command's flags).
+#[derive(Clone, Debug)]
+pub struct LeaseSettings {
+    /// Name on Events and the prefix of the leader identity (the pod name in a cluster).
+    pub instance: Option<String>,
+    /// Namespace of the Lease.
+    pub lease_namespace: String,
+    /// Name of the Lease.
+    pub lease_name: String,
+    /// How long the Lease stays valid without renewal.
+    pub lease_duration: std::time::Duration,
+}
 
 /// Held while this process leads; dropping it releases the Lease (a fast hand-over on shutdown).
 pub struct Leadership {
@@ -21,7 +32,7 @@ pub struct Leadership {
 /// When the Lease cannot be read or created.
 pub async fn acquire(
     client: &Client,
-    args: &RunArgs,
+    args: &LeaseSettings,
     shutdown: &CancellationToken,
     lost: &CancellationToken,
 ) -> anyhow::Result<Option<Leadership>> {

@@ -5,6 +5,10 @@
 //! reconcilers (observe → `planner` → execute → status); [`azure`] the ARM clients and credentials;
 //! [`keys`] the endpoint keys Secret; [`status_patch`] status writes without churn; [`metrics`] and
 //! [`admin`] what operators scrape and probe.
+//!
+//! Module dependencies point one way: `cli` → {`sandbox`, `bench`, `leader`, `run`, `admin`};
+//! `bench` → `sandbox` → `run` → {`reconcile`, `context`, `azure`, ...}; `leader` depends on
+//! none of them (it takes [`leader::LeaseSettings`]).
 
 pub mod admin;
 pub mod azure;

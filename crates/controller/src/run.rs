@@ -28,6 +28,11 @@ use crate::context::{Context, Stores, Trees};
 use crate::metrics::Metrics;
 use crate::reconcile::{self, Error, jitter};
 
+/// Installs rustls' crypto provider once per process (the TLS stacks of kube and reqwest share it).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// How the controllers run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {

@@ -87,7 +87,7 @@ impl Sandbox {
     /// # Errors
     /// When an emulator or the controller cannot start.
     pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
-        crate::cli::install_crypto_provider();
+        crate::run::install_crypto_provider();
         let kube = KubeEmulator::start(KubeEmulatorConfig::default())
             .await
             .context("failed to start the Kubernetes emulator")?;
