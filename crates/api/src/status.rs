@@ -24,6 +24,8 @@ pub trait CommonStatus: Default + Clone + PartialEq {
     fn last_error(&self) -> Option<&ArmErrorStatus>;
     /// Sets or clears `status.lastError`.
     fn set_last_error(&mut self, error: Option<ArmErrorStatus>);
+    /// `status.azureResourceId`.
+    fn azure_resource_id(&self) -> Option<&str>;
     /// `status.azureBusySince`: since when every write was answered 409.
     fn azure_busy_since(&self) -> Option<&Time>;
     /// Sets or clears `status.azureBusySince`.
@@ -56,6 +58,9 @@ macro_rules! impl_common_status {
             }
             fn set_last_error(&mut self, error: Option<ArmErrorStatus>) {
                 self.last_error = error;
+            }
+            fn azure_resource_id(&self) -> Option<&str> {
+                self.azure_resource_id.as_deref()
             }
             fn azure_busy_since(&self) -> Option<&Time> {
                 self.azure_busy_since.as_ref()

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use api::conditions::Reason;
-use api::{DeletionPolicy, OnlineDeploymentSpec, OnlineDeploymentStatus};
+use api::{OnlineDeploymentSpec, OnlineDeploymentStatus};
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
 use crate::body::{deployment_body, deployment_diff, observed_capacity};
-use crate::endpoint::{kept_note, unreachable_deletion};
+use crate::deletion::{Deletion, Gate, plan_deletion, release, wait};
 use crate::lifecycle::Lifecycle;
 use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
@@ -115,31 +115,18 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
     crate::lifecycle::lift_lifecycle_stall(&mut status);
     let display = deployment_azure_name(input.name, input.spec).to_owned();
 
-    if !input.deleting {
-        if let Some(first) = &input.lifecycle.claimed_by {
-            stalled(
-                &mut status,
-                generation,
-                Reason::OwnedByAnother,
-                format!(
-                    "deployment {display} is already managed by {first}; two objects never manage one Azure resource"
-                ),
-                now,
-            );
-            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
-        }
-        // An existing deployment that is not ours is neither read into status nor written.
-        if let Some(resource) = input.observed.found()
-            && input.lifecycle.policy != crate::ReconcilePolicy::Skip
-            && let Some((reason, message)) = input.lifecycle.ownership(resource).refusal(
-                &format!("deployment {display}"),
-                "OnlineDeployment",
-                input.name,
-            )
-        {
-            stalled(&mut status, generation, reason, message, now);
-            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
-        }
+    if let Some(requeue) = crate::lifecycle::refuse(
+        input.lifecycle,
+        &mut status,
+        input.observed,
+        input.deleting,
+        &format!("deployment {display}"),
+        "OnlineDeployment",
+        input.name,
+        generation,
+        now,
+    ) {
+        return plan(Action::None, status, requeue);
     }
 
     if let Some(resource) = input.observed.found() {
@@ -179,140 +166,83 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
 fn plan_delete(
     input: &DeploymentInput<'_>,
     display: &str,
-    mut status: OnlineDeploymentStatus,
+    status: OnlineDeploymentStatus,
 ) -> Plan<OnlineDeploymentStatus> {
-    let generation = input.generation;
-    let now = input.now;
-    let what = format!("deployment {display}");
-    if input.spec.deletion_policy == DeletionPolicy::Orphan || input.lifecycle.detached() {
-        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-        let why = if input.spec.deletion_policy == DeletionPolicy::Orphan {
-            "deletionPolicy Orphan".to_owned()
-        } else if let Some(first) = &input.lifecycle.claimed_by {
-            format!("it is managed by {first}")
-        } else {
-            format!("annotation {}", api::RECONCILE_POLICY_ANNOTATION)
-        };
-        p.events.push(EventNote::normal(
-            "Orphaned",
-            format!("{what} is left in Azure ({why})"),
-        ));
-        return p;
+    let deletion = Deletion {
+        what: format!("deployment {display}"),
+        policy: input.spec.deletion_policy,
+        lifecycle: input.lifecycle,
+        observed: input.observed,
+        unreachable: match (&input.endpoint, &input.workspace) {
+            (_, Err(why)) | (Err(why), _) => why.clone(),
+            _ => "Azure could not be read".to_owned(),
+        },
+        tree_busy: input.tree_busy,
+        generation: input.generation,
+        now: input.now,
+    };
+    plan_deletion(&deletion, status, Gate::Pass, |_, status| {
+        deployment_before_delete(input, &deletion, display, status)
+    })
+}
+
+/// What only a deployment checks before its DELETE: Azure refuses to delete a deployment that
+/// still receives traffic, so it waits for its traffic to go (or for its endpoint's deletion to
+/// take it), or, when no OnlineEndpoint manages the endpoint any more, is left in Azure.
+fn deployment_before_delete(
+    input: &DeploymentInput<'_>,
+    deletion: &Deletion<'_>,
+    display: &str,
+    status: OnlineDeploymentStatus,
+) -> Gate<OnlineDeploymentStatus, (OnlineDeploymentStatus, String)> {
+    let what = &deletion.what;
+    let share = match (input.azure_traffic, &input.endpoint) {
+        (Some(share), _) => share,
+        (None, Ok(endpoint)) => endpoint.traffic_to(display),
+        (None, Err(_)) => 0,
+    };
+    if share <= 0 {
+        return Gate::Pass((status, String::new()));
     }
-    match input.observed {
-        Observation::Missing => {
-            let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-            p.events.push(EventNote::normal(
-                "Deleted",
-                format!("{what} is deleted in Azure"),
-            ));
-            p
+    Gate::Stop(match &input.endpoint {
+        Ok(endpoint) if endpoint.deleting_in_azure => wait(
+            status,
+            deletion,
+            Reason::Deleting,
+            format!(
+                "{what} still receives {share}% of endpoint {}'s traffic; the endpoint is being deleted and takes it with it",
+                endpoint.azure_name
+            ),
+        ),
+        Ok(endpoint) => wait(
+            status,
+            deletion,
+            Reason::WaitingForTrafficRemoval,
+            format!(
+                "{what} still receives {share}% of endpoint {}'s traffic; remove it from the OnlineEndpoint's traffic and mirrorTraffic",
+                endpoint.azure_name
+            ),
+        ),
+        Err(_) => {
+            // Its endpoint object is gone (orphaned): nothing here may move the traffic, and
+            // Azure refuses to delete a deployment that has some.
+            let endpoint = status
+                .azure_resource_id
+                .as_deref()
+                .and_then(|id| id.rsplit_once("/deployments/"))
+                .map(|(ep, _)| ep.rsplit('/').next().unwrap_or(ep).to_owned())
+                .unwrap_or_default();
+            release(
+                status,
+                EventNote::warning(
+                    "LeftInAzure",
+                    format!(
+                        "{what} is left in Azure: it still receives {share}% of endpoint {endpoint}'s traffic, and no OnlineEndpoint manages that endpoint any more"
+                    ),
+                ),
+            )
         }
-        Observation::Skipped if status.azure_resource_id.is_none() => {
-            plan(Action::RemoveFinalizer, status, Requeue::Sync)
-        }
-        Observation::Skipped => {
-            let id = status.azure_resource_id.clone().unwrap_or_default();
-            let why = match (&input.endpoint, &input.workspace) {
-                (_, Err(why)) | (Err(why), _) => why.clone(),
-                _ => "Azure could not be read".to_owned(),
-            };
-            unreachable_deletion(status, input.lifecycle, &id, &why, generation, now)
-        }
-        Observation::Found(resource) => {
-            let ownership = input.lifecycle.ownership(resource);
-            if !ownership.deletable() {
-                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-                p.events.push(kept_note(&ownership, &what));
-                return p;
-            }
-            let share = match (input.azure_traffic, &input.endpoint) {
-                (Some(share), _) => share,
-                (None, Ok(endpoint)) => endpoint.traffic_to(display),
-                (None, Err(_)) => 0,
-            };
-            if share > 0 {
-                return match &input.endpoint {
-                    Ok(endpoint) if endpoint.deleting_in_azure => {
-                        progressing(
-                            &mut status,
-                            generation,
-                            Reason::Deleting,
-                            format!(
-                                "{what} still receives {share}% of endpoint {}'s traffic; the endpoint is being deleted and takes it with it",
-                                endpoint.azure_name
-                            ),
-                            now,
-                        );
-                        plan(Action::None, status, Requeue::After(WAIT_POLL))
-                    }
-                    Ok(endpoint) => {
-                        progressing(
-                            &mut status,
-                            generation,
-                            Reason::WaitingForTrafficRemoval,
-                            format!(
-                                "{what} still receives {share}% of endpoint {}'s traffic; remove it from the OnlineEndpoint's traffic and mirrorTraffic",
-                                endpoint.azure_name
-                            ),
-                            now,
-                        );
-                        plan(Action::None, status, Requeue::After(WAIT_POLL))
-                    }
-                    Err(_) => {
-                        // Its endpoint object is gone (orphaned): nothing here may move the
-                        // traffic, and Azure refuses to delete a deployment that has some.
-                        let endpoint = status
-                            .azure_resource_id
-                            .as_deref()
-                            .and_then(|id| id.rsplit_once("/deployments/"))
-                            .map(|(ep, _)| ep.rsplit('/').next().unwrap_or(ep).to_owned())
-                            .unwrap_or_default();
-                        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-                        p.events.push(EventNote::warning(
-                            "LeftInAzure",
-                            format!(
-                                "{what} is left in Azure: it still receives {share}% of endpoint {endpoint}'s traffic, and no OnlineEndpoint manages that endpoint any more"
-                            ),
-                        ));
-                        p
-                    }
-                };
-            }
-            let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
-            if !state.is_terminal() {
-                progressing(
-                    &mut status,
-                    generation,
-                    Reason::Deleting,
-                    format!("Azure reports {what} {}", state.as_str()),
-                    now,
-                );
-                return plan(Action::None, status, Requeue::After(WAIT_POLL));
-            }
-            if let Some(who) = input.tree_busy {
-                progressing(
-                    &mut status,
-                    generation,
-                    Reason::WaitingForEndpoint,
-                    format!("waiting for the Azure operation on {who} to finish"),
-                    now,
-                );
-                return plan(Action::None, status, Requeue::After(WAIT_POLL));
-            }
-            progressing(
-                &mut status,
-                generation,
-                Reason::Deleting,
-                format!("deleting {what}"),
-                now,
-            );
-            let mut p = plan(Action::Delete, status, Requeue::Now);
-            p.events
-                .push(EventNote::normal("Deleting", format!("deleting {what}")));
-            p
-        }
-    }
+    })
 }
 
 fn plan_apply(

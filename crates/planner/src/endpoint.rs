@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use api::conditions::Reason;
-use api::{DeletionPolicy, OnlineEndpointSpec, OnlineEndpointStatus};
+use api::{OnlineEndpointSpec, OnlineEndpointStatus};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::body::{endpoint_body, endpoint_drift, observed_public_access, observed_traffic};
-use crate::lifecycle::{DELETION_GRACE, Lifecycle, Ownership, deletion_gives_up};
+use crate::deletion::{Deletion, Gate, plan_deletion, release, wait};
+use crate::lifecycle::Lifecycle;
 use crate::observe::{
     Observation, OperationOutcome, ProvisioningState, provisioning_state, str_at,
 };
@@ -18,7 +19,7 @@ use crate::progress::{
     Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
-use crate::{STALLED_RETRY, WAIT_POLL};
+use crate::WAIT_POLL;
 
 /// A deployment of this endpoint, as its Kubernetes object reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -171,32 +172,18 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
         }
     };
 
-    if !input.deleting {
-        if let Some(first) = &input.lifecycle.claimed_by {
-            stalled(
-                &mut status,
-                generation,
-                Reason::OwnedByAnother,
-                format!(
-                    "endpoint {} is already managed by {first}; two objects never manage one Azure resource",
-                    v.azure_name
-                ),
-                now,
-            );
-            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
-        }
-        // An existing endpoint that is not ours is neither read into status nor written.
-        if let Some(resource) = input.observed.found()
-            && input.lifecycle.policy != crate::ReconcilePolicy::Skip
-            && let Some((reason, message)) = input.lifecycle.ownership(resource).refusal(
-                &format!("endpoint {}", v.azure_name),
-                "OnlineEndpoint",
-                input.name,
-            )
-        {
-            stalled(&mut status, generation, reason, message, now);
-            return plan(Action::None, status, Requeue::After(STALLED_RETRY));
-        }
+    if let Some(requeue) = crate::lifecycle::refuse(
+        input.lifecycle,
+        &mut status,
+        input.observed,
+        input.deleting,
+        &format!("endpoint {}", v.azure_name),
+        "OnlineEndpoint",
+        input.name,
+        generation,
+        now,
+    ) {
+        return plan(Action::None, status, requeue);
     }
 
     if let Some(resource) = input.observed.found() {
@@ -429,242 +416,127 @@ fn with_owner_tags(
     Ok(v)
 }
 
-/// Finishes a deletion that cannot reach Azure: waits, then after [`DELETION_GRACE`] releases
-/// the finalizer with a Warning naming what stays in Azure.
-pub(crate) fn unreachable_deletion<S: api::status::CommonStatus>(
-    mut status: S,
-    lifecycle: &Lifecycle,
-    what: &str,
-    why: &str,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> Plan<S> {
-    if deletion_gives_up(lifecycle.deleting_since, now, DELETION_GRACE) {
-        let mut p = Plan {
-            action: Action::RemoveFinalizer,
-            status,
-            requeue: Requeue::Sync,
-            events: Vec::new(),
-            drift: Vec::new(),
-        };
-        p.events.push(EventNote::warning(
-            "LeftInAzure",
-            format!(
-                "{what} is left in Azure: {why}, and deletion has waited {}s",
-                DELETION_GRACE.as_secs()
-            ),
-        ));
-        return p;
-    }
-    progressing(
-        &mut status,
-        generation,
-        Reason::DependencyNotReady,
-        format!(
-            "cannot reach Azure to delete {what}: {why}; after {}s of deletion it is left in Azure",
-            DELETION_GRACE.as_secs()
-        ),
-        now,
-    );
-    Plan {
-        action: Action::None,
-        status,
-        requeue: Requeue::After(WAIT_POLL),
-        events: Vec::new(),
-        drift: Vec::new(),
-    }
-}
-
-/// The Event of a deletion that leaves an existing resource alone.
-pub(crate) fn kept_note(ownership: &Ownership, what: &str) -> EventNote {
-    match ownership {
-        Ownership::Adopted { .. } => EventNote::normal(
-            "Orphaned",
-            format!("{what} was adopted to be kept; it is left in Azure"),
-        ),
-        Ownership::OwnedBy(other) => EventNote::warning(
-            "Kept",
-            format!("{what} is managed by {other}; it is left in Azure"),
-        ),
-        _ => EventNote::warning(
-            "Kept",
-            format!("{what} was not created by this object; it is left in Azure"),
-        ),
-    }
-}
-
 fn plan_delete(
     input: &EndpointInput<'_>,
     name: &str,
-    mut status: OnlineEndpointStatus,
+    status: OnlineEndpointStatus,
 ) -> Plan<OnlineEndpointStatus> {
-    let generation = input.generation;
-    let now = input.now;
     let what = format!("endpoint {name}");
-    if input.spec.deletion_policy == DeletionPolicy::Orphan || input.lifecycle.detached() {
-        let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-        let why = if input.spec.deletion_policy == DeletionPolicy::Orphan {
-            "deletionPolicy Orphan".to_owned()
-        } else if let Some(first) = &input.lifecycle.claimed_by {
-            format!("it is managed by {first}")
-        } else {
-            format!("annotation {}", api::RECONCILE_POLICY_ANNOTATION)
-        };
-        p.events.push(EventNote::normal(
-            "Orphaned",
-            format!("{what} is left in Azure ({why})"),
-        ));
-        return p;
-    }
     let live: Vec<&str> = input
         .deployments
         .iter()
         .filter(|d| !d.deleting)
         .map(|d| d.name.as_str())
         .collect();
-    if !live.is_empty() {
-        progressing(
-            &mut status,
-            generation,
-            Reason::Deleting,
-            format!(
-                "waiting for OnlineDeployments {} to be deleted first (deleting the endpoint in Azure deletes its deployments)",
-                live.join(", ")
-            ),
-            now,
-        );
-        return plan(Action::None, status, Requeue::After(WAIT_POLL));
-    }
-    match input.observed {
-        Observation::Missing => {
-            let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-            p.events.push(EventNote::normal(
-                "Deleted",
-                format!("{what} is deleted in Azure"),
-            ));
-            p
-        }
-        Observation::Skipped if status.azure_resource_id.is_none() => {
-            plan(Action::RemoveFinalizer, status, Requeue::Sync)
-        }
-        Observation::Skipped => {
-            let id = status.azure_resource_id.clone().unwrap_or_default();
-            let why = match &input.workspace {
-                Err(why) => why.clone(),
-                Ok(_) => "Azure could not be read".to_owned(),
-            };
-            unreachable_deletion(status, input.lifecycle, &id, &why, generation, now)
-        }
-        Observation::Found(resource) => {
-            let ownership = input.lifecycle.ownership(resource);
-            if !ownership.deletable() {
-                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-                p.events.push(kept_note(&ownership, &what));
-                return p;
+    let deletion = Deletion {
+        what: what.clone(),
+        policy: input.spec.deletion_policy,
+        lifecycle: input.lifecycle,
+        observed: input.observed,
+        unreachable: match &input.workspace {
+            Err(why) => why.clone(),
+            Ok(_) => "Azure could not be read".to_owned(),
+        },
+        tree_busy: input.tree_busy,
+        generation: input.generation,
+        now: input.now,
+    };
+    plan_deletion(
+        &deletion,
+        status,
+        |status| {
+            if live.is_empty() {
+                return Gate::Pass(status);
             }
-            // Deployments still being deleted go first, unless one cannot: it still carries
-            // traffic (only this endpoint's deletion can take it) or Azure refused its deletion.
-            if !input.deployments.is_empty() {
-                let carried = |azure_name: &str| {
-                    let share = |field: &str| {
-                        observed_traffic(resource, field)
-                            .iter()
-                            .filter(|(k, _)| k.eq_ignore_ascii_case(azure_name))
-                            .map(|(_, v)| *v)
-                            .sum::<i32>()
-                    };
-                    share("traffic") + share("mirrorTraffic") > 0
-                };
-                let blocked = input
-                    .deployments
-                    .iter()
-                    .any(|d| d.stalled || carried(&d.azure_name));
-                if !blocked {
-                    let names: Vec<&str> =
-                        input.deployments.iter().map(|d| d.name.as_str()).collect();
-                    progressing(
-                        &mut status,
-                        generation,
-                        Reason::Deleting,
-                        format!(
-                            "waiting for OnlineDeployments {} to be deleted first",
-                            names.join(", ")
-                        ),
-                        now,
-                    );
-                    return plan(Action::None, status, Requeue::After(WAIT_POLL));
-                }
-            }
-            // Azure deletes an endpoint's deployments with it: none may be someone else's.
-            let prefix = format!("OnlineDeployment/{}/", input.namespace);
-            let foreign: Vec<String> = input
-                .azure_deployments
-                .unwrap_or_default()
-                .iter()
-                .filter(|d| {
-                    let owned = crate::lifecycle::tag(d, crate::lifecycle::OWNER_TAG)
-                        .is_some_and(|o| o.starts_with(&prefix));
-                    let keep = crate::lifecycle::tag(d, crate::lifecycle::ADOPTED_TAG)
-                        .is_some_and(|k| k.eq_ignore_ascii_case("keep"));
-                    !owned || keep
-                })
-                .map(|d| str_at(d, "/name").unwrap_or("?").to_owned())
-                .collect();
-            if !foreign.is_empty() {
-                let mut p = plan(Action::RemoveFinalizer, status, Requeue::Sync);
-                p.events.push(EventNote::warning(
-                    "LeftInAzure",
-                    format!(
-                        "{what} is left in Azure: it holds deployments this namespace did not create or adopted to keep ({}), which deleting it would delete",
-                        foreign.join(", ")
-                    ),
-                ));
-                return p;
-            }
-            let state = provisioning_state(resource).unwrap_or(ProvisioningState::Succeeded);
-            if !state.is_terminal() {
-                progressing(
-                    &mut status,
-                    generation,
-                    Reason::Deleting,
-                    format!("Azure reports {what} {}", state.as_str()),
-                    now,
-                );
-                return plan(Action::None, status, Requeue::After(WAIT_POLL));
-            }
-            if let Some(who) = input.tree_busy {
-                progressing(
-                    &mut status,
-                    generation,
-                    Reason::WaitingForEndpoint,
-                    format!("waiting for the Azure operation on {who} to finish"),
-                    now,
-                );
-                return plan(Action::None, status, Requeue::After(WAIT_POLL));
-            }
-            let with = if input.deployments.is_empty() {
-                String::new()
-            } else {
-                let names: Vec<&str> = input
-                    .deployments
-                    .iter()
-                    .map(|d| d.azure_name.as_str())
-                    .collect();
-                format!(" with its deployments {}", names.join(", "))
-            };
-            progressing(
-                &mut status,
-                generation,
+            Gate::Stop(wait(
+                status,
+                &deletion,
                 Reason::Deleting,
-                format!("deleting {what}{with}"),
-                now,
-            );
-            let mut p = plan(Action::Delete, status, Requeue::Now);
-            p.events.push(EventNote::normal(
-                "Deleting",
-                format!("deleting {what}{with}"),
+                format!(
+                    "waiting for OnlineDeployments {} to be deleted first (deleting the endpoint in Azure deletes its deployments)",
+                    live.join(", ")
+                ),
+            ))
+        },
+        |resource, status| endpoint_before_delete(input, &deletion, resource, status),
+    )
+}
+
+/// What only an endpoint checks before its DELETE: its deployments being deleted go first unless
+/// one cannot (it still carries traffic, or Azure refused its deletion), and none of the
+/// deployments Azure would delete with it may be someone else's. `Ok` carries the words that
+/// name what goes with it.
+fn endpoint_before_delete(
+    input: &EndpointInput<'_>,
+    deletion: &Deletion<'_>,
+    resource: &serde_json::Value,
+    status: OnlineEndpointStatus,
+) -> Gate<OnlineEndpointStatus, (OnlineEndpointStatus, String)> {
+    let what = &deletion.what;
+    if !input.deployments.is_empty() {
+        let carried = |azure_name: &str| {
+            let share = |field: &str| {
+                observed_traffic(resource, field)
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(azure_name))
+                    .map(|(_, v)| *v)
+                    .sum::<i32>()
+            };
+            share("traffic") + share("mirrorTraffic") > 0
+        };
+        let blocked = input
+            .deployments
+            .iter()
+            .any(|d| d.stalled || carried(&d.azure_name));
+        if !blocked {
+            let names: Vec<&str> = input.deployments.iter().map(|d| d.name.as_str()).collect();
+            return Gate::Stop(wait(
+                status,
+                deletion,
+                Reason::Deleting,
+                format!(
+                    "waiting for OnlineDeployments {} to be deleted first",
+                    names.join(", ")
+                ),
             ));
-            p
         }
     }
+    // Azure deletes an endpoint's deployments with it: none may be someone else's.
+    let prefix = format!("OnlineDeployment/{}/", input.namespace);
+    let foreign: Vec<String> = input
+        .azure_deployments
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| {
+            let owned = crate::lifecycle::tag(d, crate::lifecycle::OWNER_TAG)
+                .is_some_and(|o| o.starts_with(&prefix));
+            let keep = crate::lifecycle::tag(d, crate::lifecycle::ADOPTED_TAG)
+                .is_some_and(|k| k.eq_ignore_ascii_case("keep"));
+            !owned || keep
+        })
+        .map(|d| str_at(d, "/name").unwrap_or("?").to_owned())
+        .collect();
+    if !foreign.is_empty() {
+        return Gate::Stop(release(
+            status,
+            EventNote::warning(
+                "LeftInAzure",
+                format!(
+                    "{what} is left in Azure: it holds deployments this namespace did not create or adopted to keep ({}), which deleting it would delete",
+                    foreign.join(", ")
+                ),
+            ),
+        ));
+    }
+    let with = if input.deployments.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = input
+            .deployments
+            .iter()
+            .map(|d| d.azure_name.as_str())
+            .collect();
+        format!(" with its deployments {}", names.join(", "))
+    };
+    Gate::Pass((status, with))
 }

@@ -22,6 +22,7 @@
 //!   Succeeded (otherwise it keeps what Azure routes), and sums to 0 or 100.
 
 pub mod body;
+pub mod deletion;
 pub mod deployment;
 pub mod endpoint;
 pub mod endpoint_isolation;

@@ -270,6 +270,41 @@ impl Ownership {
     }
 }
 
+/// Stalls an object that may not act on its Azure resource: another object came first
+/// (`OwnedByAnother`), or the resource exists and is not this object's (`NotOwned`, nothing of it
+/// read into status). `None` when it may act (always while deleting: deletion has its own rules).
+/// `what` names the resource (`endpoint scoring`), `kind` and `name` the object.
+#[allow(clippy::too_many_arguments)]
+pub fn refuse<S: CommonStatus>(
+    lifecycle: &Lifecycle,
+    status: &mut S,
+    observed: &crate::observe::Observation,
+    deleting: bool,
+    what: &str,
+    kind: &str,
+    name: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Option<Requeue> {
+    if deleting {
+        return None;
+    }
+    let refusal = match (&lifecycle.claimed_by, observed.found()) {
+        (Some(first), _) => Some((
+            Reason::OwnedByAnother,
+            format!(
+                "{what} is already managed by {first}; two objects never manage one Azure resource"
+            ),
+        )),
+        (None, Some(resource)) if lifecycle.policy != ReconcilePolicy::Skip => {
+            lifecycle.ownership(resource).refusal(what, kind, name)
+        }
+        _ => None,
+    }?;
+    crate::progress::stalled(status, generation, refusal.0, refusal.1, now);
+    Some(Requeue::After(crate::STALLED_RETRY))
+}
+
 /// Lifts a Stalled that this module set (not owned, owned by another object, an unreadable
 /// annotation): those are decided afresh on every reconcile, so the slow retry of a Stalled
 /// generation must not hold back an object whose annotation now adopts, or whose rival is gone.
