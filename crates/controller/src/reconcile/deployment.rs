@@ -4,22 +4,23 @@
 
 use std::sync::Arc;
 
-use api::{OnlineDeployment, OnlineEndpoint};
-use arm::ResourceId;
+use api::{OnlineDeployment, OnlineDeploymentStatus, OnlineEndpoint};
+use arm::{ArmClient, ResourceId};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
-use planner::progress::first_seen;
-use planner::{Action, DeploymentInput, EndpointView, Observation, OperationOutcome};
+use planner::{
+    Action, DeploymentInput, EndpointView, Lifecycle, Observation, OperationOutcome, Plan, Requeue,
+    WorkspaceView,
+};
 use serde_json::Value;
 
+use super::driver::{Kind, Stop, drive};
 use super::endpoint::resolve_workspace;
-use super::{Error, execute_write, finish, observe, poll, publish, with_finalizer};
+use super::{Error, execute_write, observe, poll, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
-use crate::status_patch::patch_status;
 
 const KIND: &str = "OnlineDeployment";
 
@@ -108,265 +109,267 @@ pub fn workspace_holding(
 /// Reconciles one deployment.
 pub async fn reconcile(dep: Arc<OnlineDeployment>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
     with_finalizer(KIND, dep, ctx.clone(), |obj, deleting| async move {
-        step(obj, &ctx, deleting).await
+        drive(obj, &ctx, deleting).await
     })
     .await
 }
 
-async fn step(
-    dep: Arc<OnlineDeployment>,
-    ctx: &Context,
-    deleting: bool,
-) -> Result<KubeAction, Error> {
-    let namespace = dep.namespace().unwrap_or_default();
-    let name = dep.name_any();
-    let api: Api<OnlineDeployment> = Api::namespaced(ctx.client.clone(), &namespace);
-    let endpoint_name = dep.spec.endpoint_ref.name.clone();
-    let tree: TreeKey = (namespace.clone(), endpoint_name.clone());
-    let me = format!("deployment {name}");
-    let _guard = ctx.trees.lock(&tree).await;
-    let now = Timestamp::now();
-    let generation = dep.meta().generation;
+/// What a deployment's reconcile read.
+pub struct Seen {
+    endpoint: Result<EndpointView, String>,
+    workspace: Result<WorkspaceView, String>,
+    tree_busy: Option<String>,
+    id: Option<ResourceId>,
+    client: Option<ArmClient>,
+    operation: OperationOutcome,
+    observed: Observation,
+    azure_traffic: Option<i32>,
+}
 
-    let mut stored = dep.status.clone().unwrap_or_default();
-    if stored.conditions.is_empty() {
-        let mut first = stored.clone();
-        first_seen(&mut first, generation, now);
-        patch_status(&api, &name, &stored, &first)
-            .await
-            .map_err(|e| Error::kube("write the first status", e))?;
-        stored = first;
+fn me(dep: &OnlineDeployment) -> String {
+    format!("deployment {}", dep.name_any())
+}
+
+impl Kind for OnlineDeployment {
+    const KIND: &'static str = KIND;
+    type Status = OnlineDeploymentStatus;
+    type Action = Action;
+    type Seen = Seen;
+
+    fn stored(&self) -> OnlineDeploymentStatus {
+        self.status.clone().unwrap_or_default()
+    }
+    fn tree(&self) -> Option<TreeKey> {
+        Some((
+            self.namespace().unwrap_or_default(),
+            self.spec.endpoint_ref.name.clone(),
+        ))
+    }
+    fn is_write(action: &Action) -> bool {
+        action.is_write()
+    }
+    fn is_release(action: &Action) -> bool {
+        *action == Action::RemoveFinalizer
+    }
+    fn none() -> Action {
+        Action::None
     }
 
-    // The endpoint: same namespace only.
-    let endpoint = ctx
-        .stores
-        .endpoints
-        .get(&ObjectRef::new(&endpoint_name).within(&namespace));
-    let mut ep_view: Result<EndpointView, String> =
-        endpoint.as_deref().map(endpoint_view).ok_or_else(|| {
-            format!("OnlineEndpoint {endpoint_name} not found in namespace {namespace}")
-        });
-    let workspace_name = endpoint.as_ref().map(|e| e.spec.workspace_ref.name.clone());
-    let (workspace, ws_view) = match &workspace_name {
-        Some(ws) => resolve_workspace(ctx, &namespace, ws),
-        // Its endpoint object is gone (orphaned or never there): deletion still reaches Azure
-        // through the Workspace that holds what status recorded.
-        None => match stored
-            .azure_resource_id
-            .as_deref()
-            .filter(|_| deleting)
-            .and_then(|id| workspace_holding(ctx, &namespace, id))
-        {
-            Some(ws) => {
-                let name = ws.name_any();
-                resolve_workspace(ctx, &namespace, &name)
-            }
-            None => (
-                None,
-                Err(format!(
-                    "OnlineEndpoint {endpoint_name} not found in namespace {namespace}"
-                )),
-            ),
-        },
-    };
-    let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
-        let endpoint_busy = endpoint
-            .as_ref()
-            .and_then(|e| e.status.as_ref())
-            .is_some_and(|s| s.operation.is_some());
-        if endpoint_busy {
-            return Some(format!("endpoint {endpoint_name}"));
-        }
-        ctx.stores
-            .deployments
-            .state()
-            .iter()
-            .find(|d| {
-                d.namespace().as_deref() == Some(namespace.as_str())
-                    && d.spec.endpoint_ref.name == endpoint_name
-                    && d.name_any() != name
-                    && d.status.as_ref().is_some_and(|s| s.operation.is_some())
-            })
-            .map(|d| format!("deployment {}", d.name_any()))
-    });
+    async fn observe(
+        &self,
+        ctx: &Context,
+        stored: &mut OnlineDeploymentStatus,
+        lifecycle: &mut Lifecycle,
+        deleting: bool,
+    ) -> Result<Seen, Stop> {
+        let namespace = self.namespace().unwrap_or_default();
+        let name = self.name_any();
+        let endpoint_name = self.spec.endpoint_ref.name.clone();
+        let tree: TreeKey = (namespace.clone(), endpoint_name.clone());
+        let me = me(self);
 
-    let azure_name = planner::deployment::deployment_azure_name(&name, &dep.spec).to_owned();
-    let endpoint_id = ep_view.as_ref().ok().and_then(|v| v.arm_id.clone());
-    let id = match endpoint_id {
-        Some(eid) => ResourceId::parse(&eid)
-            .and_then(|e| e.deployment(&azure_name))
-            .ok(),
-        None => stored
-            .azure_resource_id
-            .as_deref()
-            .and_then(|s| ResourceId::parse(s).ok()),
-    };
-
-    let mut lifecycle = super::lifecycle_of(KIND, &*dep);
-    lifecycle.claimed_by = deployment_claim(ctx, &dep);
-
-    let mut status = stored.clone();
-    let mut operation = OperationOutcome::None;
-    let mut observed = Observation::Skipped;
-    let mut azure_traffic = None;
-    let mut failure = None;
-    // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
-    let may_call = deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none());
-    let client = match &workspace {
-        Some(ws) if id.is_some() && may_call => {
-            match ctx
-                .azure
-                .for_workspace_or_last(&ctx.client, ws, deleting)
-                .await
+        // The endpoint: same namespace only.
+        let endpoint = ctx
+            .stores
+            .endpoints
+            .get(&ObjectRef::new(&endpoint_name).within(&namespace));
+        let mut ep_view: Result<EndpointView, String> =
+            endpoint.as_deref().map(endpoint_view).ok_or_else(|| {
+                format!("OnlineEndpoint {endpoint_name} not found in namespace {namespace}")
+            });
+        let workspace_name = endpoint.as_ref().map(|e| e.spec.workspace_ref.name.clone());
+        let (workspace, ws_view) = match &workspace_name {
+            Some(ws) => resolve_workspace(ctx, &namespace, ws),
+            // Its endpoint object is gone (orphaned or never there): deletion still reaches
+            // Azure through the Workspace that holds what status recorded.
+            None => match stored
+                .azure_resource_id
+                .as_deref()
+                .filter(|_| deleting)
+                .and_then(|id| workspace_holding(ctx, &namespace, id))
             {
-                Ok(c) => Some(c),
-                Err(problem) => {
-                    failure = Some(problem.to_failure());
-                    None
+                Some(ws) => {
+                    let name = ws.name_any();
+                    resolve_workspace(ctx, &namespace, &name)
                 }
+                None => (
+                    None,
+                    Err(format!(
+                        "OnlineEndpoint {endpoint_name} not found in namespace {namespace}"
+                    )),
+                ),
+            },
+        };
+        let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
+            let endpoint_busy = endpoint
+                .as_ref()
+                .and_then(|e| e.status.as_ref())
+                .is_some_and(|s| s.operation.is_some());
+            if endpoint_busy {
+                return Some(format!("endpoint {endpoint_name}"));
             }
-        }
-        _ => None,
-    };
-    if let (Some(client), Some(id)) = (&client, &id) {
-        match poll(client, stored.operation.as_ref()).await {
-            Ok(outcome) => operation = outcome,
-            Err(e) => failure = Some(to_failure(&e)),
-        }
-        if failure.is_none() {
-            match observe(client, id, &operation).await {
-                Ok(o) => observed = o,
-                Err(e) => failure = Some(to_failure(&e)),
-            }
-        }
-        // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.
-        if failure.is_none()
-            && deleting
-            && matches!(observed, Observation::Found(_))
-            && let Some(endpoint_id) = id.parent()
-        {
-            match client.get_optional::<Value>(&endpoint_id).await {
-                Ok(Some(e)) => {
-                    let fresh = EndpointView {
+            ctx.stores
+                .deployments
+                .state()
+                .iter()
+                .find(|d| {
+                    d.namespace().as_deref() == Some(namespace.as_str())
+                        && d.spec.endpoint_ref.name == endpoint_name
+                        && d.name_any() != name
+                        && d.status.as_ref().is_some_and(|s| s.operation.is_some())
+                })
+                .map(|d| format!("deployment {}", d.name_any()))
+        });
+
+        let azure_name = planner::deployment::deployment_azure_name(&name, &self.spec).to_owned();
+        let endpoint_id = ep_view.as_ref().ok().and_then(|v| v.arm_id.clone());
+        let id = match endpoint_id {
+            Some(eid) => ResourceId::parse(&eid)
+                .and_then(|e| e.deployment(&azure_name))
+                .ok(),
+            None => stored
+                .azure_resource_id
+                .as_deref()
+                .and_then(|s| ResourceId::parse(s).ok()),
+        };
+        lifecycle.claimed_by = deployment_claim(ctx, self);
+        let left = stored
+            .azure_resource_id
+            .clone()
+            .unwrap_or_else(|| format!("deployment {azure_name}"));
+        let azure = |failure| Stop::Azure {
+            failure,
+            left: left.clone(),
+        };
+
+        let mut operation = OperationOutcome::None;
+        let mut observed = Observation::Skipped;
+        let mut azure_traffic = None;
+        // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
+        let may_call = deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none());
+        let client = match &workspace {
+            Some(ws) if id.is_some() && may_call => Some(
+                ctx.azure
+                    .for_workspace_or_last(&ctx.client, ws, deleting)
+                    .await
+                    .map_err(|problem| azure(problem.to_failure()))?,
+            ),
+            _ => None,
+        };
+        if let (Some(client), Some(id)) = (&client, &id) {
+            operation = poll(client, stored.operation.as_ref())
+                .await
+                .map_err(|e| azure(to_failure(&e)))?;
+            observed = observe(client, id, &operation)
+                .await
+                .map_err(|e| azure(to_failure(&e)))?;
+            // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.
+            if deleting
+                && matches!(observed, Observation::Found(_))
+                && let Some(endpoint_id) = id.parent()
+            {
+                let fresh = match client
+                    .get_optional::<Value>(&endpoint_id)
+                    .await
+                    .map_err(|e| azure(to_failure(&e)))?
+                {
+                    Some(e) => EndpointView {
                         traffic: planner::body::observed_traffic(&e, "traffic"),
                         mirror_traffic: planner::body::observed_traffic(&e, "mirrorTraffic"),
                         ..endpoint_view_empty()
-                    };
-                    azure_traffic = Some(fresh.traffic_to(&azure_name));
-                    if let Ok(view) = &mut ep_view {
-                        view.traffic = fresh.traffic;
-                        view.mirror_traffic = fresh.mirror_traffic;
-                    }
+                    },
+                    None => endpoint_view_empty(),
+                };
+                azure_traffic = Some(fresh.traffic_to(&azure_name));
+                if let Ok(view) = &mut ep_view {
+                    view.traffic = fresh.traffic;
+                    view.mirror_traffic = fresh.mirror_traffic;
                 }
-                Ok(None) => {
-                    azure_traffic = Some(0);
-                    if let Ok(view) = &mut ep_view {
-                        view.traffic.clear();
-                        view.mirror_traffic.clear();
-                    }
-                }
-                Err(e) => failure = Some(to_failure(&e)),
             }
         }
-    }
-    if let Some(f) = failure {
-        if let Some(done) = super::give_up_deletion(
+        super::settle_in_flight(
             ctx,
-            &*dep,
-            deleting,
-            &f,
-            stored
-                .azure_resource_id
-                .as_deref()
-                .unwrap_or("the deployment"),
-        )
-        .await
-        {
-            return Ok(done);
-        }
-        let requeue = planner::progress::failed_within(
-            &mut status,
-            generation,
-            &f,
-            false,
-            now,
-            ctx.busy_stall_after,
+            &tree,
+            &me,
+            stored.operation.is_some(),
+            &operation,
+            &observed,
         );
-        patch_status(&api, &name, &stored, &status)
-            .await
-            .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &*dep, ctx);
-    }
-    if !matches!(
-        operation,
-        OperationOutcome::Pending { .. } | OperationOutcome::None
-    ) {
-        ctx.trees.set_in_flight(&tree, &me, false);
+        Ok(Seen {
+            endpoint: ep_view,
+            workspace: ws_view,
+            tree_busy,
+            id,
+            client,
+            operation,
+            observed,
+            azure_traffic,
+        })
     }
 
-    let input = DeploymentInput {
-        name: &name,
-        generation,
-        spec: &dep.spec,
-        status: &stored,
-        deleting,
-        endpoint: ep_view.as_ref().map_err(Clone::clone),
-        workspace: ws_view.as_ref().map_err(Clone::clone),
-        observed: &observed,
-        operation: &operation,
-        tree_busy: tree_busy.as_deref(),
-        lifecycle: &lifecycle,
-        azure_traffic,
-        now,
-    };
-    let plan = planner::plan_deployment(&input);
-    let plan = if deleting {
-        plan
-    } else {
-        let is_write = plan.action.is_write();
-        planner::lifecycle::apply_policy(plan, &lifecycle, is_write, Action::None, generation, now)
-    };
-    tracing::debug!(deployment = %super::key(&*dep), action = ?plan.action, "planned");
-    let mut status = plan.status.clone();
-    if !deleting
-        && let Some(condition) = planner::endpoint_isolation::deployment_isolation(
+    fn plan(
+        &self,
+        _ctx: &Context,
+        seen: &Seen,
+        stored: &OnlineDeploymentStatus,
+        lifecycle: &Lifecycle,
+        deleting: bool,
+        now: Timestamp,
+    ) -> Plan<OnlineDeploymentStatus> {
+        let name = self.name_any();
+        let generation = self.meta().generation;
+        let mut plan = planner::plan_deployment(&DeploymentInput {
+            name: &name,
             generation,
-            observed.found(),
-            ws_view.as_ref().ok().and_then(|v| v.managed_network),
-        )
-    {
-        api::conditions::set_condition(&mut status.conditions, condition, now);
+            spec: &self.spec,
+            status: stored,
+            deleting,
+            endpoint: seen.endpoint.as_ref().map_err(Clone::clone),
+            workspace: seen.workspace.as_ref().map_err(Clone::clone),
+            observed: &seen.observed,
+            operation: &seen.operation,
+            tree_busy: seen.tree_busy.as_deref(),
+            lifecycle,
+            azure_traffic: seen.azure_traffic,
+            now,
+        });
+        if !deleting
+            && let Some(condition) = planner::endpoint_isolation::deployment_isolation(
+                generation,
+                seen.observed.found(),
+                seen.workspace.as_ref().ok().and_then(|v| v.managed_network),
+            )
+        {
+            api::conditions::set_condition(&mut plan.status.conditions, condition, now);
+        }
+        plan
     }
-    let mut requeue = plan.requeue;
-    let mut events = plan.events.clone();
-    if plan.action.is_write()
-        && let (Some(client), Some(id)) = (&client, &id)
-        && let Some(r) = execute_write(
+
+    async fn execute(
+        &self,
+        ctx: &Context,
+        seen: &Seen,
+        plan: &Plan<OnlineDeploymentStatus>,
+        status: &mut OnlineDeploymentStatus,
+        events: &mut Vec<planner::EventNote>,
+    ) -> Option<Requeue> {
+        let (Some(client), Some(id)) = (&seen.client, &seen.id) else {
+            return None;
+        };
+        if !plan.action.is_write() {
+            return None;
+        }
+        let tree = self.tree().unwrap_or_default();
+        execute_write(
             ctx,
             client,
             id,
             &plan.action,
-            &mut status,
-            generation,
-            (&tree, &me),
-            &mut events,
+            status,
+            self.meta().generation,
+            (&tree, &me(self)),
+            events,
         )
         .await
-    {
-        requeue = r;
     }
-    for d in &plan.drift {
-        ctx.metrics.drift_corrected(KIND, &d.field);
-    }
-    ctx.metrics
-        .set_in_flight("all", ctx.trees.in_flight_count());
-    publish(ctx, &*dep, &events).await;
-    patch_status(&api, &name, &stored, &status)
-        .await
-        .map_err(|e| Error::kube("write status", e))?;
-    if plan.action == Action::RemoveFinalizer {
-        return Ok(KubeAction::await_change());
-    }
-    finish(deleting, requeue, &*dep, ctx)
 }

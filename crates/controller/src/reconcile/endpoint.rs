@@ -7,24 +7,23 @@ use std::sync::Arc;
 use api::{OnlineDeployment, OnlineEndpoint, OnlineEndpointStatus, Workspace};
 use arm::ResourceId;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::Api;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use planner::endpoint_isolation::{
     DeploymentEgress, EndpointIsolationInput, apply_endpoint_isolation,
 };
-use planner::progress::first_seen;
 use planner::{
-    Action, DeploymentView, EndpointInput, KeysState, Observation, OperationOutcome, Requeue,
-    WorkspaceView,
+    Action, DeploymentView, EndpointInput, KeysState, Lifecycle, Observation, OperationOutcome,
+    Plan, Requeue, WorkspaceView,
 };
 
-use super::{Error, execute_write, finish, key, observe, poll, publish, with_finalizer};
+use super::driver::{Kind, Stop, drive};
+use super::{Error, execute_write, key, observe, poll, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 use crate::keys;
-use crate::status_patch::patch_status;
+use arm::ArmClient;
 
 const KIND: &str = "OnlineEndpoint";
 
@@ -141,260 +140,283 @@ pub fn deployment_relevance(d: &OnlineDeployment) -> u64 {
 /// Reconciles one endpoint.
 pub async fn reconcile(ep: Arc<OnlineEndpoint>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
     with_finalizer(KIND, ep, ctx.clone(), |obj, deleting| async move {
-        step(obj, &ctx, deleting).await
+        drive(obj, &ctx, deleting).await
     })
     .await
 }
 
-async fn step(ep: Arc<OnlineEndpoint>, ctx: &Context, deleting: bool) -> Result<KubeAction, Error> {
-    let namespace = ep.namespace().unwrap_or_default();
-    let name = ep.name_any();
-    let api: Api<OnlineEndpoint> = Api::namespaced(ctx.client.clone(), &namespace);
-    let tree: TreeKey = (namespace.clone(), name.clone());
-    let me = format!("endpoint {name}");
-    let _guard = ctx.trees.lock(&tree).await;
-    let now = Timestamp::now();
-    let generation = ep.meta().generation;
+/// What an endpoint's reconcile read.
+pub struct Seen {
+    workspace: Option<Arc<Workspace>>,
+    view: Result<WorkspaceView, String>,
+    deployments: Vec<(Arc<OnlineDeployment>, DeploymentView)>,
+    tree_busy: Option<String>,
+    id: Option<ResourceId>,
+    client: Option<ArmClient>,
+    operation: OperationOutcome,
+    observed: Observation,
+    azure_deployments: Option<Vec<serde_json::Value>>,
+    keys: KeysState,
+}
 
-    let mut stored = ep.status.clone().unwrap_or_default();
-    if stored.conditions.is_empty() {
-        let mut first = stored.clone();
-        first_seen(&mut first, generation, now);
-        patch_status(&api, &name, &stored, &first)
-            .await
-            .map_err(|e| Error::kube("write the first status", e))?;
-        stored = first;
+fn me(ep: &OnlineEndpoint) -> String {
+    format!("endpoint {}", ep.name_any())
+}
+
+impl Kind for OnlineEndpoint {
+    const KIND: &'static str = KIND;
+    type Status = OnlineEndpointStatus;
+    type Action = Action;
+    type Seen = Seen;
+
+    fn stored(&self) -> OnlineEndpointStatus {
+        self.status.clone().unwrap_or_default()
+    }
+    fn tree(&self) -> Option<TreeKey> {
+        Some((self.namespace().unwrap_or_default(), self.name_any()))
+    }
+    fn is_write(action: &Action) -> bool {
+        action.is_write()
+    }
+    fn is_release(action: &Action) -> bool {
+        *action == Action::RemoveFinalizer
+    }
+    fn none() -> Action {
+        Action::None
     }
 
-    let (workspace, view) = resolve_workspace(ctx, &namespace, &ep.spec.workspace_ref.name);
-    let deployments = deployment_views(ctx, &namespace, &name);
-    let views: Vec<DeploymentView> = deployments.iter().map(|(_, v)| v.clone()).collect();
-    let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
-        deployments
-            .iter()
-            .find(|(d, _)| d.status.as_ref().is_some_and(|s| s.operation.is_some()))
-            .map(|(d, _)| format!("deployment {}", d.name_any()))
-    });
+    async fn observe(
+        &self,
+        ctx: &Context,
+        stored: &mut OnlineEndpointStatus,
+        lifecycle: &mut Lifecycle,
+        deleting: bool,
+    ) -> Result<Seen, Stop> {
+        let namespace = self.namespace().unwrap_or_default();
+        let name = self.name_any();
+        let tree: TreeKey = (namespace.clone(), name.clone());
+        let me = me(self);
+        let (workspace, view) = resolve_workspace(ctx, &namespace, &self.spec.workspace_ref.name);
+        let deployments = deployment_views(ctx, &namespace, &name);
+        let tree_busy = ctx.trees.other_in_flight(&tree, &me).or_else(|| {
+            deployments
+                .iter()
+                .find(|(d, _)| d.status.as_ref().is_some_and(|s| s.operation.is_some()))
+                .map(|(d, _)| format!("deployment {}", d.name_any()))
+        });
 
-    // The ARM id: from the Workspace, or (deleting without a Workspace) from status.
-    let azure_name = ep.spec.azure_name.clone().unwrap_or_else(|| name.clone());
-    let id = match &view {
-        Ok(v) => ResourceId::parse(&v.arm_id)
-            .and_then(|ws| ws.online_endpoint(&azure_name))
-            .ok(),
-        Err(_) => stored
-            .azure_resource_id
-            .as_deref()
-            .and_then(|s| ResourceId::parse(s).ok()),
-    };
-
-    let mut lifecycle = super::lifecycle_of(KIND, &*ep);
-    if let Some(ws) = &workspace {
-        lifecycle.claimed_by = endpoint_claim(ctx, &ep, &ws.spec.resource_id);
-    }
-
-    let mut status = stored.clone();
-    let mut operation = OperationOutcome::None;
-    let mut observed = Observation::Skipped;
-    let mut azure_deployments: Option<Vec<serde_json::Value>> = None;
-    let mut failure = None;
-    let claimed = lifecycle.claimed_by.is_some() && !deleting;
-    let client = match &workspace {
-        Some(ws) if id.is_some() && !claimed => {
-            match ctx
-                .azure
-                .for_workspace_or_last(&ctx.client, ws, deleting)
-                .await
-            {
-                Ok(c) => Some(c),
-                Err(problem) => {
-                    failure = Some(problem.to_failure());
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    if let (Some(client), Some(id)) = (&client, &id) {
-        match poll(client, stored.operation.as_ref()).await {
-            Ok(outcome) => operation = outcome,
-            Err(e) => failure = Some(to_failure(&e)),
-        }
-        if failure.is_none() {
-            match observe(client, id, &operation).await {
-                Ok(o) => observed = o,
-                Err(e) => failure = Some(to_failure(&e)),
-            }
-        }
-        // About to be deleted: Azure deletes its deployments with it, so read which they are.
-        if failure.is_none() && deleting && matches!(observed, Observation::Found(_)) {
-            match client.list::<serde_json::Value>(id, "deployments").await {
-                Ok(list) => azure_deployments = Some(list),
-                Err(e) => failure = Some(to_failure(&e)),
-            }
-        }
-    }
-    if let Some(f) = failure {
-        if let Some(done) = super::give_up_deletion(
-            ctx,
-            &*ep,
-            deleting,
-            &f,
-            stored
+        // The ARM id: from the Workspace, or (deleting without a Workspace) from status.
+        let azure_name = self.spec.azure_name.clone().unwrap_or_else(|| name.clone());
+        let id = match &view {
+            Ok(v) => ResourceId::parse(&v.arm_id)
+                .and_then(|ws| ws.online_endpoint(&azure_name))
+                .ok(),
+            Err(_) => stored
                 .azure_resource_id
                 .as_deref()
-                .unwrap_or("the endpoint"),
-        )
-        .await
-        {
-            return Ok(done);
+                .and_then(|s| ResourceId::parse(s).ok()),
+        };
+        if let Some(ws) = &workspace {
+            lifecycle.claimed_by = endpoint_claim(ctx, self, &ws.spec.resource_id);
         }
-        let requeue = planner::progress::failed_within(
-            &mut status,
+        let left = || {
+            stored
+                .azure_resource_id
+                .clone()
+                .unwrap_or_else(|| format!("endpoint {azure_name}"))
+        };
+        let azure = |failure| Stop::Azure {
+            failure,
+            left: left(),
+        };
+
+        let mut operation = OperationOutcome::None;
+        let mut observed = Observation::Skipped;
+        let mut azure_deployments = None;
+        let claimed = lifecycle.claimed_by.is_some() && !deleting;
+        let client = match &workspace {
+            Some(ws) if id.is_some() && !claimed => Some(
+                ctx.azure
+                    .for_workspace_or_last(&ctx.client, ws, deleting)
+                    .await
+                    .map_err(|problem| azure(problem.to_failure()))?,
+            ),
+            _ => None,
+        };
+        if let (Some(client), Some(id)) = (&client, &id) {
+            operation = poll(client, stored.operation.as_ref())
+                .await
+                .map_err(|e| azure(to_failure(&e)))?;
+            observed = observe(client, id, &operation)
+                .await
+                .map_err(|e| azure(to_failure(&e)))?;
+            // About to be deleted: Azure deletes its deployments with it, so read which they are.
+            if deleting && matches!(observed, Observation::Found(_)) {
+                azure_deployments = Some(
+                    client
+                        .list::<serde_json::Value>(id, "deployments")
+                        .await
+                        .map_err(|e| azure(to_failure(&e)))?,
+                );
+            }
+        }
+        super::settle_in_flight(
+            ctx,
+            &tree,
+            &me,
+            stored.operation.is_some(),
+            &operation,
+            &observed,
+        );
+
+        let keys = if deleting {
+            KeysState::NotWanted
+        } else {
+            keys::keys_state(&ctx.client, self)
+                .await
+                .map_err(|e| Error::kube("read the keys Secret", e))?
+        };
+        Ok(Seen {
+            workspace,
+            view,
+            deployments,
+            tree_busy,
+            id,
+            client,
+            operation,
+            observed,
+            azure_deployments,
+            keys,
+        })
+    }
+
+    fn plan(
+        &self,
+        ctx: &Context,
+        seen: &Seen,
+        stored: &OnlineEndpointStatus,
+        lifecycle: &Lifecycle,
+        deleting: bool,
+        now: Timestamp,
+    ) -> Plan<OnlineEndpointStatus> {
+        let name = self.name_any();
+        let namespace = self.namespace().unwrap_or_default();
+        let generation = self.meta().generation;
+        let views: Vec<DeploymentView> = seen.deployments.iter().map(|(_, v)| v.clone()).collect();
+        let mut plan = planner::plan_endpoint(&EndpointInput {
+            name: &name,
             generation,
-            &f,
-            false,
+            spec: &self.spec,
+            status: stored,
+            deleting,
+            workspace: seen.view.as_ref().map_err(Clone::clone),
+            observed: &seen.observed,
+            operation: &seen.operation,
+            deployments: &views,
+            tree_busy: seen.tree_busy.as_deref(),
+            keys: seen.keys,
+            keys_refresh: ctx.keys_refresh,
+            lifecycle,
+            namespace: &namespace,
+            azure_deployments: seen.azure_deployments.as_deref(),
             now,
-            ctx.busy_stall_after,
-        );
-        patch_status(&api, &name, &stored, &status)
-            .await
-            .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &*ep, ctx);
-    }
-    if !matches!(
-        operation,
-        OperationOutcome::Pending { .. } | OperationOutcome::None
-    ) {
-        ctx.trees.set_in_flight(&tree, &me, false);
-    }
-
-    let keys_state = if deleting {
-        KeysState::NotWanted
-    } else {
-        keys::keys_state(&ctx.client, &ep)
-            .await
-            .map_err(|e| Error::kube("read the keys Secret", e))?
-    };
-    let input = EndpointInput {
-        name: &name,
-        generation,
-        spec: &ep.spec,
-        status: &stored,
-        deleting,
-        workspace: view.as_ref().map_err(Clone::clone),
-        observed: &observed,
-        operation: &operation,
-        deployments: &views,
-        tree_busy: tree_busy.as_deref(),
-        keys: keys_state,
-        keys_refresh: ctx.keys_refresh,
-        lifecycle: &lifecycle,
-        namespace: &namespace,
-        azure_deployments: azure_deployments.as_deref(),
-        now,
-    };
-    let plan = planner::plan_endpoint(&input);
-    let plan = if deleting {
-        plan
-    } else {
-        let is_write = plan.action.is_write();
-        planner::lifecycle::apply_policy(plan, &lifecycle, is_write, Action::None, generation, now)
-    };
-    tracing::debug!(endpoint = %key(&*ep), action = ?plan.action, "planned");
-    let mut status: OnlineEndpointStatus = plan.status.clone();
-    if !deleting {
-        let egress: Vec<DeploymentEgress> = deployments
-            .iter()
-            .filter(|(_, v)| !v.deleting)
-            .map(|(d, v)| DeploymentEgress {
-                name: v.azure_name.clone(),
-                egress: d.spec.egress_public_network_access,
-            })
-            .collect();
-        let ws_status = workspace
-            .as_ref()
-            .map(|w| w.status.clone().unwrap_or_default());
-        apply_endpoint_isolation(
-            &mut status,
-            &EndpointIsolationInput {
-                generation,
-                spec: &ep.spec,
-                workspace: ws_status.as_ref().map(planner::network_isolated),
-                managed_network: view.as_ref().ok().and_then(|v| v.managed_network),
-                deployments: &egress,
-            },
-            now,
-        );
-    }
-    let mut requeue = plan.requeue;
-    // A keys Secret refreshed more often than the sync interval needs its own wake-up.
-    if requeue == Requeue::Sync
-        && keys_state != KeysState::NotWanted
-        && ctx.keys_refresh < ctx.sync_interval
-    {
-        requeue = Requeue::After(ctx.keys_refresh);
-    }
-    let mut events = plan.events.clone();
-
-    match (&plan.action, &client, &id) {
-        (Action::Put { .. } | Action::Patch { .. } | Action::Delete, Some(client), Some(id)) => {
-            if let Some(r) = execute_write(
-                ctx,
-                client,
-                id,
-                &plan.action,
-                &mut status,
-                generation,
-                (&tree, &me),
-                &mut events,
-            )
-            .await
-            {
-                requeue = r;
-            }
-        }
-        (Action::SyncKeys, Some(client), Some(id)) => {
-            if let Err(e) = keys::sync_keys(
-                &ctx.client,
-                client,
-                &ep,
-                id,
-                status.scoring_uri.as_deref(),
+        });
+        if !deleting {
+            let egress: Vec<DeploymentEgress> = seen
+                .deployments
+                .iter()
+                .filter(|(_, v)| !v.deleting)
+                .map(|(d, v)| DeploymentEgress {
+                    name: v.azure_name.clone(),
+                    egress: d.spec.egress_public_network_access,
+                })
+                .collect();
+            let ws_status = seen
+                .workspace
+                .as_ref()
+                .map(|w| w.status.clone().unwrap_or_default());
+            apply_endpoint_isolation(
+                &mut plan.status,
+                &EndpointIsolationInput {
+                    generation,
+                    spec: &self.spec,
+                    workspace: ws_status.as_ref().map(planner::network_isolated),
+                    managed_network: seen.view.as_ref().ok().and_then(|v| v.managed_network),
+                    deployments: &egress,
+                },
                 now,
-            )
-            .await
-            {
-                tracing::warn!(endpoint = %key(&*ep), error = %e, "keys not synced");
-                events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
-                requeue = Requeue::After(planner::WAIT_POLL);
-            } else {
-                events.push(planner::EventNote::normal(
-                    "KeysSynced",
-                    format!(
-                        "wrote the endpoint's keys to Secret {}",
-                        ep.spec
-                            .keys_secret
-                            .as_ref()
-                            .map(|s| s.name.as_str())
-                            .unwrap_or_default()
-                    ),
-                ));
-            }
+            );
         }
-        _ => {}
+        // A keys Secret refreshed more often than the sync interval needs its own wake-up.
+        if plan.requeue == Requeue::Sync
+            && seen.keys != KeysState::NotWanted
+            && ctx.keys_refresh < ctx.sync_interval
+        {
+            plan.requeue = Requeue::After(ctx.keys_refresh);
+        }
+        plan
     }
-    for d in &plan.drift {
-        ctx.metrics.drift_corrected(KIND, &d.field);
+
+    async fn execute(
+        &self,
+        ctx: &Context,
+        seen: &Seen,
+        plan: &Plan<OnlineEndpointStatus>,
+        status: &mut OnlineEndpointStatus,
+        events: &mut Vec<planner::EventNote>,
+    ) -> Option<Requeue> {
+        let (Some(client), Some(id)) = (&seen.client, &seen.id) else {
+            return None;
+        };
+        let tree = self.tree().unwrap_or_default();
+        match &plan.action {
+            Action::Put { .. } | Action::Patch { .. } | Action::Delete => {
+                execute_write(
+                    ctx,
+                    client,
+                    id,
+                    &plan.action,
+                    status,
+                    self.meta().generation,
+                    (&tree, &me(self)),
+                    events,
+                )
+                .await
+            }
+            Action::SyncKeys => {
+                let now = Timestamp::now();
+                let written = keys::sync_keys(
+                    &ctx.client,
+                    client,
+                    self,
+                    id,
+                    status.scoring_uri.as_deref(),
+                    now,
+                )
+                .await;
+                match written {
+                    Err(e) => {
+                        tracing::warn!(endpoint = %key(self), error = %e, "keys not synced");
+                        events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
+                        Some(Requeue::After(planner::WAIT_POLL))
+                    }
+                    Ok(_) => {
+                        events.push(planner::EventNote::normal(
+                            "KeysSynced",
+                            format!(
+                                "wrote the endpoint's keys to Secret {}",
+                                self.spec
+                                    .keys_secret
+                                    .as_ref()
+                                    .map(|s| s.name.as_str())
+                                    .unwrap_or_default()
+                            ),
+                        ));
+                        None
+                    }
+                }
+            }
+            Action::None | Action::RemoveFinalizer => None,
+        }
     }
-    ctx.metrics
-        .set_in_flight("all", ctx.trees.in_flight_count());
-    publish(ctx, &*ep, &events).await;
-    patch_status(&api, &name, &stored, &status)
-        .await
-        .map_err(|e| Error::kube("write status", e))?;
-    if plan.action == Action::RemoveFinalizer {
-        return Ok(KubeAction::await_change());
-    }
-    finish(deleting, requeue, &*ep, ctx)
 }

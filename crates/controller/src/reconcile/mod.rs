@@ -5,6 +5,7 @@
 //! object is requeued after `Retry-After`.
 
 pub mod deployment;
+pub mod driver;
 pub mod endpoint;
 pub mod workspace;
 
@@ -377,6 +378,30 @@ pub async fn execute_write<S: api::status::CommonStatus>(
             }
             Some(requeue)
         }
+    }
+}
+
+/// Clears this object's in-flight mark in its tree once nothing of its is running in Azure: the
+/// operation it recorded has ended, or (a status write that recorded it was lost) none is
+/// recorded and Azure shows the resource in a terminal state.
+pub fn settle_in_flight(
+    ctx: &Context,
+    tree: &crate::context::TreeKey,
+    me: &str,
+    recorded: bool,
+    operation: &OperationOutcome,
+    observed: &Observation,
+) {
+    let ended = !matches!(
+        operation,
+        OperationOutcome::Pending { .. } | OperationOutcome::None
+    );
+    let settled = !recorded
+        && observed.found().is_some_and(|r| {
+            planner::observe::provisioning_state(r).is_none_or(|s| s.is_terminal())
+        });
+    if ended || settled {
+        ctx.trees.set_in_flight(tree, me, false);
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::workspace::WorkspaceCredential;
-use api::{OperationStatus, Workspace};
+use api::{OperationStatus, Workspace, WorkspaceStatus};
 use arm::{ArmClient, ArmError, ResourceId, Started};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
@@ -20,16 +20,17 @@ use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use planner::network::removed::{RemovedEndpoint, removed_endpoints};
 use planner::network::{EndpointObservation, ZoneObservation};
-use planner::progress::{first_seen, started};
+use planner::progress::started;
 use planner::{
-    EventNote, Failure, FailureClass, NetworkAction, NetworkObservation, NetworkTargets,
-    Observation, OperationOutcome, Requeue, WorkspaceInput,
+    EventNote, Failure, FailureClass, Lifecycle, NetworkAction, NetworkObservation, NetworkTargets,
+    Observation, OperationOutcome, Requeue, WorkspaceInput, WorkspacePlan,
 };
 use serde_json::Value;
 
-use super::{Error, finish, poll, with_finalizer};
+use super::driver::{Kind, Stop, drive};
+use super::{Error, poll, with_finalizer};
 use crate::azure::to_failure;
-use crate::context::Context;
+use crate::context::{Context, TreeKey};
 use crate::status_patch::patch_status;
 
 const KIND: &str = "Workspace";
@@ -37,7 +38,7 @@ const KIND: &str = "Workspace";
 /// Reconciles one Workspace.
 pub async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
     with_finalizer(KIND, ws, ctx.clone(), |obj, deleting| async move {
-        step(obj, &ctx, deleting).await
+        drive(obj, &ctx, deleting).await
     })
     .await
 }
@@ -218,26 +219,214 @@ fn credential_failure(ws: &Workspace, failure: Failure) -> Failure {
     }
 }
 
-async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeAction, Error> {
-    let namespace = ws.namespace().unwrap_or_default();
-    let name = ws.name_any();
-    let api: Api<Workspace> = Api::namespaced(ctx.client.clone(), &namespace);
-    let now = Timestamp::now();
-    let generation = ws.meta().generation;
+/// What a Workspace's reconcile read.
+pub struct Seen {
+    endpoints: Vec<String>,
+    client: Option<ArmClient>,
+    operation: OperationOutcome,
+    observed: Observation,
+    network: NetworkObservation,
+}
 
-    let mut stored = ws.status.clone().unwrap_or_default();
-    if stored.conditions.is_empty() {
-        let mut first = stored.clone();
-        first_seen(&mut first, generation, now);
-        patch_status(&api, &name, &stored, &first)
-            .await
-            .map_err(|e| Error::kube("write the first status", e))?;
-        stored = first;
+impl Kind for Workspace {
+    const KIND: &'static str = KIND;
+    type Status = WorkspaceStatus;
+    type Action = NetworkAction;
+    type Seen = Seen;
+
+    fn stored(&self) -> WorkspaceStatus {
+        self.status.clone().unwrap_or_default()
+    }
+    fn tree(&self) -> Option<TreeKey> {
+        None
+    }
+    fn is_write(action: &NetworkAction) -> bool {
+        action.is_write()
+    }
+    fn is_release(action: &NetworkAction) -> bool {
+        *action == NetworkAction::RemoveFinalizer
+    }
+    fn none() -> NetworkAction {
+        NetworkAction::None
     }
 
-    // What in the namespace still uses this Workspace: its endpoints, and deployments whose
-    // endpoint object is gone but whose Azure deployment lies in this workspace.
-    let mut endpoints: Vec<String> = ctx
+    async fn observe(
+        &self,
+        ctx: &Context,
+        stored: &mut WorkspaceStatus,
+        lifecycle: &mut Lifecycle,
+        deleting: bool,
+    ) -> Result<Seen, Stop> {
+        let namespace = self.namespace().unwrap_or_default();
+        let name = self.name_any();
+        let endpoints = users(ctx, self);
+        lifecycle.claimed_by = ctx
+            .stores
+            .workspaces
+            .state()
+            .into_iter()
+            .filter(|other| other.meta().uid != self.meta().uid)
+            .filter(|other| {
+                other
+                    .spec
+                    .resource_id
+                    .eq_ignore_ascii_case(&self.spec.resource_id)
+            })
+            .filter(|other| other.spec.network != self.spec.network)
+            .find(|other| super::came_first(&**other, self))
+            .map(|other| format!("Workspace {}", super::key(&*other)));
+
+        // The credential Secret is held while this Workspace uses it (see hold_credential).
+        if !deleting {
+            let api: Api<Workspace> = Api::namespaced(ctx.client.clone(), &namespace);
+            hold_credential(ctx, self, stored, &api).await?;
+        }
+
+        // Observe: the operation in flight, else the workspace and the network legs.
+        let mut seen = Seen {
+            endpoints,
+            client: None,
+            operation: OperationOutcome::None,
+            observed: Observation::Skipped,
+            network: NetworkObservation::default(),
+        };
+        let targets = planner::workspace_reads(&namespace, &name, &self.spec);
+        let removed = targets
+            .as_ref()
+            .map(|t| removed_endpoints(t, stored))
+            .unwrap_or_default();
+        // Deleting needs Azure only to remove what was created: not while endpoints remain, not
+        // under Orphan, not without private endpoints (a bad credential must not hold the
+        // finalizer).
+        let needs_azure = (!deleting && lifecycle.claimed_by.is_none())
+            || (deleting
+                && seen.endpoints.is_empty()
+                && self.spec.deletion_policy == api::DeletionPolicy::Delete
+                && !lifecycle.detached()
+                && (!self.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
+        let Ok(targets) = &targets else {
+            return Ok(seen);
+        };
+        if !needs_azure {
+            return Ok(seen);
+        }
+        let azure = |failure| Stop::Azure {
+            failure,
+            left: left_in_azure(self),
+        };
+        let client = ctx
+            .azure
+            .for_workspace_or_last(&ctx.client, self, deleting)
+            .await
+            .map_err(|problem| azure(credential_failure(self, problem.to_failure())))?;
+        seen.operation = poll(&client, stored.operation.as_ref())
+            .await
+            .map_err(|e| azure(to_failure(&e)))?;
+        if !matches!(seen.operation, OperationOutcome::Pending { .. }) {
+            if !deleting {
+                seen.observed = get(&client, &targets.workspace_id).await.map_err(azure)?;
+            }
+            seen.network = read_network(&client, targets, &removed)
+                .await
+                .map_err(azure)?;
+        }
+        seen.client = Some(client);
+        Ok(seen)
+    }
+
+    fn plan(
+        &self,
+        _ctx: &Context,
+        seen: &Seen,
+        stored: &WorkspaceStatus,
+        lifecycle: &Lifecycle,
+        deleting: bool,
+        now: Timestamp,
+    ) -> WorkspacePlan {
+        let namespace = self.namespace().unwrap_or_default();
+        let name = self.name_any();
+        planner::plan_workspace(&WorkspaceInput {
+            namespace: &namespace,
+            name: &name,
+            generation: self.meta().generation,
+            spec: &self.spec,
+            status: stored,
+            deleting,
+            observed: &seen.observed,
+            network: &seen.network,
+            operation: &seen.operation,
+            endpoints: &seen.endpoints,
+            lifecycle,
+            now,
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &Context,
+        seen: &Seen,
+        plan: &WorkspacePlan,
+        status: &mut WorkspaceStatus,
+        events: &mut Vec<EventNote>,
+    ) -> Option<Requeue> {
+        let client = seen.client.as_ref()?;
+        if !plan.action.is_write() {
+            return None;
+        }
+        let generation = self.meta().generation;
+        let now = Timestamp::now();
+        Some(match write(client, &plan.action).await {
+            Ok(Some(op)) => {
+                started(status, generation, op, now);
+                Requeue::After(Duration::from_secs(1))
+            }
+            Ok(None) => Requeue::Now,
+            Err(f) => {
+                if !f.is_retryable() {
+                    events.push(EventNote::warning(
+                        "Failed",
+                        format!(
+                            "{} of {} refused: {}: {}",
+                            plan.action.operation_kind(),
+                            plan.action.target().unwrap_or_default(),
+                            f.code,
+                            f.message
+                        ),
+                    ));
+                }
+                planner::progress::failed_within(
+                    status,
+                    generation,
+                    &f,
+                    false,
+                    now,
+                    ctx.busy_stall_after,
+                )
+            }
+        })
+    }
+
+    async fn publish(
+        &self,
+        ctx: &Context,
+        events: &[EventNote],
+        stored: &WorkspaceStatus,
+        action: &NetworkAction,
+    ) {
+        publish_events(ctx, self, events, stored.operation.as_ref(), action).await;
+    }
+
+    async fn released(&self, ctx: &Context) -> Result<(), Error> {
+        release_credential(ctx, self).await
+    }
+}
+
+/// What in the namespace still uses this Workspace: its endpoints, and deployments whose
+/// endpoint object is gone but whose Azure deployment lies in this workspace.
+fn users(ctx: &Context, ws: &Workspace) -> Vec<String> {
+    let namespace = ws.namespace().unwrap_or_default();
+    let name = ws.name_any();
+    let mut users: Vec<String> = ctx
         .stores
         .endpoints
         .state()
@@ -249,7 +438,7 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
         .map(|e| format!("OnlineEndpoint {}", e.name_any()))
         .collect();
     let workspace_prefix = format!("{}/", ws.spec.resource_id.to_ascii_lowercase());
-    endpoints.extend(
+    users.extend(
         ctx.stores
             .deployments
             .state()
@@ -272,187 +461,25 @@ async fn step(ws: Arc<Workspace>, ctx: &Context, deleting: bool) -> Result<KubeA
             })
             .map(|d| format!("OnlineDeployment {}", d.name_any())),
     );
+    users
+}
 
-    let mut lifecycle = super::lifecycle_of(KIND, &*ws);
-    lifecycle.claimed_by = ctx
-        .stores
-        .workspaces
-        .state()
-        .into_iter()
-        .filter(|other| other.meta().uid != ws.meta().uid)
-        .filter(|other| {
-            other
-                .spec
-                .resource_id
-                .eq_ignore_ascii_case(&ws.spec.resource_id)
-        })
-        .filter(|other| other.spec.network != ws.spec.network)
-        .find(|other| super::came_first(&**other, &*ws))
-        .map(|other| format!("Workspace {}", super::key(&*other)));
-
-    // The credential Secret is held while this Workspace uses it (see hold_credential).
-    if !deleting {
-        hold_credential(ctx, &ws, &mut stored, &api).await?;
+/// What a Workspace's deletion leaves in Azure when it cannot reach it.
+fn left_in_azure(ws: &Workspace) -> String {
+    if ws.spec.network.private_endpoints.is_empty() {
+        return "what this Workspace created".to_owned();
     }
-
-    // Observe: the operation in flight, else the workspace and the network legs.
-    let mut operation = OperationOutcome::None;
-    let mut observed = Observation::Skipped;
-    let mut network = NetworkObservation::default();
-    let targets = planner::workspace_reads(&namespace, &name, &ws.spec);
-    let removed = targets
-        .as_ref()
-        .map(|t| removed_endpoints(t, &stored))
-        .unwrap_or_default();
-    // Deleting needs Azure only to remove what was created: not while endpoints remain, not
-    // under Orphan, not without private endpoints (a bad credential must not hold the finalizer).
-    let needs_azure = (!deleting && lifecycle.claimed_by.is_none())
-        || (deleting
-            && endpoints.is_empty()
-            && ws.spec.deletion_policy == api::DeletionPolicy::Delete
-            && !lifecycle.detached()
-            && (!ws.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
-    let mut client = None;
-    let mut failure = None;
-    if let Ok(targets) = &targets
-        && needs_azure
-    {
-        match ctx
-            .azure
-            .for_workspace_or_last(&ctx.client, &ws, deleting)
-            .await
-        {
-            Ok(c) => client = Some(c),
-            Err(problem) => failure = Some(credential_failure(&ws, problem.to_failure())),
-        }
-        if let Some(c) = &client {
-            match poll(c, stored.operation.as_ref()).await {
-                Ok(outcome) => operation = outcome,
-                Err(e) => failure = Some(to_failure(&e)),
-            }
-            if failure.is_none() && !matches!(operation, OperationOutcome::Pending { .. }) {
-                let read = async {
-                    if !deleting {
-                        observed = get(c, &targets.workspace_id).await?;
-                    }
-                    network = read_network(c, targets, &removed).await?;
-                    Ok::<(), Failure>(())
-                };
-                if let Err(f) = read.await {
-                    failure = Some(f);
-                }
-            }
-        }
-    }
-    if let Some(f) = failure {
-        let left = if ws.spec.network.private_endpoints.is_empty() {
-            "what this Workspace created".to_owned()
-        } else {
-            let names: Vec<&str> = ws
-                .spec
-                .network
-                .private_endpoints
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect();
-            format!(
-                "private endpoints {} (with their DNS zones and links)",
-                names.join(", ")
-            )
-        };
-        if let Some(done) = super::give_up_deletion(ctx, &*ws, deleting, &f, &left).await {
-            release_credential(ctx, &ws).await?;
-            return Ok(done);
-        }
-        let mut status = stored.clone();
-        let requeue = planner::progress::failed_within(
-            &mut status,
-            generation,
-            &f,
-            false,
-            now,
-            ctx.busy_stall_after,
-        );
-        patch_status(&api, &name, &stored, &status)
-            .await
-            .map_err(|e| Error::kube("write status", e))?;
-        return finish(deleting, requeue, &*ws, ctx);
-    }
-
-    let plan = planner::plan_workspace(&WorkspaceInput {
-        namespace: &namespace,
-        name: &name,
-        generation,
-        spec: &ws.spec,
-        status: &stored,
-        deleting,
-        observed: &observed,
-        network: &network,
-        operation: &operation,
-        endpoints: &endpoints,
-        lifecycle: &lifecycle,
-        now,
-    });
-    let plan = if deleting {
-        plan
-    } else {
-        let is_write = plan.action.is_write();
-        planner::lifecycle::apply_policy(
-            plan,
-            &lifecycle,
-            is_write,
-            NetworkAction::None,
-            generation,
-            now,
-        )
-    };
-    tracing::debug!(workspace = %super::key(&*ws), action = ?plan.action, "planned");
-    let mut status = plan.status.clone();
-    let mut requeue = plan.requeue;
-    let mut events = plan.events.clone();
-    if let (true, Some(client)) = (plan.action.is_write(), &client) {
-        match write(client, &plan.action).await {
-            Ok(Some(op)) => {
-                started(&mut status, generation, op, now);
-                requeue = Requeue::After(Duration::from_secs(1));
-            }
-            Ok(None) => requeue = Requeue::Now,
-            Err(f) => {
-                requeue = planner::progress::failed_within(
-                    &mut status,
-                    generation,
-                    &f,
-                    false,
-                    now,
-                    ctx.busy_stall_after,
-                );
-                if !f.is_retryable() {
-                    events.push(EventNote::warning(
-                        "Failed",
-                        format!(
-                            "{} of {} refused: {}: {}",
-                            plan.action.operation_kind(),
-                            plan.action.target().unwrap_or_default(),
-                            f.code,
-                            f.message
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    for d in &plan.drift {
-        ctx.metrics.drift_corrected(KIND, &d.field);
-    }
-    publish_events(ctx, &ws, &events, stored.operation.as_ref(), &plan.action).await;
-    patch_status(&api, &name, &stored, &status)
-        .await
-        .map_err(|e| Error::kube("write status", e))?;
-    if plan.action == NetworkAction::RemoveFinalizer {
-        release_credential(ctx, &ws).await?;
-        return Ok(KubeAction::await_change());
-    }
-    finish(deleting, requeue, &*ws, ctx)
+    let names: Vec<&str> = ws
+        .spec
+        .network
+        .private_endpoints
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    format!(
+        "private endpoints {} (with their DNS zones and links)",
+        names.join(", ")
+    )
 }
 
 /// The Secret a Workspace's `spec.credential.secretRef` names.
