@@ -8,6 +8,7 @@ use api::conditions::Reason;
 use api::{OnlineEndpointSpec, OnlineEndpointStatus};
 use k8s_openapi::jiff::Timestamp;
 
+use crate::WAIT_POLL;
 use crate::body::{endpoint_body, endpoint_drift, observed_public_access, observed_traffic};
 use crate::deletion::{Deletion, Gate, plan_deletion, release, wait};
 use crate::lifecycle::Lifecycle;
@@ -19,7 +20,6 @@ use crate::progress::{
     Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
 use crate::validate::{ValidatedEndpoint, WorkspaceView, validate_endpoint};
-use crate::WAIT_POLL;
 
 /// A deployment of this endpoint, as its Kubernetes object reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
