@@ -498,3 +498,65 @@ async fn reconcile_policy_skip_observes_only() -> anyhow::Result<()> {
     // The person's change is not ours to undo; never-public concerns the controller's bodies.
     env.finish().await
 }
+
+/// The status write that records a deployment's create fails (the API server answers 500): the
+/// operation is not in status, yet the tree is not blocked — the deployment's next GET finds it,
+/// it becomes Ready, and the endpoint sends it its traffic. One create, never two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_status_write_does_not_block_the_tree() -> anyhow::Result<()> {
+    let mut opts = options(Duration::from_millis(200));
+    // The create takes a moment to answer, so the fault below is armed before its status write.
+    opts.arm = opts.arm.fault(FaultRule::sequence(
+        Some("PUT"),
+        "*/onlineEndpoints/scoring/deployments/blue",
+        vec![Fault::Latency { millis: 1500 }],
+    ));
+    let env = Env::start("lostwrite", opts).await?;
+    let Some(kube) = &env.kube else {
+        eprintln!("skipped on a real cluster: needs the emulator's fault injection");
+        return env.finish().await;
+    };
+    env.apply(workspace()).await?;
+    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
+    env.wait("the endpoint Succeeded in Azure", MINUTE, || async {
+        let obj = env.get_json("OnlineEndpoint", "scoring").await?;
+        Ok(obj
+            .filter(|o| o.pointer("/status/provisioningState") == Some(&json!("Succeeded")))
+            .map(|_| ()))
+    })
+    .await?;
+    env.apply(deployment("scoring-blue", "scoring", "blue"))
+        .await?;
+    // Its first status lands, then the create (slowed down) is sent: the next status write is
+    // the one that records the operation.
+    env.wait("the deployment's first status", MINUTE, || async {
+        let obj = env.get_json("OnlineDeployment", "scoring-blue").await?;
+        Ok(obj
+            .filter(|o| o.pointer("/status/conditions/0").is_some())
+            .map(|_| ()))
+    })
+    .await?;
+    kube.faults()
+        .fail_next("PATCH", "/onlinedeployments/scoring-blue/status", 500, 1);
+    env.wait_ready("OnlineDeployment", "scoring-blue", MINUTE)
+        .await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+    let log = env.operator_log();
+    assert!(
+        log.contains("failed to write status"),
+        "the status write recording the create failed"
+    );
+    let azure = env.azure(&endpoint_id("scoring")).unwrap_or_default();
+    assert_eq!(
+        azure.pointer("/properties/traffic/blue"),
+        Some(&json!(100)),
+        "{azure}"
+    );
+    let creates = env
+        .controller_requests("PUT", "/deployments/blue")
+        .into_iter()
+        .filter(|r| r.status < 300)
+        .count();
+    assert_eq!(creates, 1, "never sent twice");
+    env.finish().await
+}

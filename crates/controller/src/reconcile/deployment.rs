@@ -145,15 +145,6 @@ impl Kind for OnlineDeployment {
             self.spec.endpoint_ref.name.clone(),
         ))
     }
-    fn is_write(action: &Action) -> bool {
-        action.is_write()
-    }
-    fn is_release(action: &Action) -> bool {
-        *action == Action::RemoveFinalizer
-    }
-    fn none() -> Action {
-        Action::None
-    }
 
     async fn observe(
         &self,

@@ -50,6 +50,41 @@ impl<S> KindStatus for S where
 {
 }
 
+/// The actions plans name: on the object's own ARM resource ([`planner::Action`]) or on a target
+/// of its own ([`planner::NetworkAction`]).
+pub trait PlanAction: Clone + PartialEq + std::fmt::Debug + Send + Sync {
+    /// True when the action changes Azure.
+    fn writes(&self) -> bool;
+    /// True when the action releases the finalizer.
+    fn releases(&self) -> bool;
+    /// The action that does nothing.
+    fn nothing() -> Self;
+}
+
+impl PlanAction for planner::Action {
+    fn writes(&self) -> bool {
+        self.is_write()
+    }
+    fn releases(&self) -> bool {
+        *self == Self::RemoveFinalizer
+    }
+    fn nothing() -> Self {
+        Self::None
+    }
+}
+
+impl PlanAction for planner::NetworkAction {
+    fn writes(&self) -> bool {
+        self.is_write()
+    }
+    fn releases(&self) -> bool {
+        *self == Self::RemoveFinalizer
+    }
+    fn nothing() -> Self {
+        Self::None
+    }
+}
+
 /// What one kind contributes to the skeleton.
 pub trait Kind:
     Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
@@ -66,7 +101,7 @@ pub trait Kind:
     /// Its status.
     type Status: KindStatus;
     /// The action its plans name (its own ARM resource, or a target of its own).
-    type Action: Clone + PartialEq + std::fmt::Debug + Send + Sync;
+    type Action: PlanAction;
     /// What [`Kind::observe`] gathered for planning and executing.
     type Seen: Send + Sync;
 
@@ -74,13 +109,6 @@ pub trait Kind:
     fn stored(&self) -> Self::Status;
     /// The endpoint tree whose lock the reconcile holds (one decision at a time per tree).
     fn tree(&self) -> Option<TreeKey>;
-    /// True when the action changes Azure.
-    fn is_write(action: &Self::Action) -> bool;
-    /// True when the action releases the finalizer.
-    fn is_release(action: &Self::Action) -> bool;
-    /// The action that does nothing.
-    fn none() -> Self::Action;
-
     /// Reads what planning needs: the caches, the operation's poll, Azure. May fill in
     /// `lifecycle` (claims) and update `stored` (things recorded before planning).
     fn observe(
@@ -187,8 +215,15 @@ pub async fn drive<K: Kind>(
     let plan = if deleting {
         plan
     } else {
-        let is_write = K::is_write(&plan.action);
-        planner::lifecycle::apply_policy(plan, &lifecycle, is_write, K::none(), generation, now)
+        let is_write = plan.action.writes();
+        planner::lifecycle::apply_policy(
+            plan,
+            &lifecycle,
+            is_write,
+            K::Action::nothing(),
+            generation,
+            now,
+        )
     };
     tracing::debug!(kind = K::KIND, object = %super::key(&*obj), action = ?plan.action, "planned");
 
@@ -210,7 +245,7 @@ pub async fn drive<K: Kind>(
     patch_status(&api, &name, &stored, &status)
         .await
         .map_err(|e| Error::kube("write status", e))?;
-    if K::is_release(&plan.action) {
+    if plan.action.releases() {
         obj.released(ctx).await?;
         return Ok(KubeAction::await_change());
     }

@@ -175,15 +175,6 @@ impl Kind for OnlineEndpoint {
     fn tree(&self) -> Option<TreeKey> {
         Some((self.namespace().unwrap_or_default(), self.name_any()))
     }
-    fn is_write(action: &Action) -> bool {
-        action.is_write()
-    }
-    fn is_release(action: &Action) -> bool {
-        *action == Action::RemoveFinalizer
-    }
-    fn none() -> Action {
-        Action::None
-    }
 
     async fn observe(
         &self,

@@ -240,15 +240,6 @@ impl Kind for Workspace {
     fn tree(&self) -> Option<TreeKey> {
         None
     }
-    fn is_write(action: &NetworkAction) -> bool {
-        action.is_write()
-    }
-    fn is_release(action: &NetworkAction) -> bool {
-        *action == NetworkAction::RemoveFinalizer
-    }
-    fn none() -> NetworkAction {
-        NetworkAction::None
-    }
 
     async fn observe(
         &self,
