@@ -560,3 +560,84 @@ async fn a_lost_status_write_does_not_block_the_tree() -> anyhow::Result<()> {
     assert_eq!(creates, 1, "never sent twice");
     env.finish().await
 }
+
+/// `kubectl delete namespace` of the blue/green example with its 90/10 traffic: the namespace
+/// goes and the endpoint with both deployments is deleted in Azure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_deletion_of_blue_green_finishes() -> anyhow::Result<()> {
+    let env = Env::start("nsbg", options(Duration::from_millis(200))).await?;
+    env.apply_dir("examples/blue-green").await?;
+    for d in ["housing-rollout-blue", "housing-rollout-green"] {
+        env.wait_ready("OnlineDeployment", d, MINUTE).await?;
+    }
+    env.wait_ready("OnlineEndpoint", "housing-rollout", MINUTE)
+        .await?;
+    delete_namespace(&env).await?;
+    assert!(env.azure(&endpoint_id("housing-rollout")).is_none());
+    assert!(
+        env.azure(&deployment_id("housing-rollout", "blue"))
+            .is_none()
+    );
+    assert!(
+        env.azure(&deployment_id("housing-rollout", "green"))
+            .is_none()
+    );
+    env.finish().await
+}
+
+/// Argo CD-style prune: the custom resources and the credential Secret deleted in one go (no
+/// namespace deletion). The Secret waits for the Workspace; Azure is cleaned with the team's
+/// credential; everything, the Secret included, is gone at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_of_resources_and_their_secret_in_one_go() -> anyhow::Result<()> {
+    let env = Env::start("prune", options(Duration::from_millis(200))).await?;
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "azure-sp"},
+        "stringData": {
+            "AZURE_TENANT_ID": controller::sandbox::SANDBOX_TENANT,
+            "AZURE_CLIENT_ID": PERSON_CLIENT,
+            "AZURE_CLIENT_SECRET": "sandbox-team-secret"
+        }
+    }))?;
+    let secrets: Api<Secret> = env.api();
+    secrets.create(&PostParams::default(), &secret).await?;
+    let mut ws = workspace();
+    ws["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp"}});
+    env.apply(ws).await?;
+    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
+    env.apply(deployment("scoring-blue", "scoring", "blue"))
+        .await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+    env.wait("the Secret held", MINUTE, || async {
+        let s = secrets.get("azure-sp").await?;
+        Ok(s.metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&api::CREDENTIAL_FINALIZER.to_owned())
+            .then_some(()))
+    })
+    .await?;
+
+    // The Secret first, then the custom resources, as a prune deletes them.
+    secrets.delete("azure-sp", &DeleteParams::default()).await?;
+    env.delete::<OnlineDeployment>("scoring-blue").await?;
+    env.delete::<OnlineEndpoint>("scoring").await?;
+    env.delete::<Workspace>("housing").await?;
+    env.wait_gone("Workspace", "housing", MINUTE).await?;
+    env.wait("the Secret gone", MINUTE, || async {
+        Ok(secrets.get_opt("azure-sp").await?.is_none().then_some(()))
+    })
+    .await?;
+    assert!(
+        env.azure(&endpoint_id("scoring")).is_none(),
+        "deleted in Azure"
+    );
+    assert!(
+        writes_by(&env, PERSON_CLIENT)
+            .iter()
+            .any(|w| w.starts_with("DELETE ")
+                && w.to_ascii_lowercase().ends_with("/onlineendpoints/scoring")),
+        "with the team's credential"
+    );
+    env.finish().await
+}
