@@ -38,34 +38,50 @@ fn link_id(zone: &str) -> String {
 const API_ZONE: &str = "privatelink.api.azureml.ms";
 const NB_ZONE: &str = "privatelink.notebooks.azure.net";
 
-/// The seed example's Workspace (`examples/seed/workspace.yaml`).
-fn seed_workspace() -> anyhow::Result<Value> {
+/// The seed example's Workspace (`examples/seed/workspace.yaml`) as written.
+fn seed_example() -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(repo_root().join("examples/seed/workspace.yaml"))?;
     Ok(serde_saphyr::from_str(&text)?)
 }
 
-/// The sandbox seed, optionally with a workspace that asks for manual approval of connections.
-fn options(require_approval: bool, sync: Duration) -> anyhow::Result<EnvOptions> {
-    let mut arm = arm_config(Duration::from_millis(200))?;
-    if require_approval {
-        let mut seed = Seed::sandbox()?;
-        for rg in seed
-            .subscriptions
-            .iter_mut()
-            .flat_map(|s| s.resource_groups.iter_mut())
-        {
-            for ws in &mut rg.workspaces {
-                ws.private_endpoint_connections_require_approval = true;
-            }
-        }
-        arm = arm.seed(seed);
-    }
+/// The seed example's Workspace with `approve: true`: the sandbox's controller identity holds
+/// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`, so
+/// its private endpoint asks for automatic approval. Without `approve` it is a manual request
+/// that waits for a person (see `manual_approval_path`).
+fn seed_workspace() -> anyhow::Result<Value> {
+    let mut doc = seed_example()?;
+    doc["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
+    Ok(doc)
+}
+
+/// The approval action automatic approval needs on the workspace.
+const APPROVAL_ACTION: &str =
+    "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action";
+
+/// The sandbox seed.
+fn options(sync: Duration) -> anyhow::Result<EnvOptions> {
     Ok(EnvOptions {
-        arm,
+        arm: arm_config(Duration::from_millis(200))?,
         sync_interval: sync,
         leader_election: false,
         operator_args: Vec::new(),
     })
+}
+
+/// The sandbox seed with a controller identity whose role excludes the approval action (an
+/// Azure role's `notActions`): it may create private endpoints but not auto-approve them.
+fn options_without_approval(sync: Duration) -> anyhow::Result<EnvOptions> {
+    let mut seed = Seed::sandbox()?;
+    for p in seed
+        .principals
+        .iter_mut()
+        .filter(|p| p.client_id == CONTROLLER_CLIENT)
+    {
+        p.not_actions.push(APPROVAL_ACTION.to_owned());
+    }
+    let mut opts = options(sync)?;
+    opts.arm = opts.arm.seed(seed);
+    Ok(opts)
 }
 
 /// The workspace became public again after it was private, by anyone but a person.
@@ -213,7 +229,7 @@ async fn ws_condition(env: &Env, type_: &str) -> anyhow::Result<(String, String,
 /// the planner fixes them, with one write per leg; a resync then writes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_nothing_to_every_leg() -> anyhow::Result<()> {
-    let env = Env::start("wsiso", options(false, Duration::from_secs(2))?).await?;
+    let env = Env::start("wsiso", options(Duration::from_secs(2))?).await?;
     let started = Instant::now();
     env.apply(seed_workspace()?).await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
@@ -461,13 +477,16 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Manual approval: without `approve` the Workspace waits (ApprovalPending, naming the
-/// connection and who may approve it) until a person approves; with `approve: true` the
-/// controller approves the connection itself.
+/// Manual approval: without `approve` the controller sends a manual request
+/// (`manualPrivateLinkServiceConnections`) and the Workspace waits (ApprovalPending, naming the
+/// connection and who may approve it) until a person approves; a request still Pending when the
+/// spec turns `approve: true` is approved by the controller itself (a PUT on the workspace's
+/// connection); with `approve: true` from the start the private endpoint asks for automatic
+/// approval and no approval PUT is needed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_approval_path() -> anyhow::Result<()> {
-    let env = Env::start("wsapprove", options(true, Duration::from_secs(2))?).await?;
-    env.apply(seed_workspace()?).await?;
+    let env = Env::start("wsapprove", options(Duration::from_secs(2))?).await?;
+    env.apply(seed_example()?).await?;
     let (status, message) = env
         .wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
         .await?;
@@ -482,6 +501,19 @@ async fn manual_approval_path() -> anyhow::Result<()> {
         (iso.as_str(), reason.as_str()),
         ("False", "ApprovalPending")
     );
+    let pe_put = env.controller_requests("PUT", "/privateEndpoints/mlw-prod-pe");
+    let body = pe_put
+        .first()
+        .and_then(|r| r.body.clone())
+        .unwrap_or_default();
+    assert!(
+        body.pointer("/properties/manualPrivateLinkServiceConnections/0/properties/requestMessage")
+            .is_some()
+            && body
+                .pointer("/properties/privateLinkServiceConnections")
+                .is_none(),
+        "a manual request: {body}"
+    );
     assert!(
         env.controller_requests("PUT", "")
             .iter()
@@ -495,10 +527,12 @@ async fn manual_approval_path() -> anyhow::Result<()> {
     assert_isolated_in_azure(&env);
     finish(env).await?;
 
-    let env = Env::start("wsautoapprove", options(true, Duration::from_secs(2))?).await?;
-    let mut doc = seed_workspace()?;
-    doc["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
-    env.apply(doc).await?;
+    // Pending, then approve: true: the controller approves the connection once.
+    let env = Env::start("wsapprovelater", options(Duration::from_secs(2))?).await?;
+    env.apply(seed_example()?).await?;
+    env.wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
+        .await?;
+    env.apply(seed_workspace()?).await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
     let approvals: Vec<_> = env
         .controller_requests("PUT", "")
@@ -519,14 +553,81 @@ async fn manual_approval_path() -> anyhow::Result<()> {
             .iter()
             .any(|(r, n)| r == "Approving" && n.contains("mlw-prod-pe"))
     );
+    assert_isolated_in_azure(&env);
+    finish(env).await?;
+
+    // approve: true from the start: automatic approval, no connection PUT.
+    let env = Env::start("wsautoapprove", options(Duration::from_secs(2))?).await?;
+    env.apply(seed_workspace()?).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    assert!(
+        env.controller_requests("PUT", "")
+            .iter()
+            .all(|r| !r.path.contains("/privateEndpointConnections/")),
+        "approved by Azure at creation"
+    );
+    let pe_put = env.controller_requests("PUT", "/privateEndpoints/mlw-prod-pe");
+    assert!(
+        pe_put
+            .first()
+            .and_then(|r| r.body.as_ref())
+            .and_then(|b| b.pointer("/properties/privateLinkServiceConnections/0"))
+            .is_some()
+    );
+    assert_isolated_in_azure(&env);
+    finish(env).await
+}
+
+/// `approve: true` while the controller's identity lacks the approval action: Azure refuses the
+/// private endpoint with 403 LinkedAuthorizationFailed (no Pending connection appears); the
+/// Workspace is Stalled naming the action; the workspace's public access is still turned off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_approval_without_the_permission_stalls() -> anyhow::Result<()> {
+    let env = Env::start(
+        "wsnoapprove",
+        options_without_approval(Duration::from_secs(2))?,
+    )
+    .await?;
+    env.apply(seed_workspace()?).await?;
+    let stalled = env
+        .wait("Stalled", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|s| s.0 == "True"))
+        })
+        .await?;
+    assert!(
+        stalled
+            .2
+            .to_ascii_lowercase()
+            .contains("privateendpointconnectionsapproval/action")
+            && stalled.2.contains("LinkedAuthorizationFailed"),
+        "{}",
+        stalled.2
+    );
+    assert!(env.azure(&pe_id()).is_none(), "no private endpoint");
+    let ws = env.azure(WORKSPACE_ID);
+    assert_eq!(
+        ws.as_ref()
+            .and_then(|w| w.pointer("/properties/privateEndpointConnections"))
+            .and_then(Value::as_array)
+            .map(Vec::len),
+        Some(0),
+        "no Pending connection"
+    );
+    assert_eq!(
+        str_at(&ws, "/properties/publicNetworkAccess"),
+        Some("Disabled")
+    );
     finish(env).await
 }
 
 /// A connection the workspace owner rejects stalls the Workspace with ConnectionRejected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_connection_stalls() -> anyhow::Result<()> {
-    let env = Env::start("wsreject", options(true, Duration::from_secs(2))?).await?;
-    env.apply(seed_workspace()?).await?;
+    let env = Env::start("wsreject", options(Duration::from_secs(2))?).await?;
+    env.apply(seed_example()?).await?;
     env.wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
         .await?;
     env.arm
@@ -560,7 +661,7 @@ async fn rejected_connection_stalls() -> anyhow::Result<()> {
 /// and where, and the API has no way to name another namespace.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_ref_is_confined_to_the_namespace() -> anyhow::Result<()> {
-    let env = Env::start("wssecret", options(false, Duration::from_secs(2))?).await?;
+    let env = Env::start("wssecret", options(Duration::from_secs(2))?).await?;
     let other = format!("{}-other", env.namespace);
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": other}}))?;
     Api::<Namespace>::all(env.client.clone())
@@ -636,7 +737,7 @@ async fn secret_ref_is_confined_to_the_namespace() -> anyhow::Result<()> {
 /// stays with its flags, the VNet is untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_removes_only_what_it_created() -> anyhow::Result<()> {
-    let mut opts = options(false, Duration::from_secs(2))?;
+    let mut opts = options(Duration::from_secs(2))?;
     let mut seed = Seed::sandbox()?;
     for rg in seed
         .subscriptions
@@ -719,7 +820,7 @@ async fn deletion_removes_only_what_it_created() -> anyhow::Result<()> {
 /// Event; the DNS zones stay; status stops listing it once Azure says it is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_endpoint_removed_from_the_spec_is_deleted() -> anyhow::Result<()> {
-    let env = Env::start("wspe-removed", options(false, Duration::from_secs(2))?).await?;
+    let env = Env::start("wspe-removed", options(Duration::from_secs(2))?).await?;
     let mut ws = seed_workspace()?;
     env.apply(ws.clone()).await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
@@ -774,7 +875,7 @@ async fn a_private_endpoint_removed_from_the_spec_is_deleted() -> anyhow::Result
 /// exists in Azure (private) and says it is not isolated, naming the Workspace's missing leg.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoint_ready_waits_for_workspace_isolation() -> anyhow::Result<()> {
-    let env = Env::start("episo", options(true, Duration::from_secs(2))?).await?;
+    let env = Env::start("episo", options(Duration::from_secs(2))?).await?;
     env.apply_dir("examples/seed").await?;
     let endpoint = aml_operator_tests::e2e::endpoint_id("california-housing-service");
     env.wait("the endpoint created in Azure", MINUTE, || async {
@@ -844,13 +945,16 @@ async fn endpoint_ready_waits_for_workspace_isolation() -> anyhow::Result<()> {
 /// spec sets it gets a Warning Event, and the endpoint is isolated by the managed network.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
-    let env = Env::start("wsmanaged", options(false, Duration::from_secs(2))?).await?;
+    let env = Env::start("wsmanaged", options(Duration::from_secs(2))?).await?;
     let example = |file: &str| -> anyhow::Result<Value> {
         let path = repo_root().join("examples/managed-network").join(file);
         Ok(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
     };
-    // The Workspace first: it sets the mode and provisions the network itself.
-    env.apply(example("workspace.yaml")?).await?;
+    // The Workspace first: it sets the mode and provisions the network itself. The controller
+    // holds the approval permission: its private endpoint asks for automatic approval.
+    let mut workspace = example("workspace.yaml")?;
+    workspace["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
+    env.apply(workspace).await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
     env.apply(example("endpoint.yaml")?).await?;
     env.apply(example("deployment.yaml")?).await?;
@@ -931,7 +1035,7 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
 /// operation recorded in the Workspace's status: the private endpoint is created once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_resumes_the_network_operation() -> anyhow::Result<()> {
-    let mut opts = options(false, Duration::from_secs(2))?;
+    let mut opts = options(Duration::from_secs(2))?;
     opts.arm = opts.arm.lro_duration(
         aml_operator_tests::e2e::ArmOperation::PrivateEndpointPut,
         Duration::from_secs(4),

@@ -180,8 +180,12 @@ pub struct WorkspacePrivateEndpoint {
     #[schemars(length(max = bounds::RESOURCE_ID), regex(pattern = SUBNET_ID_PATTERN))]
     pub subnet_id: String,
 
-    /// Approve the workspace's private endpoint connection if Azure leaves it Pending (needs the
-    /// permission to approve connections on the workspace).
+    /// The controller's identity may approve connections on the workspace
+    /// (`Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`):
+    /// the private endpoint asks for automatic approval (Azure refuses it with 403
+    /// `LinkedAuthorizationFailed` without that permission) and a connection left Pending is
+    /// approved by the controller. Off: a manual request, Pending until an owner of the
+    /// workspace approves it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub approve: bool,
 

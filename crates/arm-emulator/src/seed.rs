@@ -69,9 +69,6 @@ pub struct WorkspaceSeed {
     pub public_network_access: String,
     /// Managed network settings.
     pub managed_network: ManagedNetworkSeed,
-    /// When true, connections from Network private endpoints arrive `Pending` and wait for an
-    /// approval (a PUT on the workspace's privateEndpointConnection, or the admin API).
-    pub private_endpoint_connections_require_approval: bool,
     /// Tags.
     pub tags: serde_json::Map<String, serde_json::Value>,
     /// Friendly name.
@@ -91,7 +88,6 @@ impl Default for WorkspaceSeed {
             application_insights: None,
             public_network_access: "Enabled".to_string(),
             managed_network: ManagedNetworkSeed::default(),
-            private_endpoint_connections_require_approval: false,
             tags: serde_json::Map::new(),
             friendly_name: None,
             description: None,
@@ -163,6 +159,13 @@ pub struct PrincipalSeed {
     pub scopes: Vec<String>,
     /// Scopes this principal may only read (GET); writes there are 403.
     pub read_only_scopes: Vec<String>,
+    /// Actions the principal's role excludes within its scopes, as an Azure role definition's
+    /// `NotActions` (`*` matches any run of characters, compared without regard to case), e.g.
+    /// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`
+    /// for a Contributor-like role that may not auto-approve private endpoint connections.
+    /// Honoured by the linked-authorization check of private endpoint auto-approval; the
+    /// request pipeline's own check is by scope only.
+    pub not_actions: Vec<String>,
 }
 
 impl Seed {

@@ -246,36 +246,111 @@ async fn manual_connections_wait_for_approval() {
     );
 }
 
+/// Auto-approval is decided by the caller's permission on the workspace, never by a flag of the
+/// workspace: `privateLinkServiceConnections` from a caller without
+/// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action` are
+/// refused with 403 `LinkedAuthorizationFailed` (nothing is created, no Pending connection), as
+/// Azure/azure-sdk-for-go issue #14306 shows ARM doing; the same caller's
+/// `manualPrivateLinkServiceConnections` arrive Pending and wait for the workspace's owner.
 #[tokio::test]
-async fn seeded_approval_flag_and_admin_approval() {
+async fn auto_approval_needs_the_approval_permission() {
     let h = Harness::start().await;
+    let approve =
+        "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action";
+    // A network team: Contributor-like on the subscription but without the approval action,
+    // and one that may write only rg-net (no role on the workspace at all).
     let seed: arm_emulator::Seed = serde_yaml_like(&format!(
-        r#"{{"subscriptions":[{{"id":"{SUB}","resourceGroups":[{{"name":"rg-strict","location":"westeurope","workspaces":[{{"name":"strict","privateEndpointConnectionsRequireApproval":true}}]}}]}}]}}"#
+        r#"{{"principals":[
+            {{"tenantId":"{TENANT}","clientId":"0c0c0c0c-0000-4000-8000-00000000000a","scopes":["/subscriptions/{SUB}"],"notActions":["{approve}"]}},
+            {{"tenantId":"{TENANT}","clientId":"0c0c0c0c-0000-4000-8000-00000000000b","scopes":["/subscriptions/{SUB}/resourceGroups/rg-net"]}}
+        ]}}"#
     ));
     h.emulator.admin().seed(&seed).unwrap();
-    let strict = format!(
-        "/subscriptions/{SUB}/resourceGroups/rg-strict/providers/Microsoft.MachineLearningServices/workspaces/strict"
-    );
-    let mut body = pe_body(false);
-    body["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceId"] =
-        json!(strict);
-    let r = h.put(&pe_id("strict-pe"), NETWORK, &body).await;
-    h.finish(&r).await;
-    let status = |pe: &Value| {
-        pe["properties"]["privateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]["status"].clone()
+    let status = |pe: &Value, field: &str| {
+        pe["properties"][field][0]["properties"]["privateLinkServiceConnectionState"]["status"]
+            .clone()
     };
-    assert_eq!(
-        status(&h.get(&pe_id("strict-pe"), NETWORK).await.body),
-        "Pending"
+    for client in [
+        "0c0c0c0c-0000-4000-8000-00000000000a",
+        "0c0c0c0c-0000-4000-8000-00000000000b",
+    ] {
+        let token = h.emulator.issue_token(client);
+        let path = format!("{}?api-version={NETWORK}", pe_id("auto-pe"));
+        let r = h
+            .send_as(Some(&token), Method::PUT, &path, Some(&pe_body(false)))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "LinkedAuthorizationFailed"),
+            "{client}: {:?}",
+            r.body
+        );
+        let message = r.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("PrivateEndpointConnectionsApproval/action")
+                && message.contains(&ws_id())
+                && message.contains(client),
+            "{message}"
+        );
+        assert_eq!(
+            h.get(&pe_id("auto-pe"), NETWORK).await.status,
+            StatusCode::NOT_FOUND,
+            "nothing is created"
+        );
+        let ws = h.get(&ws_id(), ML).await.body;
+        let pending_or_not = ws["properties"]["privateEndpointConnections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"].as_str().unwrap().starts_with("auto-pe."))
+            .count();
+        assert_eq!(pending_or_not, 0, "no connection, not even a Pending one");
+
+        // The same caller may ask for a manual approval.
+        let name = format!("manual-{}", &client[client.len() - 1..]);
+        let path = format!("{}?api-version={NETWORK}", pe_id(&name));
+        let r = h
+            .send_as(Some(&token), Method::PUT, &path, Some(&pe_body(true)))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{client}: {:?}", r.body);
+        h.finish(&r).await;
+        let pe = h.get(&pe_id(&name), NETWORK).await.body;
+        assert_eq!(
+            status(&pe, "manualPrivateLinkServiceConnections"),
+            "Pending"
+        );
+        assert_eq!(
+            pe["properties"]["manualPrivateLinkServiceConnections"][0]["properties"]["privateLinkServiceConnectionState"]
+                ["description"],
+            "please",
+            "the request message reaches the owner"
+        );
+        h.emulator
+            .admin()
+            .approve_private_endpoint_connection(&pe_id(&name))
+            .unwrap();
+        let pe = h.get(&pe_id(&name), NETWORK).await.body;
+        assert_eq!(
+            status(&pe, "manualPrivateLinkServiceConnections"),
+            "Approved"
+        );
+    }
+    // A caller holding the permission (the controller: the whole subscription) is auto-approved.
+    let r = h.put(&pe_id("auto-pe"), NETWORK, &pe_body(false)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    h.finish(&r).await;
+    let pe = h.get(&pe_id("auto-pe"), NETWORK).await.body;
+    assert_eq!(status(&pe, "privateLinkServiceConnections"), "Approved");
+}
+
+/// The approval flag the emulator once invented on workspaces is gone: a seed naming it is
+/// refused like any unknown field.
+#[test]
+fn workspaces_have_no_approval_flag() {
+    let text = format!(
+        r#"{{"subscriptions":[{{"id":"{SUB}","resourceGroups":[{{"name":"rg-strict","location":"westeurope","workspaces":[{{"name":"strict","privateEndpointConnectionsRequireApproval":true}}]}}]}}]}}"#
     );
-    h.emulator
-        .admin()
-        .approve_private_endpoint_connection(&pe_id("strict-pe"))
-        .unwrap();
-    assert_eq!(
-        status(&h.get(&pe_id("strict-pe"), NETWORK).await.body),
-        "Approved"
-    );
+    assert!(arm_emulator::Seed::from_json(&text).is_err());
 }
 
 fn serde_yaml_like(json_text: &str) -> arm_emulator::Seed {

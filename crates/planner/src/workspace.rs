@@ -454,7 +454,17 @@ fn next_apply_step(
     if let Some(left) =
         hold.filter(|_| findings.iter().any(|f| matches!(f.state, LegState::Fix(_))))
     {
-        // Stalled by a refused write; the status says so already.
+        // Stalled by a refused write; the status says so already (a refused auto-approval is
+        // named with the permission it lacks).
+        if let Some(message) = linked_authorization_message(&status, targets) {
+            stalled(
+                &mut status,
+                generation,
+                Reason::AuthorizationFailed,
+                message,
+                now,
+            );
+        }
         return plan(NetworkAction::None, status, Requeue::After(left));
     }
     let blocked: Vec<(Reason, &str)> = findings
@@ -495,6 +505,31 @@ fn next_apply_step(
         now,
     );
     plan(NetworkAction::None, status, Requeue::Sync)
+}
+
+/// The action automatic approval of a workspace private endpoint connection needs on the
+/// workspace (Microsoft Learn, "What is a private endpoint?", approval workflow).
+pub const APPROVAL_ACTION: &str =
+    "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action";
+
+/// Stalled's message when Azure refused a private endpoint's automatic approval: ARM answers
+/// 403 `LinkedAuthorizationFailed` to a caller that may write the private endpoint but lacks
+/// [`APPROVAL_ACTION`] on the workspace (azure-sdk-for-go issue #14306), naming the action only
+/// as `PrivateEndpointConnectionsApproval/action`. `None` for any other refusal.
+fn linked_authorization_message(
+    status: &WorkspaceStatus,
+    targets: &NetworkTargets,
+) -> Option<String> {
+    let error = status.last_error.as_ref()?;
+    if !error.code.eq_ignore_ascii_case("LinkedAuthorizationFailed") {
+        return None;
+    }
+    Some(format!(
+        "{}: {}. The controller's identity lacks {APPROVAL_ACTION} on workspace {}, which automatic approval (approve: true) needs: grant it, or remove approve: true to send a manual request that an owner of the workspace approves",
+        error.code,
+        error.message.trim_end_matches('.'),
+        name_of(&targets.workspace_id)
+    ))
 }
 
 /// `NetworkIsolated`: True only when the workspace is private and every leg holds; otherwise

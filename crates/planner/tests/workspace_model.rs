@@ -178,21 +178,23 @@ proptest! {
     #[test]
     fn network_legs_hold_and_converge(
         steps in proptest::collection::vec(step(), 1..60),
-        require_approval in any::<bool>(),
+        may_approve in any::<bool>(),
         approve in any::<bool>(),
         managed in any::<bool>(),
         start_converged in any::<bool>(),
     ) {
         let mode = managed.then_some(IsolationMode::AllowOnlyApprovedOutbound);
         let mut azure = Azure::seed();
-        azure.require_approval = require_approval;
+        azure.may_approve = may_approve;
         let mut c = Controller::new(spec(Dns::Create, approve, mode));
         if start_converged {
-            // Drift and faults then hit a Workspace whose every leg holds.
-            let waits = azure.require_approval;
-            azure.require_approval = false;
+            // Drift and faults then hit a Workspace whose every leg holds (a person approved
+            // its manual request, or the controller's auto-approval was allowed).
+            azure.may_approve = true;
             c.settle(&mut azure, 80);
-            azure.require_approval = waits;
+            azure.set_connection("Approved");
+            c.settle(&mut azure, 20);
+            azure.may_approve = may_approve;
             prop_assert_eq!(c.condition("NetworkIsolated").map(|r| r.0), Some("True".to_owned()));
         }
 
@@ -229,19 +231,21 @@ proptest! {
             }
         }
 
-        // Faults stop. A person removes an endpoint whose connection was refused and approves
-        // one that waits; the slow retry of a refused write comes round.
+        // Faults stop. A person removes an endpoint whose connection was refused, grants the
+        // controller the approval permission and approves a manual request that waits; the slow
+        // retry of a refused write comes round.
         let status = azure
             .connection()
             .and_then(|conn| conn.pointer("/properties/privateLinkServiceConnectionState/status").cloned());
         if status.as_ref().is_some_and(|s| s != "Approved" && s != "Pending") {
             azure.delete_now(PE);
         }
-        azure.require_approval = false;
+        azure.may_approve = true;
         azure.set_connection("Approved");
         // A failure that surfaces only now (its operation was still running) holds its write
-        // back until the slow retry: at most one more round.
-        for _ in 0..2 {
+        // back until the slow retry: at most one more round; a private endpoint created only
+        // now as a manual request waits for the person once more.
+        for _ in 0..3 {
             c.now += STALLED_RETRY;
             let plans = c.settle(&mut azure, 80);
             for plan in &plans {
@@ -250,6 +254,7 @@ proptest! {
             if c.condition("Ready").is_some_and(|r| r.0 == "True") {
                 break;
             }
+            azure.set_connection("Approved");
         }
         prop_assert_eq!(
             c.condition("Ready").map(|r| r.0),

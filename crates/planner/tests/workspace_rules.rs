@@ -28,7 +28,7 @@ fn ready(c: &Controller) -> (String, String, String) {
 /// workspace zones in rg-dns (the linked VNet's subscription), a link to the hub VNet each.
 #[test]
 fn targets_of_the_seed_example() {
-    let c = Controller::new(spec(Dns::Create, false, None));
+    let c = Controller::new(spec(Dns::Create, true, None));
     let t: NetworkTargets = c.targets();
     assert_eq!(t.owner, OWNER);
     let pe = &t.endpoints[0];
@@ -42,7 +42,7 @@ fn targets_of_the_seed_example() {
         pe.zones[0].link.as_ref().map(|l| l.id.clone()),
         Some(link_id(ZONE_API))
     );
-    let existing = Controller::new(spec(Dns::Existing, false, None)).targets();
+    let existing = Controller::new(spec(Dns::Existing, true, None)).targets();
     assert!(
         existing.endpoints[0]
             .zones
@@ -54,7 +54,7 @@ fn targets_of_the_seed_example() {
 /// Two private endpoints with one name are refused, naming the field.
 #[test]
 fn duplicate_private_endpoint_names_stall() {
-    let mut s = spec(Dns::None, false, None);
+    let mut s = spec(Dns::None, true, None);
     let again = s.network.private_endpoints[0].clone();
     s.network.private_endpoints.push(again);
     let mut azure = Azure::seed();
@@ -70,7 +70,7 @@ fn duplicate_private_endpoint_names_stall() {
 #[test]
 fn public_access_is_turned_off_first() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     let plan = c.reconcile(&mut azure, Answer::Ok);
     let NetworkAction::Patch { target, body } = &plan.action else {
         panic!("expected a PATCH, got {:?}", plan.action);
@@ -95,29 +95,53 @@ fn public_access_is_turned_off_first() {
 }
 
 /// The private endpoint is created in its subnet, in the VNet's region, tagged as ours, with one
-/// connection to the workspace's amlworkspace group.
+/// connection to the workspace's amlworkspace group: with `approve: true` an automatic request
+/// (`privateLinkServiceConnections`, the controller holds the approval permission), otherwise a
+/// manual one (`manualPrivateLinkServiceConnections` with a request message for the owner).
 #[test]
 fn private_endpoint_body() {
-    let mut azure = Azure::seed();
-    azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
-    azure.get_mut(VNET).expect("vnet")["location"] = json!("northeurope");
-    let mut c = Controller::new(spec(Dns::Create, false, None));
-    let plan = c.reconcile(&mut azure, Answer::Ok);
-    let NetworkAction::Put { target, kind, body } = &plan.action else {
-        panic!("expected a PUT, got {:?}", plan.action);
-    };
-    assert_eq!((target.as_str(), *kind), (PE, OperationKind::Create));
-    assert_eq!(body["location"], "northeurope");
-    assert_eq!(body["tags"][OWNER_TAG], OWNER);
-    assert_eq!(
-        body.pointer("/properties/subnet/id"),
-        Some(&json!(subnet()))
-    );
-    let conn = &body["properties"]["privateLinkServiceConnections"][0]["properties"];
-    assert_eq!(conn["privateLinkServiceId"], WS);
-    assert_eq!(conn["groupIds"], json!(["amlworkspace"]));
-    let (_, reason, _) = ready(&c);
-    assert_eq!(reason, "Creating");
+    for approve in [true, false] {
+        let mut azure = Azure::seed();
+        azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
+        azure.get_mut(VNET).expect("vnet")["location"] = json!("northeurope");
+        let mut c = Controller::new(spec(Dns::Create, approve, None));
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        let NetworkAction::Put { target, kind, body } = &plan.action else {
+            panic!("expected a PUT, got {:?}", plan.action);
+        };
+        assert_eq!((target.as_str(), *kind), (PE, OperationKind::Create));
+        assert_eq!(body["location"], "northeurope");
+        assert_eq!(body["tags"][OWNER_TAG], OWNER);
+        assert_eq!(
+            body.pointer("/properties/subnet/id"),
+            Some(&json!(subnet()))
+        );
+        let (field, other) = if approve {
+            (
+                "privateLinkServiceConnections",
+                "manualPrivateLinkServiceConnections",
+            )
+        } else {
+            (
+                "manualPrivateLinkServiceConnections",
+                "privateLinkServiceConnections",
+            )
+        };
+        assert!(
+            body["properties"].get(other).is_none(),
+            "approve {approve}: {body}"
+        );
+        let conn = &body["properties"][field][0]["properties"];
+        assert_eq!(conn["privateLinkServiceId"], WS);
+        assert_eq!(conn["groupIds"], json!(["amlworkspace"]));
+        assert_eq!(
+            conn.get("requestMessage").is_some(),
+            !approve,
+            "a request message goes with a manual request: {conn}"
+        );
+        let (_, reason, _) = ready(&c);
+        assert_eq!(reason, "Creating");
+    }
 }
 
 /// From nothing to every leg true: the writes come in order, and a resync after that writes
@@ -127,7 +151,7 @@ fn converges_in_order_and_then_writes_nothing() {
     let mut azure = Azure::seed();
     let mut c = Controller::new(spec(
         Dns::Create,
-        false,
+        true,
         Some(IsolationMode::AllowOnlyApprovedOutbound),
     ));
     c.settle(&mut azure, 60);
@@ -182,12 +206,12 @@ fn converges_in_order_and_then_writes_nothing() {
     assert_eq!(azure.writes.len(), writes, "a resync writes nothing");
 }
 
-/// Pending without approve: Ready=False ApprovalPending with Reconciling (a person will act),
-/// the message naming the connection, who can approve and how; nothing is written.
+/// Without approve the controller sends a manual request: the connection is Pending,
+/// Ready=False ApprovalPending with Reconciling (a person will act), the message naming the
+/// connection, who can approve and how; nothing more is written until a person approves.
 #[test]
 fn pending_connection_waits_for_a_person() {
     let mut azure = Azure::seed();
-    azure.require_approval = true;
     let mut c = Controller::new(spec(Dns::None, false, None));
     c.settle(&mut azure, 20);
     let (status, reason, message) = ready(&c);
@@ -215,14 +239,39 @@ fn pending_connection_waits_for_a_person() {
     assert_eq!(isolated(&c).0, "True");
 }
 
-/// Pending with approve: true: the controller approves the connection itself (a PUT on the
-/// workspace's connection).
+/// approve: true with the approval permission: the private endpoint asks for automatic approval
+/// and Azure approves it at once; no connection PUT is needed.
 #[test]
-fn approve_true_approves_the_connection() {
+fn approve_true_asks_for_automatic_approval() {
     let mut azure = Azure::seed();
-    azure.require_approval = true;
     let mut c = Controller::new(spec(Dns::None, true, None));
     c.settle(&mut azure, 20);
+    assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
+    assert!(
+        !azure
+            .writes
+            .iter()
+            .any(|(_, t, _)| t.contains("/privateEndpointConnections/")),
+        "{:?}",
+        azure.writes
+    );
+    assert_eq!(
+        c.status.private_endpoints[0].connection_state.as_deref(),
+        Some("Approved")
+    );
+}
+
+/// A manual request already Pending (sent while approve was off) is approved by the controller
+/// once the spec says approve: true: a PUT on the workspace's connection.
+#[test]
+fn approve_true_approves_a_pending_connection() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::None, false, None));
+    c.settle(&mut azure, 20);
+    assert_eq!(ready(&c).1, "ApprovalPending");
+    c.spec.network.private_endpoints[0].approve = true;
+    c.generation += 1;
+    let plans = c.settle(&mut azure, 20);
     let approval = azure
         .writes
         .iter()
@@ -235,7 +284,63 @@ fn approve_true_approves_the_connection() {
             .pointer("/properties/privateLinkServiceConnectionState/status"),
         Some(&json!("Approved"))
     );
+    assert!(
+        plans
+            .iter()
+            .flat_map(|p| p.events.iter())
+            .any(|e| e.reason == "Approving" && e.note.contains("mlw-prod-pe")),
+    );
     assert_eq!(ready(&c).0, "True");
+}
+
+/// approve: true without the approval permission: Azure refuses the private endpoint with 403
+/// LinkedAuthorizationFailed (it does not leave a Pending connection). The Workspace is Stalled
+/// with AuthorizationFailed naming the missing action and the ways out, the PUT is not re-sent
+/// before the slow retry, and public access is still enforced; once the permission is granted
+/// the slow retry converges.
+#[test]
+fn auto_approval_without_the_permission_stalls_naming_the_action() {
+    let mut azure = Azure::seed();
+    azure.may_approve = false;
+    let mut c = Controller::new(spec(Dns::None, true, None));
+    c.settle(&mut azure, 10);
+    let pe_puts = |a: &Azure| {
+        a.writes
+            .iter()
+            .filter(|(v, t, _)| v == "PUT" && t == PE)
+            .count()
+    };
+    assert_eq!(pe_puts(&azure), 1);
+    assert!(!azure.exists(PE), "nothing was created");
+    assert!(azure.connection().is_none(), "no Pending connection");
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "AuthorizationFailed"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action"
+        ) && message.contains("LinkedAuthorizationFailed")
+            && message.contains("approve: true"),
+        "{message}"
+    );
+    assert!(c.condition("Reconciling").is_none());
+    assert_eq!(
+        azure.public_access(),
+        "Disabled",
+        "public access still enforced"
+    );
+    for _ in 0..3 {
+        let p = c.reconcile(&mut azure, Answer::Ok);
+        assert!(!p.action.is_write(), "{:?}", p.action);
+    }
+    azure.may_approve = true;
+    c.now += STALLED_RETRY;
+    c.settle(&mut azure, 20);
+    assert_eq!(pe_puts(&azure), 2);
+    assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
 }
 
 /// Rejected (or Disconnected) is terminal: Stalled with ConnectionRejected, not Reconciling.
@@ -268,7 +373,7 @@ fn rejected_connection_stalls() {
 #[test]
 fn each_leg_broken_by_a_person_is_named_and_repaired() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     assert_eq!(ready(&c).0, "True");
     type Break = fn(&mut Azure);
@@ -341,7 +446,7 @@ fn each_leg_broken_by_a_person_is_named_and_repaired() {
 #[test]
 fn a_persons_delete_seen_while_it_runs_is_still_drift() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     assert_eq!(ready(&c).0, "True");
 
@@ -377,7 +482,7 @@ fn a_persons_delete_seen_while_it_runs_is_still_drift() {
 
     // A Workspace never Ready for this generation waits with the leg's own reason.
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     c.generation += 1;
     azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Deleting");
@@ -394,7 +499,7 @@ fn an_existing_link_under_another_name_holds() {
         let other = format!("{zone}/virtualNetworkLinks/hub");
         azure.insert(&other, json!({"id": other, "properties": {"virtualNetwork": {"id": VNET.to_uppercase()}, "virtualNetworkLinkState": "Completed", "provisioningState": "Succeeded"}}));
     }
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 40);
     assert!(
         !azure
@@ -418,7 +523,7 @@ fn an_existing_link_under_another_name_holds() {
 #[test]
 fn link_in_progress_waits() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     azure.get_mut(&link_id(ZONE_API)).expect("link")["properties"]["virtualNetworkLinkState"] =
         json!("InProgress");
@@ -437,7 +542,7 @@ fn link_in_progress_waits() {
 #[test]
 fn missing_existing_zone_stalls_without_creating_it() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Existing, false, None));
+    let mut c = Controller::new(spec(Dns::Existing, true, None));
     c.settle(&mut azure, 30);
     let (status, reason, message) = c.condition("Stalled").expect("Stalled");
     assert_eq!(
@@ -452,7 +557,7 @@ fn missing_existing_zone_stalls_without_creating_it() {
 #[test]
 fn zone_group_without_records_is_named() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     let group = azure.get_mut(&group_id()).expect("group");
     group["properties"]["privateDnsZoneConfigs"][1]["properties"]["recordSets"] = json!([]);
@@ -476,7 +581,7 @@ fn managed_network_is_never_asked_to_turn_off() {
     let mut azure = Azure::seed();
     azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] =
         json!({"isolationMode": "AllowInternetOutbound", "status": {"status": "Active"}});
-    let mut c = Controller::new(spec(Dns::None, false, Some(IsolationMode::Disabled)));
+    let mut c = Controller::new(spec(Dns::None, true, Some(IsolationMode::Disabled)));
     c.settle(&mut azure, 30);
     assert!(
         azure
@@ -508,7 +613,7 @@ fn managed_network_is_set_and_provisioned() {
     azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
     let mut c = Controller::new(spec(
         Dns::None,
-        false,
+        true,
         Some(IsolationMode::AllowInternetOutbound),
     ));
     c.settle(&mut azure, 30);
@@ -530,7 +635,7 @@ fn managed_network_is_set_and_provisioned() {
 #[test]
 fn allowed_public_access_is_ready_but_not_isolated() {
     let mut azure = Azure::seed();
-    let mut s = spec(Dns::None, false, None);
+    let mut s = spec(Dns::None, true, None);
     s.network.public_network_access = api::PublicNetworkAccess::Enabled;
     s.network.private_endpoints.clear();
     let mut c = Controller::new(s);
@@ -550,7 +655,7 @@ fn allowed_public_access_is_ready_but_not_isolated() {
 fn operations_are_resumed_and_failures_hold_writes_back() {
     let mut azure = Azure::seed();
     azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
-    let mut c = Controller::new(spec(Dns::None, false, None));
+    let mut c = Controller::new(spec(Dns::None, true, None));
     let first = c.reconcile(&mut azure, Answer::OkThenFail);
     assert_eq!(target_of(&first.action), PE);
     let again = c.reconcile(&mut azure, Answer::Ok);
@@ -603,7 +708,7 @@ fn operations_are_resumed_and_failures_hold_writes_back() {
 fn a_refused_write_is_not_resent_before_the_slow_retry() {
     let mut azure = Azure::seed();
     azure.get_mut(WS).expect("ws")["properties"]["publicNetworkAccess"] = json!("Disabled");
-    let mut c = Controller::new(spec(Dns::None, false, None));
+    let mut c = Controller::new(spec(Dns::None, true, None));
     let plan = c.reconcile(&mut azure, Answer::BadRequest);
     assert!(plan.action.is_write());
     assert_eq!(
@@ -644,7 +749,7 @@ fn teardown(c: &mut Controller, azure: &mut Azure) -> Vec<(String, String)> {
 #[test]
 fn deletion_is_ordered_and_leaves_the_workspace() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     let ws_before = azure.get(WS).cloned();
     let deletes = teardown(&mut c, &mut azure);
@@ -677,7 +782,7 @@ fn deletion_is_ordered_and_leaves_the_workspace() {
 fn deletion_leaves_what_it_did_not_create() {
     let mut azure = Azure::seed();
     azure.insert(ZONE_API, json!({"id": ZONE_API, "tags": {}, "properties": {"provisioningState": "Succeeded", "numberOfRecordSets": 1}}));
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     // Someone else's records in the zone we created.
     azure.get_mut(ZONE_NB).expect("zone")["properties"]["numberOfRecordSets"] = json!(7);
@@ -692,7 +797,7 @@ fn deletion_leaves_what_it_did_not_create() {
     assert!(!azure.exists(PE), "our private endpoint is gone");
     // A private endpoint without our tag is left alone.
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::None, false, None));
+    let mut c = Controller::new(spec(Dns::None, true, None));
     c.settle(&mut azure, 30);
     azure.get_mut(PE).expect("pe")["tags"] = json!({});
     let deletes = teardown(&mut c, &mut azure);
@@ -704,7 +809,7 @@ fn deletion_leaves_what_it_did_not_create() {
 #[test]
 fn deletion_waits_for_endpoints_and_orphan_keeps_everything() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     c.deleting = true;
     c.endpoints = vec!["california-housing-service".into()];
@@ -734,7 +839,7 @@ fn ownership_is_by_exact_tag() {
 #[test]
 fn binding_for_endpoints_and_deployments() {
     let mut azure = Azure::seed();
-    azure.require_approval = true;
+    // A manual request (no approve): Pending until a person approves.
     let s = spec(
         Dns::Create,
         false,
@@ -782,7 +887,7 @@ fn event_notes(plans: &[planner::WorkspacePlan], reason: &str) -> Vec<String> {
 #[test]
 fn a_private_endpoint_removed_from_the_spec_is_deleted() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     assert!(azure.exists(PE));
     c.spec.network.private_endpoints.clear();
@@ -825,7 +930,7 @@ fn a_private_endpoint_removed_from_the_spec_is_deleted() {
 #[test]
 fn a_removed_private_endpoint_not_ours_stays_and_a_busy_one_is_waited_for() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::None, false, None));
+    let mut c = Controller::new(spec(Dns::None, true, None));
     c.settle(&mut azure, 30);
     azure.get_mut(PE).expect("pe")["tags"] = json!({});
     c.spec.network.private_endpoints.clear();
@@ -842,7 +947,7 @@ fn a_removed_private_endpoint_not_ours_stays_and_a_busy_one_is_waited_for() {
     );
 
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::None, false, None));
+    let mut c = Controller::new(spec(Dns::None, true, None));
     c.settle(&mut azure, 30);
     azure.get_mut(PE).expect("pe")["properties"]["provisioningState"] = json!("Updating");
     c.spec.network.private_endpoints.clear();
@@ -862,7 +967,7 @@ fn a_removed_private_endpoint_not_ours_stays_and_a_busy_one_is_waited_for() {
 #[test]
 fn deletion_also_removes_a_private_endpoint_no_longer_in_the_spec() {
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     c.spec.network.private_endpoints.clear();
     c.generation += 1;
@@ -874,7 +979,7 @@ fn deletion_also_removes_a_private_endpoint_no_longer_in_the_spec() {
     assert!(!azure.exists(PE));
 
     let mut azure = Azure::seed();
-    let mut c = Controller::new(spec(Dns::Create, false, None));
+    let mut c = Controller::new(spec(Dns::Create, true, None));
     c.settle(&mut azure, 60);
     c.spec.network.private_endpoints.clear();
     c.spec.deletion_policy = api::DeletionPolicy::Orphan;

@@ -28,6 +28,32 @@ pub(crate) struct Principal {
     pub federated_assertion: Option<String>,
     pub scopes: Vec<String>,
     pub read_only_scopes: Vec<String>,
+    pub not_actions: Vec<String>,
+}
+
+/// Does an Azure RBAC action pattern (`*` matches any run of characters) match `action`?
+/// Compared without regard to case, as Azure compares operation names.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let mut parts = pattern.split('*');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let Some(mut rest) = action.strip_prefix(first) else {
+        return false;
+    };
+    let tail: Vec<&str> = parts.collect();
+    let Some((last, middle)) = tail.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl Principal {
@@ -44,7 +70,17 @@ impl Principal {
             federated_assertion: seed.federated_assertion.clone(),
             scopes: seed.scopes.clone(),
             read_only_scopes: seed.read_only_scopes.clone(),
+            not_actions: seed.not_actions.clone(),
         }
+    }
+
+    /// May this principal perform `action` (e.g.
+    /// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`)
+    /// on `scope`? A write scope stands for a Contributor-like role (every action), less the
+    /// principal's `notActions`; a read-only scope grants no action.
+    pub fn may_perform(&self, action: &str, scope: &str) -> bool {
+        self.scopes.iter().any(|s| within_scope(scope, s))
+            && !self.not_actions.iter().any(|p| action_matches(p, action))
     }
 
     /// May this principal do `write` (or read when `write` is false) on `id`?
@@ -256,6 +292,27 @@ mod tests {
                 .status,
             StatusCode::UNAUTHORIZED
         );
+    }
+
+    #[test]
+    fn actions_and_not_actions() {
+        let mut p = principal();
+        let approve = "Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action";
+        let ws = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w";
+        assert!(p.may_perform(approve, ws));
+        assert!(!p.may_perform(approve, "/subscriptions/s/resourceGroups/net/providers/x"));
+        p.not_actions = vec![approve.to_ascii_lowercase()];
+        assert!(!p.may_perform(approve, ws));
+        p.not_actions =
+            vec!["Microsoft.MachineLearningServices/*/privateEndpointConnectionsApproval/*".into()];
+        assert!(!p.may_perform(approve, ws));
+        assert!(p.may_perform("Microsoft.MachineLearningServices/workspaces/write", ws));
+        assert!(action_matches("*", approve));
+        assert!(!action_matches("Microsoft.Network/*", approve));
+        assert!(action_matches(
+            "microsoft.machinelearningservices/workspaces/*/action",
+            approve
+        ));
     }
 
     #[test]

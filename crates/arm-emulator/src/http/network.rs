@@ -44,9 +44,11 @@ pub(crate) async fn put_private_endpoint(
     body: Bytes,
 ) -> Reply {
     let body = required_body(&body)?;
+    // Auto-approval is decided by the caller's permissions on the linked resource.
+    let caller = s.auth.principal(&rc.ctx.actor);
     let a = s
         .world()
-        .put_private_endpoint(&rc.ctx, &sub, &rg, &pe, &body)?;
+        .put_private_endpoint(&rc.ctx, caller.as_deref(), &sub, &rg, &pe, &body)?;
     Ok(answer(&rc, a))
 }
 

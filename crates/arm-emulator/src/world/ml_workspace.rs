@@ -92,7 +92,6 @@ fn workspace_properties(
         "privateLinkCount": 0,
         "serviceProvisionedResourceGroup": format!("azureml-rg-{name}_{}", &workspace_id[..8]),
         "sharedPrivateLinkResources": [],
-        "privateEndpointConnectionsRequireApproval": ws.private_endpoint_connections_require_approval,
     }))
 }
 

@@ -2,9 +2,11 @@
 //! read access to seeded virtual networks and subnets.
 //!
 //! A private endpoint whose `privateLinkServiceConnections` target an ML workspace creates the
-//! workspace's privateEndpointConnection, `Approved` (auto-approval) — or `Pending` when it uses
-//! `manualPrivateLinkServiceConnections` or the workspace requires approval. The endpoint gets a
-//! NIC, private IPs from its subnet and `customDnsConfigs` for the workspace FQDNs. A DNS zone
+//! workspace's privateEndpointConnection `Approved` (auto-approval) when the caller may approve
+//! connections on the workspace, and is refused with 403 `LinkedAuthorizationFailed` when it may
+//! not; `manualPrivateLinkServiceConnections` create it `Pending` (see
+//! [`World::put_private_endpoint`] for the sources). The endpoint gets a NIC, private IPs from
+//! its subnet and `customDnsConfigs` for the workspace FQDNs. A DNS zone
 //! group writes A records for those FQDNs into the linked private zones when it is provisioned,
 //! and removes them when it (or the endpoint) goes away.
 
@@ -19,6 +21,7 @@ use super::render::etag;
 use super::seeding::allocate_ip;
 use super::validation::{body_object, check_tags, required_location};
 use super::{Answer, Ctx, Kind, Resource, World, is_busy};
+use crate::auth::Principal;
 use crate::config::OperationKind;
 use crate::wire::ArmError;
 use crate::wire::lro_headers::OperationUrlStyle;
@@ -29,6 +32,33 @@ const CONNECTION_FIELDS: [&str; 2] = [
     "privateLinkServiceConnections",
     "manualPrivateLinkServiceConnections",
 ];
+
+/// The action a caller needs on a private link resource for `privateLinkServiceConnections`
+/// (auto-approval): `<provider>/<type>/privateEndpointConnectionsApproval/action` (Microsoft
+/// Learn, "What is a private endpoint?", "Access to a private link resource using approval
+/// workflow"; the spelling with `Connections` per MicrosoftDocs/azure-docs issue #77212).
+fn approval_action(target: &str) -> String {
+    format!(
+        "{}/privateEndpointConnectionsApproval/action",
+        path::resource_type_of(target)
+    )
+}
+
+/// 403 `LinkedAuthorizationFailed`, worded as ARM words it for a private endpoint whose caller
+/// may write the endpoint but may not approve connections on the linked resource
+/// (Azure/azure-sdk-for-go issue #14306; MicrosoftDocs/azure-docs issue #96892). Azure's
+/// message names the action as `PrivateEndpointConnectionsApproval/action`, without its provider.
+fn linked_authorization_failed(caller: &Principal, pe_id: &str, target: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::FORBIDDEN,
+        "LinkedAuthorizationFailed",
+        format!(
+            "The client '{}' with object id '{}' has permission to perform action 'Microsoft.Network/privateEndpoints/write' on scope '{pe_id}'; however, it does not have permission to perform action 'PrivateEndpointConnectionsApproval/action' on the linked scope(s) '{target}' or the linked scope(s) are invalid.",
+            caller.client_id, caller.object_id
+        ),
+    )
+}
+
 pub(super) fn invalid_reference(id: &str, referrer: &str) -> ArmError {
     ArmError::bad_request(
         "InvalidResourceReference",
@@ -115,9 +145,19 @@ impl World {
     }
 
     /// PUT a private endpoint: 201 (new) / 200 (update) + Azure-AsyncOperation.
+    ///
+    /// Approval, as Azure decides it (Microsoft Learn, "What is a private endpoint?", approval
+    /// workflow; "Manage a Private Endpoint connection"): `privateLinkServiceConnections` ask
+    /// for automatic approval, which needs the caller to hold
+    /// `…/privateEndpointConnectionsApproval/action` on the target — without it ARM refuses the
+    /// whole PUT with 403 `LinkedAuthorizationFailed` (azure-sdk-for-go #14306), it does not
+    /// fall back to Pending; `manualPrivateLinkServiceConnections` always arrive `Pending` with
+    /// the request message, for the resource's owner to approve. `caller` is `None` for the
+    /// emulator's own (admin) writes, which hold every permission.
     pub fn put_private_endpoint(
         &mut self,
         ctx: &Ctx,
+        caller: Option<&Principal>,
         sub: &str,
         rg: &str,
         name: &str,
@@ -258,6 +298,12 @@ impl World {
                         ));
                     }
                 }
+                if !manual
+                    && let Some(caller) = caller
+                    && !caller.may_perform(&approval_action(target), target)
+                {
+                    return Err(linked_authorization_failed(caller, &id, target));
+                }
                 let cname = c.get("name").and_then(Value::as_str).map_or_else(
                     || format!("{name}_{}", &uuid::Uuid::new_v4().to_string()[..8]),
                     str::to_string,
@@ -283,14 +329,7 @@ impl World {
                 .filter_map(Value::as_str)
                 .map(str::to_string)
                 .collect();
-            let requires_approval = manual
-                || self.get(&target).is_some_and(|w| {
-                    w.body
-                        .pointer("/properties/privateEndpointConnectionsRequireApproval")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false)
-                });
-            let state = if requires_approval {
+            let state = if manual {
                 json!({"status": "Pending", "description": cprops.get("requestMessage").and_then(Value::as_str).unwrap_or("Awaiting approval"), "actionsRequired": "None"})
             } else {
                 json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"})

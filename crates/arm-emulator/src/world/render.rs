@@ -45,8 +45,6 @@ impl World {
                     .map(|c| c.body.clone())
                     .collect();
                 if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
-                    // An emulator-only seed flag, not part of ARM's wire contract.
-                    props.remove("privateEndpointConnectionsRequireApproval");
                     props.insert("privateLinkCount".into(), Value::from(connections.len()));
                     props.insert(
                         "privateEndpointConnections".into(),

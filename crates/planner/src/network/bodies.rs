@@ -15,27 +15,44 @@ fn owner_tags(targets: &NetworkTargets) -> Value {
 }
 
 /// The Network private endpoint to create: one connection to the workspace's `amlworkspace`
-/// group (approved automatically when the caller may approve, else Pending).
+/// group. With `approve: true` (the controller holds
+/// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`) it
+/// asks for automatic approval (`privateLinkServiceConnections`); Azure refuses that with 403
+/// `LinkedAuthorizationFailed` from a caller without the permission rather than leaving it
+/// Pending. Otherwise it is a manual request (`manualPrivateLinkServiceConnections` with a
+/// request message), Pending until the workspace's owner approves it (Microsoft Learn, "Manage
+/// a Private Endpoint connection": automatic vs manual approval).
 pub fn private_endpoint_body(
     targets: &NetworkTargets,
     endpoint: &EndpointTarget,
     location: &str,
 ) -> Value {
+    let mut connection = json!({
+        "name": endpoint.name,
+        "properties": {
+            "privateLinkServiceId": targets.workspace_id,
+            "groupIds": [GROUP_ID],
+        }
+    });
+    let field = if endpoint.approve {
+        "privateLinkServiceConnections"
+    } else {
+        connection["properties"]["requestMessage"] = json!(request_message(&targets.owner));
+        "manualPrivateLinkServiceConnections"
+    };
     json!({
         "location": location,
         "tags": owner_tags(targets),
         "properties": {
             "subnet": {"id": endpoint.subnet_id},
-            "privateLinkServiceConnections": [{
-                "name": endpoint.name,
-                "properties": {
-                    "privateLinkServiceId": targets.workspace_id,
-                    "groupIds": [GROUP_ID],
-                    "requestMessage": format!("Requested by aml-operator for {}", targets.owner),
-                }
-            }]
+            field: [connection],
         }
     })
+}
+
+/// The message a manual connection request carries to the workspace's owner.
+pub fn request_message(owner: &str) -> String {
+    format!("Requested by aml-operator for {owner}")
 }
 
 /// A private DNS zone to create.

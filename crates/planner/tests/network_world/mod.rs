@@ -88,8 +88,12 @@ pub struct Op {
 pub struct Azure {
     /// Resources by lower-cased id.
     pub resources: BTreeMap<String, Value>,
-    /// The workspace asks for manual approval of new connections.
-    pub require_approval: bool,
+    /// The controller's identity holds
+    /// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`
+    /// on the workspace: its `privateLinkServiceConnections` are auto-approved; without it Azure
+    /// refuses them with 403 `LinkedAuthorizationFailed` (never Pending). Manual requests
+    /// (`manualPrivateLinkServiceConnections`) are Pending whoever sends them.
+    pub may_approve: bool,
     pub ops: BTreeMap<String, Op>,
     next: u32,
     /// Every write the controller sent: (verb, target, body).
@@ -117,7 +121,7 @@ impl Azure {
         );
         Self {
             resources,
-            require_approval: false,
+            may_approve: true,
             ops: BTreeMap::new(),
             next: 0,
             writes: Vec::new(),
@@ -239,17 +243,37 @@ impl Azure {
         self.ops.values().any(|o| !o.done)
     }
 
-    /// Applies a write; returns the operation URL when Azure answers 201/202.
-    pub fn write(&mut self, action: &NetworkAction, fail: bool) -> Option<String> {
+    /// Applies a write; returns the operation URL when Azure answers 201/202, or the error Azure
+    /// answers instead.
+    pub fn write(&mut self, action: &NetworkAction, fail: bool) -> Result<Option<String>, Failure> {
         let (verb, target, body) = match action {
             NetworkAction::Put { target, body, .. } => ("PUT", target, body.clone()),
             NetworkAction::Patch { target, body } => ("PATCH", target, body.clone()),
             NetworkAction::Post { target, body, .. } => ("POST", target, body.clone()),
             NetworkAction::Delete { target } => ("DELETE", target, Value::Null),
-            _ => return None,
+            _ => return Ok(None),
         };
+        let auto = body
+            .pointer("/properties/privateLinkServiceConnections")
+            .and_then(Value::as_array)
+            .is_some_and(|c| !c.is_empty());
+        if verb == "PUT" && !self.exists(target) && auto && !self.may_approve {
+            self.writes
+                .push((verb.to_owned(), target.clone(), body.clone()));
+            return Err(Failure::new(
+                FailureClass::Terminal,
+                "LinkedAuthorizationFailed",
+                format!(
+                    "The client 'c' with object id 'o' has permission to perform action 'Microsoft.Network/privateEndpoints/write' on scope '{target}'; however, it does not have permission to perform action 'PrivateEndpointConnectionsApproval/action' on the linked scope(s) '{WS}' or the linked scope(s) are invalid."
+                ),
+            ));
+        }
+        Ok(self.apply(verb, target, &body, fail))
+    }
+
+    fn apply(&mut self, verb: &str, target: &str, body: &Value, fail: bool) -> Option<String> {
         self.writes
-            .push((verb.to_owned(), target.clone(), body.clone()));
+            .push((verb.to_owned(), target.to_owned(), body.clone()));
         let lower = key(target);
         match verb {
             "PATCH" => {
@@ -314,15 +338,18 @@ impl Azure {
                 let mut b = body.clone();
                 b["id"] = json!(target);
                 b["properties"]["provisioningState"] = json!("Creating");
-                let status = if self.require_approval {
-                    "Pending"
-                } else {
-                    "Approved"
-                };
-                if let Some(c) =
-                    b.pointer_mut("/properties/privateLinkServiceConnections/0/properties")
-                {
-                    c["privateLinkServiceConnectionState"] = json!({"status": status});
+                let manual = b
+                    .pointer("/properties/manualPrivateLinkServiceConnections")
+                    .and_then(Value::as_array)
+                    .is_some_and(|c| !c.is_empty());
+                let status = if manual { "Pending" } else { "Approved" };
+                for field in [
+                    "privateLinkServiceConnections",
+                    "manualPrivateLinkServiceConnections",
+                ] {
+                    if let Some(c) = b.pointer_mut(&format!("/properties/{field}/0/properties")) {
+                        c["privateLinkServiceConnectionState"] = json!({"status": status});
+                    }
                 }
                 self.insert(target, b);
                 let conn = format!("{WS}/privateEndpointConnections/mlw-prod-pe.{}", self.next);
@@ -614,8 +641,8 @@ impl Controller {
                 Some(f) => {
                     failed(&mut status, Some(self.generation), &f, false, self.now);
                 }
-                None => {
-                    if let Some(url) = azure.write(&plan.action, answer == Answer::OkThenFail) {
+                None => match azure.write(&plan.action, answer == Answer::OkThenFail) {
+                    Ok(Some(url)) => {
                         let op = OperationStatus {
                             kind: plan.action.operation_kind().to_owned(),
                             url,
@@ -625,7 +652,11 @@ impl Controller {
                         };
                         started(&mut status, Some(self.generation), op, self.now);
                     }
-                }
+                    Ok(None) => {}
+                    Err(f) => {
+                        failed(&mut status, Some(self.generation), &f, false, self.now);
+                    }
+                },
             }
         }
         if plan.action == NetworkAction::RemoveFinalizer {
