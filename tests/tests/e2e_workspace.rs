@@ -963,13 +963,21 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
     env.wait_ready("OnlineDeployment", "housing-managed-default", MINUTE)
         .await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
-    let patch = env.controller_requests("PATCH", "/workspaces/mlw-prod");
+    let patches = env.controller_requests("PATCH", "/workspaces/mlw-prod");
+    let bodies: Vec<&Value> = patches.iter().filter_map(|r| r.body.as_ref()).collect();
     assert_eq!(
-        patch
-            .first()
-            .and_then(|r| r.body.as_ref())
-            .and_then(|b| b.pointer("/properties/managedNetwork/isolationMode")),
-        Some(&json!("AllowOnlyApprovedOutbound"))
+        bodies
+            .iter()
+            .filter_map(|b| b.pointer("/properties/managedNetwork/isolationMode"))
+            .collect::<Vec<_>>(),
+        [&json!("AllowOnlyApprovedOutbound")]
+    );
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b.pointer("/properties/publicNetworkAccess").is_none()
+                || b.pointer("/properties/managedNetwork").is_none()),
+        "public access is PATCHed on its own: {bodies:?}"
     );
     assert_eq!(
         env.controller_requests("POST", "/provisionManagedNetwork")
@@ -1027,6 +1035,65 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
             .as_ref()
             .and_then(|b| b.pointer("/properties/egressPublicNetworkAccess"))
             .is_none()
+    );
+    finish(env).await
+}
+
+/// Azure cannot relax a managed network from AllowOnlyApprovedOutbound to AllowInternetOutbound:
+/// a Workspace asking for it is Stalled naming the field, no PATCH asks for it, and public
+/// access is still turned off (in a PATCH of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_network_is_never_relaxed() -> anyhow::Result<()> {
+    let mut opts = options(Duration::from_secs(2))?;
+    let mut seed = Seed::sandbox()?;
+    for ws in seed
+        .subscriptions
+        .iter_mut()
+        .flat_map(|s| s.resource_groups.iter_mut())
+        .flat_map(|rg| rg.workspaces.iter_mut())
+    {
+        ws.managed_network.isolation_mode = "AllowOnlyApprovedOutbound".into();
+        ws.managed_network.status = "Active".into();
+    }
+    opts.arm = opts.arm.seed(seed);
+    let env = Env::start("wsrelax", opts).await?;
+    let mut doc = seed_workspace()?;
+    doc["spec"]["network"]["managedNetwork"] = json!({"isolationMode": "AllowInternetOutbound"});
+    env.apply(doc).await?;
+    let stalled = env
+        .wait("Stalled", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|s| s.0 == "True"))
+        })
+        .await?;
+    assert_eq!(stalled.1, "ManagedNetworkCannotBeDisabled");
+    assert!(
+        stalled
+            .2
+            .contains("spec.network.managedNetwork.isolationMode")
+            && stalled.2.contains("AllowInternetOutbound"),
+        "{}",
+        stalled.2
+    );
+    let patches = env.controller_requests("PATCH", "/workspaces/mlw-prod");
+    assert!(
+        patches.iter().all(|r| r
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/managedNetwork"))
+            .is_none()),
+        "no PATCH asks to relax the managed network"
+    );
+    let ws = env.azure(WORKSPACE_ID);
+    assert_eq!(
+        str_at(&ws, "/properties/publicNetworkAccess"),
+        Some("Disabled")
+    );
+    assert_eq!(
+        str_at(&ws, "/properties/managedNetwork/isolationMode"),
+        Some("AllowOnlyApprovedOutbound")
     );
     finish(env).await
 }

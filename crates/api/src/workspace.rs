@@ -134,11 +134,16 @@ pub struct WorkspaceNetwork {
 }
 
 /// The managed network of the workspace.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManagedNetwork {
-    /// `AllowOnlyApprovedOutbound` (recommended), `AllowInternetOutbound`, or `Disabled`. Azure
-    /// cannot turn a managed network off once it is on.
+    /// `AllowOnlyApprovedOutbound` (recommended), `AllowInternetOutbound`, or `Disabled`.
+    /// Managed network isolation is one-way in Azure (Microsoft Learn, "Workspace Managed
+    /// Virtual Network Isolation"): once on it cannot be turned off, and
+    /// `AllowOnlyApprovedOutbound` cannot go back to `AllowInternetOutbound`; such updates are
+    /// refused here.
+    #[x_kube(validation = kube::core::Rule::new("oldSelf != 'AllowOnlyApprovedOutbound' || self == 'AllowOnlyApprovedOutbound'").message("spec.network.managedNetwork.isolationMode cannot leave AllowOnlyApprovedOutbound: Azure's managed network isolation is one-way"))]
+    #[x_kube(validation = kube::core::Rule::new("oldSelf == 'Disabled' || self != 'Disabled'").message("spec.network.managedNetwork.isolationMode cannot go back to Disabled: Azure cannot turn a managed network off once it is on"))]
     pub isolation_mode: IsolationMode,
 }
 

@@ -599,3 +599,47 @@ async fn a_deployment_operation_holds_its_endpoint_in_updating() {
         .await;
     assert_eq!(green.status, StatusCode::CREATED);
 }
+
+/// Managed network isolation is one-way (Microsoft Learn, "Workspace Managed Virtual Network
+/// Isolation"): Disabled → AllowInternetOutbound → AllowOnlyApprovedOutbound are accepted, but
+/// AllowOnlyApprovedOutbound → AllowInternetOutbound and any mode → Disabled are refused with
+/// 400, and a refused PATCH changes nothing — not even the public access it also carried.
+#[tokio::test]
+async fn managed_network_isolation_is_one_way() {
+    let h = Harness::start().await;
+    let mode =
+        |body: &serde_json::Value| body["properties"]["managedNetwork"]["isolationMode"].clone();
+    for allowed in ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"] {
+        let r = h
+            .patch(
+                &ws_id(),
+                ML,
+                &json!({"properties": {"managedNetwork": {"isolationMode": allowed}}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{allowed}: {:?}", r.body);
+        h.finish(&r).await;
+        assert_eq!(mode(&h.get(&ws_id(), ML).await.body), allowed);
+    }
+    for refused in ["AllowInternetOutbound", "allowinternetoutbound", "Disabled"] {
+        let r = h
+            .patch(
+                &ws_id(),
+                ML,
+                &json!({"properties": {"publicNetworkAccess": "Disabled", "managedNetwork": {"isolationMode": refused}}}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "BadArgument"),
+            "{refused}: {:?}",
+            r.body
+        );
+        let ws = h.get(&ws_id(), ML).await.body;
+        assert_eq!(mode(&ws), "AllowOnlyApprovedOutbound");
+        assert_eq!(
+            ws["properties"]["publicNetworkAccess"], "Enabled",
+            "the refused PATCH changed nothing"
+        );
+    }
+}

@@ -4,8 +4,9 @@
 //! a connection approved or rejected), against the model of Azure in `network_world`.
 //!
 //! After every step:
-//! - no body sets the workspace's public access to anything but Disabled (the spec's value) and
-//!   none asks a managed network to turn off;
+//! - no body sets the workspace's public access to anything but Disabled (the spec's value),
+//!   none asks a managed network to turn off, and public access never shares a PATCH with a
+//!   managed network change;
 //! - no write is planned while the Workspace's operation is in flight, and nothing is deleted
 //!   while the Workspace is not being deleted;
 //! - Stalled and Reconciling are never True together;
@@ -141,6 +142,12 @@ fn check(
         if let Some(pna) = body.pointer("/properties/publicNetworkAccess") {
             prop_assert_eq!(pna, &json!("Disabled"), "a body made the workspace public");
         }
+        prop_assert!(
+            body.pointer("/properties/publicNetworkAccess").is_none()
+                || body.pointer("/properties/managedNetwork").is_none(),
+            "public access rode in one PATCH with a managed network change: {}",
+            body
+        );
         if let Some(mode) = body.pointer("/properties/managedNetwork/isolationMode") {
             prop_assert_ne!(
                 mode,

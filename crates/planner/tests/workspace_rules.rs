@@ -167,6 +167,7 @@ fn converges_in_order_and_then_writes_nothing() {
         .collect();
     let expected = [
         ("PATCH", "mlw-prod"),
+        ("PATCH", "mlw-prod"),
         ("PUT", "mlw-prod-pe"),
         ("PUT", "privatelink.api.azureml.ms"),
         ("PUT", "vnet-hub-link"),
@@ -180,10 +181,15 @@ fn converges_in_order_and_then_writes_nothing() {
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
     assert_eq!(order, expected);
-    // The first PATCH carried both workspace flags.
+    // Public access first, alone: never in one PATCH with a managed network change Azure may
+    // refuse.
     assert_eq!(
         azure.writes[0].2,
-        json!({"properties": {"publicNetworkAccess": "Disabled", "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}})
+        json!({"properties": {"publicNetworkAccess": "Disabled"}})
+    );
+    assert_eq!(
+        azure.writes[1].2,
+        json!({"properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}})
     );
     assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
     let (status, reason, message) = isolated(&c);
@@ -603,6 +609,67 @@ fn managed_network_is_never_asked_to_turn_off() {
         message.contains("cannot turn a managed network off"),
         "{message}"
     );
+}
+
+/// Azure cannot relax a managed network from AllowOnlyApprovedOutbound to AllowInternetOutbound
+/// (managed network isolation is one-way): that spec is Stalled naming the field, no PATCH asks
+/// for it, and public access is still turned off in a PATCH of its own.
+#[test]
+fn managed_network_is_never_relaxed() {
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] =
+        json!({"isolationMode": "AllowOnlyApprovedOutbound", "status": {"status": "Active"}});
+    let mut c = Controller::new(spec(
+        Dns::None,
+        true,
+        Some(IsolationMode::AllowInternetOutbound),
+    ));
+    c.settle(&mut azure, 30);
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, _, b)| b.pointer("/properties/managedNetwork").is_none()),
+        "{:?}",
+        azure.writes
+    );
+    let patches: Vec<&Value> = azure
+        .writes
+        .iter()
+        .filter(|(v, _, _)| v == "PATCH")
+        .map(|(_, _, b)| b)
+        .collect();
+    assert_eq!(
+        patches,
+        [&json!({"properties": {"publicNetworkAccess": "Disabled"}})]
+    );
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "ManagedNetworkCannotBeDisabled")
+    );
+    assert!(
+        message.contains("cannot relax it to AllowInternetOutbound")
+            && message.contains("spec.network.managedNetwork.isolationMode"),
+        "{message}"
+    );
+    let (iso, _, iso_message) = isolated(&c);
+    assert_eq!(iso, "False");
+    assert!(
+        iso_message.contains("managed network is AllowOnlyApprovedOutbound"),
+        "{iso_message}"
+    );
+    // The other direction is allowed: AllowInternetOutbound → AllowOnlyApprovedOutbound.
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] =
+        json!({"isolationMode": "AllowInternetOutbound", "status": {"status": "Active"}});
+    let mut c = Controller::new(spec(
+        Dns::None,
+        true,
+        Some(IsolationMode::AllowOnlyApprovedOutbound),
+    ));
+    c.settle(&mut azure, 30);
+    assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
 }
 
 /// A declared managed network is set, then provisioned (POST provisionManagedNetwork), and

@@ -216,10 +216,23 @@ impl World {
                     mode,
                     ISOLATION_MODES,
                 )?;
+                // Managed network isolation is one-way (Microsoft Learn, "Workspace Managed
+                // Virtual Network Isolation", how-to-managed-network: "once a managed VNet
+                // workspace is configured to allow internet outbound, the workspace cannot be
+                // reconfigured to disabled. Similarly, once … configured to allow only approved
+                // outbound, the workspace cannot be reconfigured to allow internet outbound";
+                // Limitations: "you can't disable it"). The status (400) and code (BadArgument)
+                // of Azure's refusal are not documented; they are the emulator's choice.
                 if mode == "Disabled" && current_mode != "Disabled" {
                     return Err(ArmError::bad_argument(
                         "properties.managedNetwork.isolationMode",
                         "Managed network isolation cannot be disabled once it has been enabled on a workspace.",
+                    ));
+                }
+                if mode == "AllowInternetOutbound" && current_mode == "AllowOnlyApprovedOutbound" {
+                    return Err(ArmError::bad_argument(
+                        "properties.managedNetwork.isolationMode",
+                        "A workspace whose managed network allows only approved outbound cannot be reconfigured to allow internet outbound.",
                     ));
                 }
                 if current_mode == "Disabled" && mode != "Disabled" {

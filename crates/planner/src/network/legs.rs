@@ -138,37 +138,30 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
     let ws_name = name_of(&t.workspace_id).to_owned();
     let ws_busy = provisioning_state(workspace).is_some_and(|s| !s.is_terminal());
 
-    // The workspace's own flags: one PATCH carries every difference.
+    // The workspace's own flags, each in its own PATCH: the urgent public access fix never
+    // rides with a managed network change Azure may refuse (a refused PATCH changes nothing).
     let observed_pna = observed_public_access(workspace).to_owned();
     let wanted_pna = t.public_network_access.as_str();
     let observed_mode = observed_isolation_mode(workspace).unwrap_or(IsolationMode::Disabled);
-    let mut patch = Map::new();
     let pna_differs = !observed_pna.eq_ignore_ascii_case(wanted_pna);
-    if pna_differs {
-        patch.insert("publicNetworkAccess".into(), json!(wanted_pna));
-    }
-    let mut mode_blocked = None;
-    if let Some(mode) = t.managed_network
-        && mode != observed_mode
-    {
-        if mode == IsolationMode::Disabled {
-            mode_blocked = Some(format!(
-                "the managed network of workspace {ws_name} is {}; Azure cannot turn a managed network off once it is on: set spec.network.managedNetwork.isolationMode to {} or remove it",
-                observed_mode.as_str(),
-                observed_mode.as_str()
-            ));
-        } else {
-            patch.insert(
-                "managedNetwork".into(),
-                json!({"isolationMode": mode.as_str()}),
-            );
+    let mode_blocked = t
+        .managed_network
+        .filter(|mode| *mode != observed_mode)
+        .and_then(|mode| managed_network_refusal(&ws_name, observed_mode, mode));
+    let patch_of = |field: &str, value: Value| {
+        let mut properties = Map::new();
+        properties.insert(field.to_owned(), value);
+        NetworkAction::Patch {
+            target: t.workspace_id.clone(),
+            body: workspace_patch(properties),
         }
-    }
-    let patch_action = NetworkAction::Patch {
-        target: t.workspace_id.clone(),
-        body: workspace_patch(patch),
     };
-    let flag_fix = |field: &str, problem: String, observed: &str, desired: &str, urgent| {
+    let flag_fix = |field: &str,
+                    action: NetworkAction,
+                    problem: String,
+                    observed: &str,
+                    desired: &str,
+                    urgent| {
         if ws_busy {
             return Finding::waiting(
                 problem,
@@ -179,7 +172,7 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
         Finding::fix(
             problem.clone(),
             Fix {
-                action: patch_action.clone(),
+                action,
                 reason: Reason::Updating,
                 what: format!("update workspace {ws_name}: {problem}"),
                 drift: drift(field, observed, desired),
@@ -191,6 +184,7 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
     findings.push(if pna_differs {
         flag_fix(
             "publicNetworkAccess",
+            patch_of("publicNetworkAccess", json!(wanted_pna)),
             format!("publicNetworkAccess is {observed_pna} (spec: {wanted_pna})"),
             &observed_pna,
             wanted_pna,
@@ -207,6 +201,7 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
         )),
         (Some(mode), None) if mode != observed_mode => findings.push(flag_fix(
             "managedNetwork",
+            patch_of("managedNetwork", json!({"isolationMode": mode.as_str()})),
             format!(
                 "managed network is {} (spec: {})",
                 observed_mode.as_str(),
@@ -267,6 +262,34 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
     Evaluation {
         findings,
         endpoints,
+    }
+}
+
+/// Why Azure refuses to move a workspace's managed network from `observed` to `wanted`, if it
+/// does. Managed network isolation is one-way (Microsoft Learn, "Workspace Managed Virtual
+/// Network Isolation", how-to-managed-network: "once a managed VNet workspace is configured to
+/// allow internet outbound, the workspace cannot be reconfigured to disabled. Similarly, once
+/// … allow only approved outbound, the workspace cannot be reconfigured to allow internet
+/// outbound"): on → Disabled and AllowOnlyApprovedOutbound → AllowInternetOutbound are refused.
+pub fn managed_network_refusal(
+    ws_name: &str,
+    observed: IsolationMode,
+    wanted: IsolationMode,
+) -> Option<String> {
+    let field = "spec.network.managedNetwork.isolationMode";
+    match (observed, wanted) {
+        (IsolationMode::Disabled, _) => None,
+        (from, IsolationMode::Disabled) => Some(format!(
+            "the managed network of workspace {ws_name} is {}; Azure cannot turn a managed network off once it is on: set {field} to {} or remove it",
+            from.as_str(),
+            from.as_str()
+        )),
+        (IsolationMode::AllowOnlyApprovedOutbound, IsolationMode::AllowInternetOutbound) => {
+            Some(format!(
+                "the managed network of workspace {ws_name} is AllowOnlyApprovedOutbound; Azure cannot relax it to AllowInternetOutbound (managed network isolation is one-way): set {field} to AllowOnlyApprovedOutbound or remove it"
+            ))
+        }
+        _ => None,
     }
 }
 

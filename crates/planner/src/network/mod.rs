@@ -11,7 +11,10 @@
 //!
 //! # Guarantees
 //! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value.
-//! - A managed network is never asked to turn off (Azure cannot): that spec is Stalled.
+//! - A managed network is never asked to turn off or to go from AllowOnlyApprovedOutbound to
+//!   AllowInternetOutbound (Azure cannot): that spec is Stalled.
+//! - The workspace's public access is PATCHed alone, never with a managed network change Azure
+//!   may refuse.
 //! - Deletion touches only resources tagged with this Workspace's [`targets::OWNER_TAG`].
 
 pub mod action;
