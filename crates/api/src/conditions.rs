@@ -287,11 +287,27 @@ impl NewCondition {
             type_: self.type_.as_str().to_owned(),
             status: self.status.as_str().to_owned(),
             reason: self.reason.as_str().to_owned(),
-            message: self.message,
+            message: truncate_message(self.message),
             observed_generation: self.observed_generation,
             last_transition_time: Time(now),
         }
     }
+}
+
+/// The longest condition message written (bytes): Azure's messages can be long, and the
+/// apiserver refuses a condition message over 32,768 characters.
+pub const MESSAGE_MAX: usize = 4000;
+
+/// `message` cut to [`MESSAGE_MAX`] bytes on a character boundary, marked with an ellipsis.
+pub fn truncate_message(message: String) -> String {
+    if message.len() <= MESSAGE_MAX {
+        return message;
+    }
+    let mut end = MESSAGE_MAX;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
 }
 
 /// Sets `new` in `conditions`, replacing a condition of the same type. The previous
@@ -339,6 +355,24 @@ pub fn same_conditions(a: &[Condition], b: &[Condition]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(5000);
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            NewCondition::not_ready(Some(1), Reason::AzureRejected, long),
+            t(1),
+        );
+        let message = &conditions[0].message;
+        assert!(
+            message.len() <= MESSAGE_MAX + '…'.len_utf8(),
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with('…'));
+    }
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH)

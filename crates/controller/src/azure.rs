@@ -122,6 +122,52 @@ impl AzureClients {
         }
     }
 
+    /// Drops the clients and kept credentials no Workspace of `live` needs any more (called when a
+    /// Workspace goes), so the caches stay bounded by the Workspaces that exist.
+    pub fn prune(&self, live: &[std::sync::Arc<Workspace>]) {
+        let wanted = |key: &CredentialKey| {
+            live.iter().any(|ws| match (&ws.spec.credential, key) {
+                (None, CredentialKey::Default) => true,
+                (
+                    Some(WorkspaceCredential {
+                        workload_identity: Some(wi),
+                        ..
+                    }),
+                    CredentialKey::WorkloadIdentity {
+                        client_id,
+                        tenant_id,
+                    },
+                ) => &wi.client_id == client_id && &wi.tenant_id == tenant_id,
+                (
+                    Some(WorkspaceCredential {
+                        secret_ref: Some(r),
+                        ..
+                    }),
+                    CredentialKey::Secret {
+                        namespace, name, ..
+                    },
+                ) => ws.namespace().as_deref() == Some(namespace.as_str()) && &r.name == name,
+                _ => false,
+            })
+        };
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k, _| wanted(k));
+        self.last_good
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|uid, _| {
+                live.iter()
+                    .any(|ws| ws.metadata.uid.as_deref() == Some(uid))
+            });
+    }
+
+    /// How many ARM clients are cached.
+    pub fn cached(&self) -> usize {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Forgets what was kept for a Workspace that is gone.
     pub fn forget_workspace(&self, uid: &str) {
         self.last_good
@@ -348,4 +394,64 @@ async fn patch_finalizers(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(name: &str, uid: &str, credential: Option<serde_json::Value>) -> Workspace {
+        let mut doc = serde_json::json!({
+            "apiVersion": "aml-operator.io/v1alpha1", "kind": "Workspace",
+            "metadata": {"name": name, "namespace": "team-a", "uid": uid},
+            "spec": {"resourceId": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"}
+        });
+        if let Some(c) = credential {
+            doc["spec"]["credential"] = c;
+        }
+        serde_json::from_value(doc).expect("a Workspace")
+    }
+
+    #[tokio::test]
+    async fn clients_are_pruned_when_their_workspaces_go() {
+        crate::run::install_crypto_provider();
+        let settings = AzureSettings {
+            cloud: Cloud::custom("https://127.0.0.1:9", "https://127.0.0.1:9").expect("cloud"),
+            default_credential: Credential::static_token("t"),
+            ca_pem: None,
+        };
+        let clients = AzureClients::new(settings, crate::metrics::Metrics::new().arm());
+        let kube = Client::try_from(kube::Config::new(
+            "https://127.0.0.1:9".parse().expect("uri"),
+        ))
+        .expect("a client that is never called");
+        let a = std::sync::Arc::new(workspace("a", "uid-a", None));
+        let b = std::sync::Arc::new(workspace("b", "uid-b", None));
+        for ws in [&a, &b] {
+            clients
+                .for_workspace_or_last(&kube, ws, false)
+                .await
+                .expect("default client");
+        }
+        let kept = || {
+            clients
+                .last_good
+                .lock()
+                .map(|m| m.len())
+                .unwrap_or(usize::MAX)
+        };
+        assert_eq!(
+            (clients.cached(), kept()),
+            (1, 2),
+            "one client, a credential per Workspace"
+        );
+        clients.prune(std::slice::from_ref(&b));
+        assert_eq!(
+            (clients.cached(), kept()),
+            (1, 1),
+            "b still needs the default client"
+        );
+        clients.prune(&[]);
+        assert_eq!((clients.cached(), kept()), (0, 0));
+    }
 }

@@ -193,6 +193,26 @@ pub fn default_credential(kind: CredentialKind) -> anyhow::Result<Credential> {
 
 pub use crate::run::install_crypto_provider;
 
+/// Refuses a plain-http URL unless it is on the loopback interface (a local emulator): tokens
+/// and request bodies must never cross a network in clear text.
+fn refuse_plain_http(flag: &str, value: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(value).with_context(|| format!("{flag}: {value} is not a URL"))?;
+    if url.scheme() != "http" {
+        return Ok(());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    anyhow::ensure!(
+        loopback,
+        "{flag}: {value} is plain http to a host that is not loopback; use https"
+    );
+    Ok(())
+}
+
 /// Runs the command.
 ///
 /// # Errors
@@ -220,8 +240,12 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => {
             init_logging(args.log_format, &args.log_level);
             let cloud = match (&args.arm_endpoint, &args.authority_host) {
-                (Some(arm), Some(authority)) => Cloud::custom(arm, authority)
-                    .context("invalid --arm-endpoint or --authority-host")?,
+                (Some(arm), Some(authority)) => {
+                    refuse_plain_http("--arm-endpoint", arm)?;
+                    refuse_plain_http("--authority-host", authority)?;
+                    Cloud::custom(arm, authority)
+                        .context("invalid --arm-endpoint or --authority-host")?
+                }
                 _ => Cloud::from_name(&args.cloud).context("invalid --cloud")?,
             };
             let ca_pem = match &args.ca_file {
@@ -327,5 +351,21 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_plain_http;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(refuse_plain_http("--arm-endpoint", "https://management.azure.com").is_ok());
+        assert!(refuse_plain_http("--arm-endpoint", "http://127.0.0.1:8443").is_ok());
+        assert!(refuse_plain_http("--arm-endpoint", "http://localhost:8443").is_ok());
+        assert!(refuse_plain_http("--arm-endpoint", "http://[::1]:8443").is_ok());
+        let err = refuse_plain_http("--arm-endpoint", "http://arm.example.com")
+            .expect_err("plain http elsewhere is refused");
+        assert!(err.to_string().contains("--arm-endpoint"), "{err}");
     }
 }

@@ -84,6 +84,59 @@ impl Trees {
     }
 }
 
+/// Per-object exponential back-off after failed reconciles: `base × 2^(failures−1)`, capped,
+/// forgotten on the first success. Bounded: an object's entry goes on its next success, and the
+/// map never holds more than [`Backoff::MAX_ENTRIES`] (the oldest failures are dropped first).
+#[derive(Default)]
+pub struct Backoff {
+    failures: Mutex<HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl Backoff {
+    /// The most objects remembered at once.
+    pub const MAX_ENTRIES: usize = 10_000;
+
+    /// Records one more failure of `object` and returns how long to wait before retrying it.
+    pub fn failed(&self, object: &str, base: Duration, cap: Duration) -> Duration {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX_ENTRIES
+            && !map.contains_key(object)
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
+        let entry = map
+            .entry(object.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = std::time::Instant::now();
+        let exponent = entry.0.saturating_sub(1).min(20);
+        base.saturating_mul(1u32 << exponent).min(cap)
+    }
+
+    /// Forgets `object`'s failures (it reconciled).
+    pub fn succeeded(&self, object: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(object);
+    }
+
+    /// How many objects are backing off.
+    pub fn len(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// True when no object is backing off.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The caches of the three kinds, filled by the controllers' watches.
 #[derive(Clone)]
 pub struct Stores {
@@ -129,6 +182,10 @@ pub struct Context {
     pub busy_stall_after: Duration,
     /// How long a deletion that cannot reach Azure keeps trying before it leaves what is there.
     pub deletion_grace: Duration,
+    /// Per-object back-off after failed reconciles.
+    pub backoff: Backoff,
+    /// The longest one reconcile may take (Kubernetes and Azure calls included).
+    pub reconcile_timeout: Duration,
 }
 
 impl Context {
@@ -141,6 +198,28 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn back_off_doubles_to_its_cap_and_resets() {
+        let b = Backoff::default();
+        let base = Duration::from_secs(5);
+        let cap = Duration::from_secs(300);
+        let waits: Vec<u64> = (0..8)
+            .map(|_| b.failed("ns/a", base, cap).as_secs())
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
+        for _ in 0..100 {
+            b.failed("ns/a", base, cap);
+        }
+        assert_eq!(
+            b.failed("ns/a", base, cap),
+            cap,
+            "no overflow after many failures"
+        );
+        b.succeeded("ns/a");
+        assert_eq!(b.failed("ns/a", base, cap), base);
+        assert_eq!(b.len(), 1);
+    }
 
     #[test]
     fn an_in_flight_mark_expires() {

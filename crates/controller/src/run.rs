@@ -33,6 +33,10 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// The longest one reconcile may take; past it the reconcile is abandoned (its tree lock
+/// released) and retried with back-off. Each Azure request has its own 60 s deadline.
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
 /// How the controllers run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -68,19 +72,29 @@ where
     }
 }
 
-fn error_policy<K>(obj: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action
+/// The first wait after a failed reconcile, and the longest; the waits double in between.
+const ERROR_BACKOFF: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(300));
+/// The same for a finalizer patch that raced the watch (a 409, or a 422 from its test).
+const STALE_BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+
+fn error_policy<K>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action
 where
     K: kube::Resource,
 {
+    let key = reconcile::key(&*obj);
     match error {
         Error::DeletionPending(wait) => Action::requeue(jitter(*wait)),
         Error::StaleCache(_) => {
-            tracing::debug!(object = %reconcile::key(&*obj), error = %error, "finalizer patch raced the watch; retrying");
-            Action::requeue(jitter(Duration::from_millis(500)))
+            let (base, cap) = STALE_BACKOFF;
+            let wait = ctx.backoff.failed(&key, base, cap);
+            tracing::debug!(object = %key, error = %error, retry_in = ?wait, "finalizer patch raced the watch; retrying");
+            Action::requeue(jitter(wait))
         }
         other => {
-            tracing::warn!(object = %reconcile::key(&*obj), error = %other, "reconcile failed; retrying");
-            Action::requeue(jitter(Duration::from_secs(5)))
+            let (base, cap) = ERROR_BACKOFF;
+            let wait = ctx.backoff.failed(&key, base, cap);
+            tracing::warn!(object = %key, error = %other, retry_in = ?wait, "reconcile failed; retrying");
+            Action::requeue(jitter(wait))
         }
     }
 }
@@ -454,6 +468,8 @@ pub async fn run(
         ready: AtomicBool::new(false),
         busy_stall_after: options.busy_stall_after,
         deletion_grace: options.deletion_grace,
+        backoff: crate::context::Backoff::default(),
+        reconcile_timeout: RECONCILE_TIMEOUT,
     });
 
     on_start(Running {

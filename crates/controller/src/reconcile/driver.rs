@@ -59,6 +59,9 @@ pub trait PlanAction: Clone + PartialEq + std::fmt::Debug + Send + Sync {
     fn releases(&self) -> bool;
     /// The action that does nothing.
     fn nothing() -> Self;
+    /// What the action is, for logs: its kind and target, never a request body (a deployment's
+    /// environment variables may hold secrets).
+    fn label(&self) -> String;
 }
 
 impl PlanAction for planner::Action {
@@ -71,6 +74,16 @@ impl PlanAction for planner::Action {
     fn nothing() -> Self {
         Self::None
     }
+    fn label(&self) -> String {
+        match self {
+            Self::None => "None".into(),
+            Self::Put { kind, .. } => format!("PUT ({})", kind.as_str()),
+            Self::Patch { kind, .. } => format!("PATCH ({})", kind.as_str()),
+            Self::Delete => "DELETE".into(),
+            Self::SyncKeys => "SyncKeys".into(),
+            Self::RemoveFinalizer => "RemoveFinalizer".into(),
+        }
+    }
 }
 
 impl PlanAction for planner::NetworkAction {
@@ -82,6 +95,13 @@ impl PlanAction for planner::NetworkAction {
     }
     fn nothing() -> Self {
         Self::None
+    }
+    fn label(&self) -> String {
+        match self.target() {
+            Some(target) => format!("{} {target}", self.operation_kind()),
+            None if *self == Self::RemoveFinalizer => "RemoveFinalizer".into(),
+            None => "None".into(),
+        }
     }
 }
 
@@ -225,7 +245,7 @@ pub async fn drive<K: Kind>(
             now,
         )
     };
-    tracing::debug!(kind = K::KIND, object = %super::key(&*obj), action = ?plan.action, "planned");
+    tracing::debug!(kind = K::KIND, object = %super::key(&*obj), action = %plan.action.label(), "planned");
 
     let mut status = plan.status.clone();
     let mut events = plan.events.clone();

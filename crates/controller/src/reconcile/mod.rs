@@ -45,6 +45,9 @@ pub enum Error {
     /// The finalizer helper failed.
     #[error("failed to run the finalizer: {0}")]
     Finalizer(String),
+    /// The reconcile took longer than its deadline and was abandoned.
+    #[error("the reconcile took longer than {0:?} and was abandoned")]
+    Timeout(Duration),
     /// Adding or removing the finalizer was refused because the object changed since the cache
     /// saw it (a 409, or a 422 from the patch's test): the watch has not caught up yet. Not a
     /// failure; retried shortly.
@@ -292,14 +295,18 @@ where
     Fut: std::future::Future<Output = Result<KubeAction, Error>>,
 {
     let started_at = std::time::Instant::now();
+    let object = key(&*obj);
     let api: kube::Api<K> =
         kube::Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    let result = finalizer(&api, api::FINALIZER, obj, |event| match event {
+    let run = finalizer(&api, api::FINALIZER, obj, |event| match event {
         Finalizer::Apply(o) => step(o, false),
         Finalizer::Cleanup(o) => step(o, true),
-    })
-    .await
-    .map_err(|e| match e {
+    });
+    let Ok(result) = tokio::time::timeout(ctx.reconcile_timeout, run).await else {
+        ctx.metrics.reconciled(kind, "error", started_at.elapsed());
+        return Err(Error::Timeout(ctx.reconcile_timeout));
+    };
+    let result = result.map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
         kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(status))
@@ -311,8 +318,15 @@ where
         other => Error::Finalizer(other.to_string()),
     });
     let outcome = match &result {
-        Ok(_) => "ok",
-        Err(Error::DeletionPending(_) | Error::StaleCache(_)) => "waiting",
+        Ok(_) => {
+            ctx.backoff.succeeded(&object);
+            "ok"
+        }
+        Err(Error::DeletionPending(_)) => {
+            ctx.backoff.succeeded(&object);
+            "waiting"
+        }
+        Err(Error::StaleCache(_)) => "waiting",
         Err(_) => "error",
     };
     ctx.metrics.reconciled(kind, outcome, started_at.elapsed());

@@ -554,5 +554,13 @@ async fn release_credential(ctx: &Context, ws: &Workspace) -> Result<(), Error> 
     if let Some(uid) = &ws.meta().uid {
         ctx.azure.forget_workspace(uid);
     }
+    let live: Vec<Arc<Workspace>> = ctx
+        .stores
+        .workspaces
+        .state()
+        .into_iter()
+        .filter(|w| w.meta().uid != ws.meta().uid)
+        .collect();
+    ctx.azure.prune(&live);
     Ok(())
 }
