@@ -14,7 +14,9 @@ use k8s_openapi::jiff::Timestamp;
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
 use crate::network::teardown::{TeardownStep, next_step};
-use crate::network::{NetworkAction, NetworkObservation, NetworkTargets, network_targets};
+use crate::network::{
+    NetworkAction, NetworkObservation, NetworkTargets, WorkspaceZones, network_targets,
+};
 use crate::network::{ids::name_of, owner_value};
 use crate::observe::{Observation, OperationOutcome, provisioning_state, str_at};
 use crate::outcome::{EventNote, Plan, Requeue};
@@ -57,7 +59,8 @@ pub struct WorkspaceInput<'a> {
     pub now: Timestamp,
 }
 
-/// The ids the controller reads for a Workspace, or why the spec cannot be used.
+/// The ids the controller reads for a Workspace in the public cloud ([`workspace_reads_in`]
+/// with [`WorkspaceZones::AZURE_CLOUD`]).
 ///
 /// # Errors
 /// A [`crate::FieldError`] naming the spec field that cannot be turned into ARM ids.
@@ -66,7 +69,21 @@ pub fn workspace_reads(
     name: &str,
     spec: &WorkspaceSpec,
 ) -> Result<NetworkTargets, crate::FieldError> {
-    network_targets(&owner_value(namespace, name), spec)
+    workspace_reads_in(namespace, name, spec, WorkspaceZones::AZURE_CLOUD)
+}
+
+/// The ids the controller reads for a Workspace, or why the spec cannot be used; `zones` are the
+/// private DNS zone names of the controller's cloud ([`WorkspaceZones::for_cloud`]).
+///
+/// # Errors
+/// A [`crate::FieldError`] naming the spec field that cannot be turned into ARM ids.
+pub fn workspace_reads_in(
+    namespace: &str,
+    name: &str,
+    spec: &WorkspaceSpec,
+    zones: WorkspaceZones,
+) -> Result<NetworkTargets, crate::FieldError> {
+    network_targets(&owner_value(namespace, name), spec, zones)
 }
 
 /// The managed network mode Azure reports, if any.
@@ -149,14 +166,21 @@ fn plan(action: NetworkAction, status: WorkspaceStatus, requeue: Requeue) -> Wor
     }
 }
 
-/// Decides the next step for a Workspace.
+/// Decides the next step for a Workspace in the public cloud ([`plan_workspace_in`] with
+/// [`WorkspaceZones::AZURE_CLOUD`]).
 pub fn plan_workspace(input: &WorkspaceInput<'_>) -> WorkspacePlan {
+    plan_workspace_in(input, WorkspaceZones::AZURE_CLOUD)
+}
+
+/// Decides the next step for a Workspace; `zones` are the private DNS zone names of the
+/// controller's cloud (the same as given to [`workspace_reads_in`]).
+pub fn plan_workspace_in(input: &WorkspaceInput<'_>, zones: WorkspaceZones) -> WorkspacePlan {
     let generation = input.generation;
     let now = input.now;
     let mut status = input.status.clone();
     crate::lifecycle::lift_lifecycle_stall(&mut status);
 
-    let targets = match workspace_reads(input.namespace, input.name, input.spec) {
+    let targets = match workspace_reads_in(input.namespace, input.name, input.spec, zones) {
         Ok(t) => t,
         Err(err) if input.deleting => {
             let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);

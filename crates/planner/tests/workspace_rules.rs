@@ -8,7 +8,7 @@ use network_world::{
     Answer, Azure, Controller, Dns, OWNER, PE, VNET, WS, ZONE_API, ZONE_NB, group_id, link_id,
     spec, subnet,
 };
-use planner::network::{NetworkTargets, OWNER_TAG};
+use planner::network::{NetworkTargets, OWNER_TAG, WorkspaceZones};
 use planner::{NetworkAction, OperationKind, STALLED_RETRY};
 use serde_json::{Value, json};
 
@@ -49,6 +49,75 @@ fn targets_of_the_seed_example() {
             .iter()
             .all(|z| !z.create && z.link.is_none())
     );
+}
+
+/// The private DNS zones follow the controller's cloud (Microsoft Learn, "Azure Private Endpoint
+/// private DNS zone values", Azure Machine Learning `amlworkspace`: commercial, Government and
+/// China tables); the cloud is named as `--cloud` names it, in any case.
+#[test]
+fn zone_names_follow_the_cloud() {
+    let cases = [
+        (
+            "AzureCloud",
+            [
+                "privatelink.api.azureml.ms",
+                "privatelink.notebooks.azure.net",
+            ],
+        ),
+        (
+            "AzureUSGovernment",
+            [
+                "privatelink.api.ml.azure.us",
+                "privatelink.notebooks.usgovcloudapi.net",
+            ],
+        ),
+        (
+            "azurechinacloud",
+            [
+                "privatelink.api.ml.azure.cn",
+                "privatelink.notebooks.chinacloudapi.cn",
+            ],
+        ),
+    ];
+    for (cloud, names) in cases {
+        let zones = WorkspaceZones::for_cloud(cloud).expect("a known cloud");
+        assert_eq!(zones.names(), names, "{cloud}");
+        let mut c = Controller::new(spec(Dns::Create, true, None));
+        c.zones = zones;
+        let t = c.targets();
+        assert_eq!(t.zones, zones);
+        let created: Vec<(&str, &str)> = t.endpoints[0]
+            .zones
+            .iter()
+            .map(|z| (z.name.as_str(), planner::network::ids::name_of(&z.id)))
+            .collect();
+        assert_eq!(
+            created,
+            [(names[0], names[0]), (names[1], names[1])],
+            "{cloud}"
+        );
+        // Converges there, creating that cloud's zones and nothing of another cloud.
+        let mut azure = Azure::seed();
+        c.settle(&mut azure, 60);
+        assert_eq!(ready(&c).0, "True", "{cloud}: {:?}", c.status.conditions);
+        let zone_puts: Vec<String> = azure
+            .writes
+            .iter()
+            .filter(|(v, t, _)| {
+                v == "PUT"
+                    && t.contains("/privateDnsZones/")
+                    && !t.contains("/virtualNetworkLinks/")
+            })
+            .map(|(_, t, _)| planner::network::ids::name_of(t).to_owned())
+            .collect();
+        assert_eq!(zone_puts, names, "{cloud}");
+    }
+    assert_eq!(WorkspaceZones::for_cloud("AzureGermanCloud"), None);
+    assert_eq!(WorkspaceZones::default(), WorkspaceZones::AZURE_CLOUD);
+    // The entry points without a cloud are the public cloud's.
+    let public = Controller::new(spec(Dns::Create, true, None));
+    let t = planner::workspace_reads("ml-prod", "housing", &public.spec).expect("targets");
+    assert_eq!(t.zones, WorkspaceZones::AZURE_CLOUD);
 }
 
 /// Two private endpoints with one name are refused, naming the field.

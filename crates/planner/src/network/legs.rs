@@ -670,8 +670,9 @@ fn endpoint_legs(
                             format!("no A records for {name} in {}", empty.join(", ")),
                             Reason::NotIsolated,
                             format!(
-                                "the DNS zone group of {name} wrote no A records into {}: does the zone name match the workspace's FQDNs (privatelink.api.azureml.ms, privatelink.notebooks.azure.net)?",
-                                empty.join(", ")
+                                "the DNS zone group of {name} wrote no A records into {}: does the zone name match the workspace's FQDNs ({})?",
+                                empty.join(", "),
+                                t.zones.names().join(", ")
                             ),
                         )
                     } else {

@@ -29,5 +29,6 @@ pub mod teardown;
 pub use action::{NetworkAction, PROVISION_MANAGED_NETWORK};
 pub use observed::{EndpointObservation, NetworkObservation, ZoneObservation};
 pub use targets::{
-    EndpointTarget, LinkTarget, NetworkTargets, OWNER_TAG, ZoneTarget, network_targets, owner_value,
+    EndpointTarget, LinkTarget, NetworkTargets, OWNER_TAG, WorkspaceZones, ZoneTarget,
+    network_targets, owner_value,
 };

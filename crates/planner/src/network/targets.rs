@@ -20,11 +20,52 @@ pub const OWNER_TAG: &str = "aml-operator-owner";
 pub const GROUP_ID: &str = "amlworkspace";
 /// The name of the DNS zone group the controller attaches to a private endpoint (the portal's).
 pub const ZONE_GROUP_NAME: &str = "default";
-/// The private DNS zones an AML workspace's private endpoint needs.
-pub const WORKSPACE_ZONES: [&str; 2] = [
-    "privatelink.api.azureml.ms",
-    "privatelink.notebooks.azure.net",
-];
+/// The private DNS zones an AML workspace's private endpoint (`amlworkspace`) needs in one
+/// Azure cloud: `[api, notebooks]`. The names differ per cloud (Microsoft Learn, "Azure Private
+/// Endpoint private DNS zone values", AI + Machine Learning, for the commercial, Government and
+/// China clouds); the controller passes its `--cloud`'s value (see [`WorkspaceZones::for_cloud`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkspaceZones(pub [&'static str; 2]);
+
+impl WorkspaceZones {
+    /// Azure public cloud (`AzureCloud`).
+    pub const AZURE_CLOUD: Self = Self([
+        "privatelink.api.azureml.ms",
+        "privatelink.notebooks.azure.net",
+    ]);
+    /// Azure Government (`AzureUSGovernment`).
+    pub const AZURE_US_GOVERNMENT: Self = Self([
+        "privatelink.api.ml.azure.us",
+        "privatelink.notebooks.usgovcloudapi.net",
+    ]);
+    /// Azure operated by 21Vianet (`AzureChinaCloud`).
+    pub const AZURE_CHINA_CLOUD: Self = Self([
+        "privatelink.api.ml.azure.cn",
+        "privatelink.notebooks.chinacloudapi.cn",
+    ]);
+
+    /// The zones of a cloud named as `az cloud list` names it (case-insensitive, with the
+    /// aliases the controller's `--cloud` accepts); `None` for a name this version does not know.
+    pub fn for_cloud(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "azurecloud" | "azurepubliccloud" | "public" => Some(Self::AZURE_CLOUD),
+            "azureusgovernment" | "usgovernment" => Some(Self::AZURE_US_GOVERNMENT),
+            "azurechinacloud" | "china" => Some(Self::AZURE_CHINA_CLOUD),
+            _ => None,
+        }
+    }
+
+    /// The zone names, api first.
+    pub fn names(self) -> [&'static str; 2] {
+        self.0
+    }
+}
+
+impl Default for WorkspaceZones {
+    fn default() -> Self {
+        Self::AZURE_CLOUD
+    }
+}
 
 /// The owner tag value of a Workspace object.
 pub fn owner_value(namespace: &str, name: &str) -> String {
@@ -42,6 +83,8 @@ pub struct NetworkTargets {
     pub public_network_access: PublicNetworkAccess,
     /// `network.managedNetwork.isolationMode`; `None`: left as it is.
     pub managed_network: Option<IsolationMode>,
+    /// The cloud's private DNS zone names for the workspace.
+    pub zones: WorkspaceZones,
     /// One per `network.privateEndpoints` entry, in spec order.
     pub endpoints: Vec<EndpointTarget>,
 }
@@ -108,12 +151,17 @@ fn link_name(vnet_id: &str) -> String {
     format!("{}-link", name_of(vnet_id))
 }
 
-/// Turns a Workspace spec into the ids to reconcile.
+/// Turns a Workspace spec into the ids to reconcile, with `cloud_zones` the private DNS zone names of
+/// the controller's cloud (created for `privateDnsZones.resourceGroup`).
 ///
 /// # Errors
 /// A [`FieldError`] naming the field when an id cannot be taken apart or two private endpoints
 /// share a name.
-pub fn network_targets(owner: &str, spec: &WorkspaceSpec) -> Result<NetworkTargets, FieldError> {
+pub fn network_targets(
+    owner: &str,
+    spec: &WorkspaceSpec,
+    cloud_zones: WorkspaceZones,
+) -> Result<NetworkTargets, FieldError> {
     let mut endpoints: Vec<EndpointTarget> = Vec::new();
     for (i, pe) in spec.network.private_endpoints.iter().enumerate() {
         let field = |f: &str| format!("spec.network.privateEndpoints[{i}].{f}");
@@ -166,7 +214,7 @@ pub fn network_targets(owner: &str, spec: &WorkspaceSpec) -> Result<NetworkTarge
                             "must be a virtual network id",
                         ));
                     };
-                    for zone in WORKSPACE_ZONES {
+                    for zone in cloud_zones.names() {
                         let zone_id = format!(
                             "/subscriptions/{zone_sub}/resourceGroups/{zone_rg}/providers/Microsoft.Network/privateDnsZones/{zone}"
                         );
@@ -229,6 +277,7 @@ pub fn network_targets(owner: &str, spec: &WorkspaceSpec) -> Result<NetworkTarge
             .managed_network
             .as_ref()
             .map(|m| m.isolation_mode),
+        zones: cloud_zones,
         endpoints,
     })
 }

@@ -11,11 +11,12 @@ use std::time::Duration;
 use api::workspace::IsolationMode;
 use api::{OperationStatus, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
-use planner::network::{EndpointObservation, NetworkTargets, ZoneObservation};
+use planner::network::{EndpointObservation, NetworkTargets, WorkspaceZones, ZoneObservation};
 use planner::progress::{failed, started};
+use planner::workspace::{plan_workspace_in, workspace_reads_in};
 use planner::{
     Failure, FailureClass, NetworkAction, NetworkObservation, Observation, OperationOutcome,
-    WorkspaceInput, WorkspacePlan, plan_workspace, workspace_reads,
+    WorkspaceInput, WorkspacePlan,
 };
 use serde_json::{Value, json};
 
@@ -584,6 +585,8 @@ pub struct Controller {
     pub endpoints: Vec<String>,
     pub now: Timestamp,
     pub finalized: bool,
+    /// The private DNS zone names of the controller's cloud.
+    pub zones: WorkspaceZones,
 }
 
 impl Controller {
@@ -596,11 +599,12 @@ impl Controller {
             endpoints: Vec::new(),
             now: now(),
             finalized: false,
+            zones: WorkspaceZones::AZURE_CLOUD,
         }
     }
 
     pub fn targets(&self) -> NetworkTargets {
-        workspace_reads("ml-prod", "housing", &self.spec).expect("targets")
+        workspace_reads_in("ml-prod", "housing", &self.spec, self.zones).expect("targets")
     }
 
     /// One reconcile, as the controller runs it; returns the plan.
@@ -611,7 +615,7 @@ impl Controller {
             None => OperationOutcome::None,
         };
         let pending = matches!(operation, OperationOutcome::Pending { .. });
-        let targets = workspace_reads("ml-prod", "housing", &self.spec).ok();
+        let targets = workspace_reads_in("ml-prod", "housing", &self.spec, self.zones).ok();
         let observed = if pending || self.deleting {
             Observation::Skipped
         } else {
@@ -621,20 +625,23 @@ impl Controller {
             Some(t) if !pending => azure.read_with_removed(t, &self.status),
             _ => NetworkObservation::default(),
         };
-        let plan = plan_workspace(&WorkspaceInput {
-            namespace: "ml-prod",
-            name: "housing",
-            generation: Some(self.generation),
-            spec: &self.spec,
-            status: &self.status,
-            deleting: self.deleting,
-            observed: &observed,
-            network: &network,
-            operation: &operation,
-            endpoints: &self.endpoints,
-            lifecycle: &planner::Lifecycle::default(),
-            now: self.now,
-        });
+        let plan = plan_workspace_in(
+            &WorkspaceInput {
+                namespace: "ml-prod",
+                name: "housing",
+                generation: Some(self.generation),
+                spec: &self.spec,
+                status: &self.status,
+                deleting: self.deleting,
+                observed: &observed,
+                network: &network,
+                operation: &operation,
+                endpoints: &self.endpoints,
+                lifecycle: &planner::Lifecycle::default(),
+                now: self.now,
+            },
+            self.zones,
+        );
         let mut status = plan.status.clone();
         if plan.action.is_write() {
             match failure_for(answer) {
