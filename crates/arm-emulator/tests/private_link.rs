@@ -505,3 +505,83 @@ async fn subscription_lists_and_zone_patch() {
     assert_eq!(zone["tags"], json!({"b": "2"}));
     assert_eq!(zone["properties"]["provisioningState"], "Succeeded");
 }
+
+/// Lengths Azure limits: a connection's `requestMessage` to 140 characters (Microsoft.Network
+/// privateEndpoint.json: "Restricted to 140 chars."), a tag value to 256 and a tag name to 512
+/// (Learn, "Use tags to organize your Azure resources", Limitations). Exactly the limit passes.
+#[tokio::test]
+async fn request_message_and_tag_lengths() {
+    let h = Harness::start().await;
+    let with_message = |len: usize| {
+        let mut body = pe_body(true);
+        body["properties"]["manualPrivateLinkServiceConnections"][0]["properties"]["requestMessage"] =
+            json!("é".repeat(len));
+        body
+    };
+    let r = h.put(&pe_id("long-msg"), NETWORK, &with_message(141)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requestMessage"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(
+        h.get(&pe_id("long-msg"), NETWORK).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = h.put(&pe_id("long-msg"), NETWORK, &with_message(140)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    h.finish(&r).await;
+
+    let with_tag = |name: String, value: String| {
+        let mut body = pe_body(false);
+        body["tags"] = json!({ name: value });
+        body
+    };
+    let r = h
+        .put(
+            &pe_id("tagged"),
+            NETWORK,
+            &with_tag("owner".into(), "v".repeat(257)),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "InvalidTagValueLength"),
+        "{:?}",
+        r.body
+    );
+    let r = h
+        .put(
+            &pe_id("tagged"),
+            NETWORK,
+            &with_tag("n".repeat(513), "v".into()),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "InvalidTagName"),
+        "{:?}",
+        r.body
+    );
+    // Private DNS zones (and every other resource with tags) keep the same limit.
+    let r = h
+        .put(
+            &zone_id(API_ZONE),
+            DNS,
+            &json!({"location": "global", "tags": {"owner": "v".repeat(257)}}),
+        )
+        .await;
+    assert_eq!(r.code(), "InvalidTagValueLength", "{:?}", r.body);
+    let r = h
+        .put(
+            &pe_id("tagged"),
+            NETWORK,
+            &with_tag("n".repeat(512), "v".repeat(256)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}

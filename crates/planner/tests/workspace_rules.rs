@@ -1123,3 +1123,51 @@ fn deletion_also_removes_a_private_endpoint_no_longer_in_the_spec() {
     assert!(teardown(&mut c, &mut azure).is_empty());
     assert!(azure.exists(PE));
 }
+
+/// Every body the network legs send keeps to Azure's lengths for the longest Kubernetes names
+/// (namespace 63, name 253): a manual request's `requestMessage` ≤ 140 characters
+/// (Microsoft.Network privateEndpoint.json: "Restricted to 140 chars."), every tag value ≤ 256
+/// (Learn, tag limitations); short names are left whole.
+#[test]
+fn bodies_keep_to_azure_lengths_for_the_longest_names() {
+    use planner::network::bodies::{
+        REQUEST_MESSAGE_MAX, link_body, private_endpoint_body, request_message, zone_body,
+    };
+    let namespace = "n".repeat(63);
+    let name = format!("{}.{}", "a".repeat(126), "b".repeat(126));
+    assert_eq!(name.len(), 253);
+    for approve in [false, true] {
+        let s = spec(Dns::Create, approve, None);
+        let t = planner::workspace_reads(&namespace, &name, &s).expect("targets");
+        let pe = &t.endpoints[0];
+        let link = pe.zones[0].link.as_ref().expect("a link");
+        let bodies = [
+            private_endpoint_body(&t, pe, "westeurope"),
+            zone_body(&t),
+            link_body(&t, link),
+        ];
+        for body in &bodies {
+            for (key, value) in body["tags"].as_object().expect("tags") {
+                let len = value.as_str().expect("a string").chars().count();
+                assert!(len <= 256, "tag {key} has {len} characters");
+            }
+        }
+        let message = bodies[0]
+            .pointer("/properties/manualPrivateLinkServiceConnections/0/properties/requestMessage")
+            .and_then(Value::as_str);
+        match message {
+            Some(m) => {
+                assert!(!approve);
+                assert_eq!(m.chars().count(), REQUEST_MESSAGE_MAX, "{m}");
+                assert!(m.starts_with(&format!(
+                    "Requested by aml-operator for Workspace/{namespace}/"
+                )));
+            }
+            None => assert!(approve, "a manual request carries a message"),
+        }
+    }
+    assert_eq!(
+        request_message(OWNER),
+        format!("Requested by aml-operator for {OWNER}")
+    );
+}

@@ -28,6 +28,9 @@ use crate::wire::lro_headers::OperationUrlStyle;
 use crate::wire::path::{self, key};
 
 const PE_TYPE: &str = "Microsoft.Network/privateEndpoints";
+/// A connection's `requestMessage` is "Restricted to 140 chars." (Microsoft.Network
+/// `privateEndpoint.json`, 2025-05-01, `PrivateLinkServiceConnectionProperties`).
+pub(crate) const REQUEST_MESSAGE_MAX: usize = 140;
 const CONNECTION_FIELDS: [&str; 2] = [
     "privateLinkServiceConnections",
     "manualPrivateLinkServiceConnections",
@@ -270,6 +273,24 @@ impl World {
                             format!("{field}[{i}].properties.privateLinkServiceId is required."),
                         )
                     })?;
+                // privateEndpoint.json: requestMessage is "Restricted to 140 chars." Azure's
+                // 400 code and wording for a longer one are not documented; these are the
+                // emulator's.
+                let message_len = cprops
+                    .get("requestMessage")
+                    .and_then(Value::as_str)
+                    .map_or(0, |m| m.chars().count());
+                if message_len > REQUEST_MESSAGE_MAX {
+                    return Err(ArmError::bad_request(
+                        "InvalidRequestFormat",
+                        format!(
+                            "{field}[{i}].properties.requestMessage has {message_len} characters; it is restricted to {REQUEST_MESSAGE_MAX}."
+                        ),
+                    )
+                    .with_target(format!(
+                        "properties.{field}[{i}].properties.requestMessage"
+                    )));
+                }
                 if path::resource_type_of(target)
                     .eq_ignore_ascii_case("Microsoft.MachineLearningServices/workspaces")
                 {

@@ -109,15 +109,48 @@ pub(crate) fn same_region(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// `tags`: an object of strings.
+/// Longest tag name and value ARM accepts (Microsoft Learn, "Use tags to organize your Azure
+/// resources and management hierarchy", Limitations: "The tag name is limited to 512
+/// characters, and the tag value is limited to 256 characters").
+pub(crate) const TAG_NAME_MAX: usize = 512;
+/// See [`TAG_NAME_MAX`].
+pub(crate) const TAG_VALUE_MAX: usize = 256;
+
+/// `tags`: an object of strings, names of at most 512 and values of at most 256 characters
+/// (Learn, tag limitations). The limits are documented; the codes of ARM's 400 are not: these
+/// follow the check in Microsoft's Az.RecoveryServices PowerShell module
+/// (`InvalidTagName`/`InvalidTagValueLength`, "Maximum allowed length for tag value - '256'
+/// characters"), which is not verified against ARM itself.
 pub(crate) fn check_tags(obj: &Map<String, Value>) -> Result<(), ArmError> {
-    match obj.get("tags") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Object(tags)) if tags.values().all(Value::is_string) => Ok(()),
-        Some(_) => Err(ArmError::invalid_body(
-            "'tags' must be an object of string values.",
-        )),
+    let tags = match obj.get("tags") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Object(tags)) if tags.values().all(Value::is_string) => tags,
+        Some(_) => {
+            return Err(ArmError::invalid_body(
+                "'tags' must be an object of string values.",
+            ));
+        }
+    };
+    for (name, value) in tags {
+        if name.chars().count() > TAG_NAME_MAX {
+            return Err(ArmError::bad_request(
+                "InvalidTagName",
+                format!(
+                    "Tag key too large. Following tag name '{name}' exceeded the maximum length. Maximum allowed length for tag name - '{TAG_NAME_MAX}' characters."
+                ),
+            ));
+        }
+        let value = value.as_str().unwrap_or_default();
+        if value.chars().count() > TAG_VALUE_MAX {
+            return Err(ArmError::bad_request(
+                "InvalidTagValueLength",
+                format!(
+                    "Tag value too large. Following tag value '{value}' exceeded the maximum length. Maximum allowed length for tag value - '{TAG_VALUE_MAX}' characters."
+                ),
+            ));
+        }
     }
+    Ok(())
 }
 
 /// Render a managed identity the way ARM answers it (principal and tenant ids filled in).

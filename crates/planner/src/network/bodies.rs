@@ -50,9 +50,20 @@ pub fn private_endpoint_body(
     })
 }
 
-/// The message a manual connection request carries to the workspace's owner.
+/// The longest `requestMessage` Azure takes: "Restricted to 140 chars." (Microsoft.Network
+/// `privateEndpoint.json`, `PrivateLinkServiceConnectionProperties.requestMessage`).
+pub const REQUEST_MESSAGE_MAX: usize = 140;
+
+/// The message a manual connection request carries to the workspace's owner, at most
+/// [`REQUEST_MESSAGE_MAX`] characters (a long owner is cut, ending in `…`).
 pub fn request_message(owner: &str) -> String {
-    format!("Requested by aml-operator for {owner}")
+    let full = format!("Requested by aml-operator for {owner}");
+    if full.chars().count() <= REQUEST_MESSAGE_MAX {
+        return full;
+    }
+    let mut cut: String = full.chars().take(REQUEST_MESSAGE_MAX - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// A private DNS zone to create.
