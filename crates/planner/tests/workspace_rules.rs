@@ -1171,3 +1171,56 @@ fn bodies_keep_to_azure_lengths_for_the_longest_names() {
         format!("Requested by aml-operator for {OWNER}")
     );
 }
+
+/// A workspace whose provisioningState is `Unknown` (a value of the ML spec's ProvisioningState
+/// enum, workspaceRP.json) is not busy: its network legs are enforced — public access turned
+/// off first — rather than waited on forever; a workspace that is Updating is waited on.
+#[test]
+fn workspace_provisioning_state_unknown_is_settled() {
+    for state in ["Unknown", "unknown"] {
+        let mut azure = Azure::seed();
+        azure.get_mut(WS).expect("ws")["properties"]["provisioningState"] = json!(state);
+        let mut c = Controller::new(spec(
+            Dns::None,
+            true,
+            Some(IsolationMode::AllowInternetOutbound),
+        ));
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        assert_eq!(
+            plan.action,
+            NetworkAction::Patch {
+                target: WS.to_owned(),
+                body: json!({"properties": {"publicNetworkAccess": "Disabled"}}),
+            },
+            "{state}"
+        );
+        // The model's PATCH leaves it Updating, then Succeeded; set it back to Unknown after
+        // every step, as a workspace that keeps reporting Unknown would.
+        for _ in 0..30 {
+            azure.tick();
+            let p = c.reconcile(&mut azure, Answer::Ok);
+            if let Some(ws) = azure.get_mut(WS)
+                && ws["properties"]["provisioningState"] == json!("Succeeded")
+            {
+                ws["properties"]["provisioningState"] = json!(state);
+            }
+            if !p.action.is_write() && c.status.operation.is_none() && !azure.busy() {
+                break;
+            }
+        }
+        assert_eq!(ready(&c).0, "True", "{state}: {:?}", c.status.conditions);
+        assert_eq!(isolated(&c).0, "True", "{state}");
+    }
+    let mut azure = Azure::seed();
+    azure.get_mut(WS).expect("ws")["properties"]["provisioningState"] = json!("Updating");
+    let mut s = spec(Dns::None, true, None);
+    s.network.private_endpoints.clear();
+    let mut c = Controller::new(s);
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert!(
+        !matches!(plan.action, NetworkAction::Patch { .. }),
+        "{:?}",
+        plan.action
+    );
+    assert!(ready(&c).2.contains("being updated"), "{:?}", ready(&c));
+}

@@ -136,7 +136,7 @@ pub struct Evaluation {
 pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation) -> Evaluation {
     let mut findings = Vec::new();
     let ws_name = name_of(&t.workspace_id).to_owned();
-    let ws_busy = provisioning_state(workspace).is_some_and(|s| !s.is_terminal());
+    let ws_busy = provisioning_state(workspace).is_some_and(|s| workspace_busy(&s));
 
     // The workspace's own flags, each in its own PATCH: the urgent public access fix never
     // rides with a managed network change Azure may refuse (a refused PATCH changes nothing).
@@ -290,6 +290,18 @@ pub fn managed_network_refusal(
             ))
         }
         _ => None,
+    }
+}
+
+/// True while an operation runs on the AML workspace itself. `Unknown` is one of the values the
+/// workspace's `provisioningState` takes (Microsoft.MachineLearningServices `workspaceRP.json`,
+/// 2025-12-01, `ProvisioningState`: Unknown, Updating, Creating, Deleting, Succeeded, Failed,
+/// Canceled) and names no operation in progress: it is settled for the network legs, which are
+/// enforced on it (waiting on it would wait forever).
+pub fn workspace_busy(state: &ProvisioningState) -> bool {
+    match state {
+        ProvisioningState::Other(value) if value.eq_ignore_ascii_case("Unknown") => false,
+        other => !other.is_terminal(),
     }
 }
 
