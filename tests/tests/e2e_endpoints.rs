@@ -620,3 +620,87 @@ async fn missing_endpoint_is_a_dependency_and_costs_no_arm_call() -> anyhow::Res
     );
     env.finish().await
 }
+
+/// One commit that changes green's model and moves all traffic to green: the journal shows the
+/// traffic PUT only after green's update finished in Azure, never while Azure still served the
+/// old model (green was Succeeded for its previous generation all along). Which reconcile runs
+/// first is up to the queues; the gate itself (Ready for the current generation) is pinned by
+/// the controller's unit test `traffic_goes_only_to_a_deployment_ready_for_its_current_spec`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffic_waits_for_the_deployments_current_spec() -> anyhow::Result<()> {
+    let mut opts = options(Duration::from_millis(200), MINUTE);
+    opts.arm = opts
+        .arm
+        .lro_duration(ArmOperation::DeploymentUpdate, Duration::from_secs(3));
+    let env = Env::start("trafficgate", opts).await?;
+    env.apply(workspace()).await?;
+    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
+    env.apply(deployment("scoring-blue", "scoring", "blue", 1))
+        .await?;
+    env.apply(deployment("scoring-green", "scoring", "green", 1))
+        .await?;
+    env.wait_ready("OnlineDeployment", "scoring-green", MINUTE)
+        .await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+
+    // The commit: green's model v2 and all traffic to green, applied together.
+    let mut green = deployment("scoring-green", "scoring", "green", 1);
+    green["spec"]["model"] = json!("azureml:california-housing-prices:2");
+    env.apply(green).await?;
+    env.apply(endpoint("scoring", json!({"green": 100})))
+        .await?;
+    env.wait("all traffic on green in Azure", MINUTE, || async {
+        Ok(env
+            .azure(&endpoint_id("scoring"))
+            .filter(|e| e.pointer("/properties/traffic/green") == Some(&json!(100)))
+            .map(|_| ()))
+    })
+    .await?;
+
+    let journal = env.arm.journal();
+    let green_id = deployment_id("scoring", "green").to_ascii_lowercase();
+    let update = journal
+        .iter()
+        .position(|e| match e {
+            arm_emulator::JournalEntry::Request(r) => {
+                r.method == "PUT"
+                    && r.path.to_ascii_lowercase().ends_with("/deployments/green")
+                    && r.body
+                        .as_ref()
+                        .is_some_and(|b| b.to_string().contains("prices/versions/2"))
+            }
+            _ => false,
+        })
+        .expect("green's update was sent");
+    let deployed = journal[update..]
+        .iter()
+        .position(|e| match e {
+            arm_emulator::JournalEntry::StateChange(c) => {
+                c.resource_id.to_ascii_lowercase() == green_id && c.change == "operationSucceeded"
+            }
+            _ => false,
+        })
+        .map(|i| i + update)
+        .expect("green's update finished");
+    let shifted = journal
+        .iter()
+        .position(|e| match e {
+            arm_emulator::JournalEntry::Request(r) => {
+                r.method == "PUT"
+                    && r.path
+                        .to_ascii_lowercase()
+                        .ends_with("/onlineendpoints/scoring")
+                    && r.body
+                        .as_ref()
+                        .and_then(|b| b.pointer("/properties/traffic/green"))
+                        == Some(&json!(100))
+            }
+            _ => false,
+        })
+        .expect("the traffic PUT");
+    assert!(
+        shifted > deployed,
+        "traffic moved at journal entry {shifted}, before green's new model was deployed at {deployed}"
+    );
+    env.finish().await
+}

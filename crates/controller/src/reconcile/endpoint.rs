@@ -82,14 +82,31 @@ fn deployment_view(d: &OnlineDeployment) -> DeploymentView {
             &d.spec,
         )
         .to_owned(),
+        // Traffic moves only to a deployment Ready for its current spec: Azure's Succeeded can
+        // still be the previous generation's (a new model not yet deployed).
         succeeded: status.and_then(|s| s.provisioning_state.as_deref()) == Some("Succeeded")
-            && status.is_some_and(|s| s.azure_resource_id.is_some()),
+            && status.is_some_and(|s| s.azure_resource_id.is_some())
+            && status.is_some_and(|s| {
+                ready_for(&s.conditions, s.observed_generation, d.meta().generation)
+            }),
         deleting: d.meta().deletion_timestamp.is_some(),
         stalled: status.is_some_and(|s| {
             api::conditions::find_condition(&s.conditions, api::conditions::ConditionType::Stalled)
                 .is_some_and(|c| c.status == "True")
         }),
     }
+}
+
+/// True when `Ready` is True and was computed for `generation` (the status's and the
+/// condition's observed generation both).
+fn ready_for(
+    conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    observed: Option<i64>,
+    generation: Option<i64>,
+) -> bool {
+    observed == generation
+        && api::conditions::find_condition(conditions, api::conditions::ConditionType::Ready)
+            .is_some_and(|c| c.status == "True" && c.observed_generation == generation)
 }
 
 /// The endpoint object that came first among those naming the same Azure endpoint (same AML
@@ -409,5 +426,36 @@ impl Kind for OnlineEndpoint {
             }
             Action::None | Action::RemoveFinalizer => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(generation: i64, observed: i64, ready: &str) -> OnlineDeployment {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineDeployment",
+            "metadata": {"name": "green", "namespace": "ns", "generation": generation},
+            "spec": {"endpointRef": {"name": "scoring"}, "model": "azureml:m:2",
+                     "environment": "azureml:e:1", "instanceType": "Standard_F2s_v2", "instanceCount": 1},
+            "status": {
+                "observedGeneration": observed,
+                "provisioningState": "Succeeded",
+                "azureResourceId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/scoring/deployments/green",
+                "conditions": [{"type": "Ready", "status": ready, "reason": "Succeeded", "message": "",
+                                "observedGeneration": observed, "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+            }
+        }))
+        .expect("a deployment")
+    }
+
+    #[test]
+    fn traffic_goes_only_to_a_deployment_ready_for_its_current_spec() {
+        assert!(deployment_view(&deployment(1, 1, "True")).succeeded);
+        // A new model was applied (generation 2); Azure still says Succeeded, for generation 1.
+        assert!(!deployment_view(&deployment(2, 1, "True")).succeeded);
+        assert!(!deployment_view(&deployment(2, 2, "False")).succeeded);
+        assert!(deployment_view(&deployment(2, 2, "True")).succeeded);
     }
 }
