@@ -123,6 +123,7 @@ async fn burst_of_writes(scale: f64, paced: bool, writes: usize) -> Burst {
             writes: open,
             deletes: open,
             reserve_fraction: 0.0,
+            ..PacerConfig::default().without_provider_limits()
         }
     };
     let retry = RetryPolicy {

@@ -3,7 +3,7 @@
 use super::ArmClient;
 use crate::error::{ArmError, ErrorOrigin};
 use crate::pipeline::metrics::{RequestLabels, RetryLabels, status_class};
-use crate::pipeline::pacer::{Bucket, BucketKey};
+use crate::pipeline::pacer::{Bucket, BucketKey, ProviderKey, ProviderLimit, Reservation};
 use backon::Retryable;
 use reqwest::header::{self, HeaderMap};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -109,24 +109,45 @@ impl ArmClient {
     ) -> Result<Answer, ArmError> {
         let inner = &self.inner;
         let bucket = Bucket::for_method(&call.method);
-        let reservation = inner.pacer.reserve(
+        let endpoint = inner.base.origin().ascii_serialization();
+        let subscription = call.subscription.to_ascii_lowercase();
+        let provider =
+            ProviderLimit::for_request(&call.method, call.url.path()).map(|(limit, scope)| {
+                ProviderKey {
+                    endpoint: endpoint.clone(),
+                    subscription: subscription.clone(),
+                    limit,
+                    scope,
+                }
+            });
+        let now = Instant::now();
+        let reservation = inner.pacer.reserve_request(
             BucketKey {
-                endpoint: inner.base.origin().ascii_serialization(),
+                endpoint,
                 principal: inner.principal.clone(),
-                subscription: call.subscription.to_ascii_lowercase(),
+                subscription,
                 bucket,
             },
-            Instant::now(),
+            provider,
+            now,
         );
         if !reservation.wait.is_zero() {
+            let waits_for = reservation.waits_for(now);
+            // ARM's buckets refill within seconds; a provider window can hold a request for
+            // minutes. Such a wait goes back to the caller as a throttle to requeue on, like a
+            // 429 whose Retry-After is too long: a worker never sits on a throttle token.
+            if waits_for != bucket.as_str() && reservation.wait > inner.retry.max_throttle_wait {
+                inner.pacer.release(&reservation);
+                return Err(pacer_error(&call.action, waits_for, reservation.wait));
+            }
             tracing::debug!(
                 wait_ms = reservation.wait.as_millis() as u64,
-                bucket = bucket.as_str(),
+                bucket = waits_for,
                 "pacing ARM request"
             );
             inner
                 .metrics
-                .record_pacer_delay(bucket.as_str(), reservation.wait);
+                .record_pacer_delay(waits_for, reservation.wait);
             tokio::time::sleep(reservation.wait).await;
         }
 
@@ -178,17 +199,16 @@ impl ArmClient {
             span.record("request_id", id.as_str());
         }
 
-        if status == 429 {
-            inner.pacer.observe_throttled(&reservation, Instant::now());
-        } else if let Some(remaining) =
-            header_str(&headers, bucket.header()).and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            inner.pacer.observe(&reservation, remaining, Instant::now());
-        }
-
-        let body = body.map_err(|e| transport_error(&call.action, e))?.to_vec();
-        if status >= 400 {
-            let mut err = ArmError::from_response(call.action.clone(), status, &body);
+        let body = body.map_err(|e| transport_error(&call.action, e));
+        let error = match &body {
+            Ok(bytes) if status >= 400 => {
+                Some(ArmError::from_response(call.action.clone(), status, bytes))
+            }
+            _ => None,
+        };
+        self.observe_pacer(&reservation, status, &headers, error.as_ref());
+        let body = body?.to_vec();
+        if let Some(mut err) = error {
             err.request_id = request_id;
             err.correlation_id = header_str(&headers, "x-ms-correlation-request-id");
             err.retry_after = retry_after(&headers);
@@ -201,6 +221,67 @@ impl ArmClient {
             body,
         })
     }
+}
+
+impl ArmClient {
+    /// Tells the pacer what the answer says about the limits: a 429 empties the bucket or
+    /// blocks the provider window that refused the request; remaining counts re-sync both.
+    fn observe_pacer(
+        &self,
+        reservation: &Reservation,
+        status: u16,
+        headers: &HeaderMap,
+        error: Option<&ArmError>,
+    ) {
+        let pacer = &self.inner.pacer;
+        let now = Instant::now();
+        let count =
+            |name: &str| header_str(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
+        let provider_remaining = reservation
+            .provider
+            .as_ref()
+            .and_then(|p| p.key.limit.header())
+            .and_then(count);
+        let arm_remaining = count(reservation.key.bucket.header());
+        if status == 429 {
+            // A provider's own limit answers `ResourceRequestsThrottled` (ARM's is
+            // `SubscriptionRequestsThrottled`) and reports its window as spent.
+            let by_provider = error
+                .is_some_and(|e| e.code.eq_ignore_ascii_case("ResourceRequestsThrottled"))
+                || provider_remaining == Some(0);
+            match &reservation.provider {
+                Some(p) if by_provider => {
+                    pacer.observe_provider_throttled(p, retry_after(headers), now);
+                    if let Some(remaining) = arm_remaining {
+                        pacer.observe(reservation, remaining, now);
+                    }
+                }
+                _ => pacer.observe_throttled(reservation, now),
+            }
+            return;
+        }
+        if let Some(remaining) = arm_remaining {
+            pacer.observe(reservation, remaining, now);
+        }
+        if let (Some(p), Some(remaining)) = (&reservation.provider, provider_remaining) {
+            pacer.observe_provider(p, remaining, now);
+        }
+    }
+}
+
+/// The error for a request the pacer did not send: its provider's window has no room for
+/// longer than the retry policy waits in-process.
+fn pacer_error(action: &str, limit: &str, wait: Duration) -> ArmError {
+    let mut err = ArmError::new(
+        ErrorOrigin::Pacer,
+        action,
+        format!(
+            "not sent: the {limit} limit of the resource provider has no room for {} s",
+            wait.as_secs_f64().ceil()
+        ),
+    );
+    err.retry_after = Some(wait);
+    err
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {

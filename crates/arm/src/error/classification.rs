@@ -210,6 +210,8 @@ pub const CLASSIFICATION_TABLE: &[ClassificationRule] = &[
     rule(AnyOrigin, Range(400, 499), AnyCode, Terminal),
     // 14: an operation that failed for a reason not listed above (BadArgument, ImageBuildFailure, ...).
     rule(Only(ErrorOrigin::Operation), AnyStatus, AnyCode, Terminal),
+    // 15: not sent: the pacer holds it under a provider's limit for longer than we wait.
+    rule(Only(ErrorOrigin::Pacer), AnyStatus, AnyCode, THROTTLED),
 ];
 
 impl ClassificationRule {

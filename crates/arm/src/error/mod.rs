@@ -34,6 +34,9 @@ pub enum ErrorOrigin {
     Decode,
     /// The request could not be built (a bad URL or operation handle).
     Invalid,
+    /// The request was not sent: the pacer found no room under a resource provider's limit
+    /// within the retry policy's `max_throttle_wait` (`retry_after` says when there is).
+    Pacer,
 }
 
 /// An error talking to Azure Resource Manager. Its fields are those of [`ArmErrorInfo`]
@@ -237,6 +240,7 @@ impl fmt::Display for ErrorOrigin {
             Self::Credential => "credential",
             Self::Decode => "decode",
             Self::Invalid => "invalid",
+            Self::Pacer => "pacer",
         })
     }
 }

@@ -61,6 +61,7 @@ fn every_row_of_the_table_is_hit_by_its_own_case() {
             Terminal,
         ),
         (err(Operation, None, "ImageBuildFailure"), 14, Terminal),
+        (err(Pacer, None, ""), 15, THROTTLE_DEFAULT),
     ];
     assert_eq!(cases.len(), CLASSIFICATION_TABLE.len(), "one case per row");
     for (e, row, class) in &cases {

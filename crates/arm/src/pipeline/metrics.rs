@@ -40,7 +40,8 @@ pub struct RetryLabels {
 /// Labels of the pacer series.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct BucketLabels {
-    /// `reads`, `writes` or `deletes`.
+    /// `reads`, `writes` or `deletes` (ARM's buckets), or the provider limit that delayed the
+    /// request (`network-reads`, `network-writes`, `private-dns-reads`, `private-dns-writes`).
     pub bucket: String,
 }
 
@@ -63,6 +64,8 @@ pub struct ArmMetrics {
     pacer_delay: Family<BucketLabels, Counter<f64, AtomicU64>>,
     sent: Arc<AtomicU64>,
     retried: Arc<AtomicU64>,
+    paced: Arc<AtomicU64>,
+    paced_nanos: Arc<AtomicU64>,
 }
 
 impl ArmMetrics {
@@ -86,7 +89,7 @@ impl ArmMetrics {
         );
         registry.register(
             "arm_pacer_delay_seconds",
-            "Time requests waited to stay under ARM's request limits",
+            "Time requests waited to stay under ARM's and the resource providers' request limits",
             metrics.pacer_delay.clone(),
         );
         metrics
@@ -101,6 +104,8 @@ impl ArmMetrics {
             pacer_delay: Family::default(),
             sent: Arc::default(),
             retried: Arc::default(),
+            paced: Arc::default(),
+            paced_nanos: Arc::default(),
         }
     }
 
@@ -123,6 +128,11 @@ impl ArmMetrics {
                 bucket: bucket.to_string(),
             })
             .inc_by(waited.as_secs_f64());
+        self.paced.fetch_add(1, Ordering::Relaxed);
+        self.paced_nanos.fetch_add(
+            u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Attempts sent so far, over every label set.
@@ -133,6 +143,14 @@ impl ArmMetrics {
     /// Retries so far, over every label set.
     pub fn retries(&self) -> u64 {
         self.retried.load(Ordering::Relaxed)
+    }
+
+    /// Requests the pacer held back so far, and how long in total, over every bucket.
+    pub fn pacer_delays(&self) -> (u64, Duration) {
+        (
+            self.paced.load(Ordering::Relaxed),
+            Duration::from_nanos(self.paced_nanos.load(Ordering::Relaxed)),
+        )
     }
 }
 

@@ -1,11 +1,14 @@
-//! The per-subscription pacer: keeps this process under ARM's request limits instead of
-//! running into 429s.
+//! The per-subscription pacer: keeps this process under ARM's request limits, and under the
+//! limits of the resource providers behind ARM, instead of running into 429s.
 //!
 //! ARM meters each principal's requests per subscription in token buckets (reads, writes,
 //! deletes) and reports what is left in `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}`.
 //! The pacer mirrors each bucket: every request reserves one token before it is sent; when the
 //! estimate would fall below a reserve, the request waits for the refill (at the configured
 //! rate) instead of being sent. Every answer that carries the header re-syncs the estimate.
+//!
+//! Requests to Microsoft.Network and to Private DNS also take a slot in a window sized to that
+//! provider's own limit ([`provider`]): the request waits for whichever of the two is later.
 //!
 //! Invariants:
 //! - reservations are granted in order, so concurrent requests queue fairly and each waits for
@@ -16,6 +19,13 @@
 //! - the pacer never sleeps itself: [`Pacer::reserve`] returns how long to wait and the caller
 //!   sleeps, so the logic is tested with synthetic instants.
 
+pub mod provider;
+
+pub use provider::{
+    ProviderKey, ProviderLimit, ProviderReservation, RESOURCE_REQUESTS_HEADER, WindowLimits,
+};
+
+use provider::WindowState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -71,7 +81,8 @@ pub struct BucketLimits {
     pub refill_per_second: f64,
 }
 
-/// Pacer settings. The defaults are ARM's published per-principal, per-subscription limits.
+/// Pacer settings. The defaults are ARM's published per-principal, per-subscription limits
+/// and the provider limits of Microsoft.Network and Private DNS (see [`provider`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PacerConfig {
     /// Reads bucket.
@@ -80,8 +91,16 @@ pub struct PacerConfig {
     pub writes: BucketLimits,
     /// Deletes bucket.
     pub deletes: BucketLimits,
-    /// Fraction of each bucket kept unused, as a margin for other clients of the same
-    /// principal and for answers still in flight.
+    /// Microsoft.Network reads (10,000 per 5 minutes); `None` does not pace them.
+    pub network_reads: Option<WindowLimits>,
+    /// Microsoft.Network writes and deletes (1,000 per 5 minutes).
+    pub network_writes: Option<WindowLimits>,
+    /// Private DNS reads, per action (500 per 5 minutes).
+    pub private_dns_reads: Option<WindowLimits>,
+    /// Private DNS writes, per action (12,000; the window is not documented, one hour assumed).
+    pub private_dns_writes: Option<WindowLimits>,
+    /// Fraction of each bucket and window kept unused, as a margin for other clients of the
+    /// same principal and for answers still in flight.
     pub reserve_fraction: f64,
 }
 
@@ -100,6 +119,13 @@ impl Default for PacerConfig {
                 capacity: 200.0,
                 refill_per_second: 10.0,
             },
+            network_reads: Some(WindowLimits::per_five_minutes(10_000)),
+            network_writes: Some(WindowLimits::per_five_minutes(1_000)),
+            private_dns_reads: Some(WindowLimits::per_five_minutes(500)),
+            private_dns_writes: Some(WindowLimits {
+                limit: 12_000,
+                window: Duration::from_secs(3600),
+            }),
             reserve_fraction: 0.1,
         }
     }
@@ -111,6 +137,39 @@ impl PacerConfig {
             Bucket::Reads => self.reads,
             Bucket::Writes => self.writes,
             Bucket::Deletes => self.deletes,
+        }
+    }
+
+    /// The window of a provider limit; `None` when it is not paced.
+    pub fn provider_limits(&self, limit: ProviderLimit) -> Option<WindowLimits> {
+        match limit {
+            ProviderLimit::NetworkReads => self.network_reads,
+            ProviderLimit::NetworkWrites => self.network_writes,
+            ProviderLimit::PrivateDnsReads => self.private_dns_reads,
+            ProviderLimit::PrivateDnsWrites => self.private_dns_writes,
+        }
+    }
+
+    /// No provider limits (only ARM's buckets).
+    pub fn without_provider_limits(self) -> Self {
+        Self {
+            network_reads: None,
+            network_writes: None,
+            private_dns_reads: None,
+            private_dns_writes: None,
+            ..self
+        }
+    }
+
+    /// Every provider window `factor` times as long (match an emulator's scaled time).
+    pub fn scale_provider_windows(self, factor: f64) -> Self {
+        let scale = |w: Option<WindowLimits>| w.map(|w| w.scaled(factor));
+        Self {
+            network_reads: scale(self.network_reads),
+            network_writes: scale(self.network_writes),
+            private_dns_reads: scale(self.private_dns_reads),
+            private_dns_writes: scale(self.private_dns_writes),
+            ..self
         }
     }
 }
@@ -129,15 +188,31 @@ pub struct BucketKey {
 }
 
 /// A reserved token: send the request after `wait`, then report the answer with
-/// [`Pacer::observe`].
+/// [`Pacer::observe`] (and [`Pacer::observe_provider`]), or give it back with
+/// [`Pacer::release`] when the request is not sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reservation {
     /// The bucket the token came from.
     pub key: BucketKey,
     /// Order of the reservation in its bucket.
     pub seq: u64,
-    /// How long to wait before sending.
+    /// How long to wait before sending: the later of the bucket's and the provider window's.
     pub wait: Duration,
+    /// The provider window slot, for requests to a provider with its own limit.
+    pub provider: Option<ProviderReservation>,
+}
+
+impl Reservation {
+    /// The name of what the request waits for, for metrics: the provider limit when its
+    /// window is what delays the request, else ARM's bucket.
+    pub fn waits_for(&self, now: Instant) -> &'static str {
+        match &self.provider {
+            Some(p) if p.send_at.saturating_duration_since(now) >= self.wait => {
+                p.key.limit.as_str()
+            }
+            _ => self.key.bucket.as_str(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -155,6 +230,7 @@ struct BucketState {
 pub struct Pacer {
     config: PacerConfig,
     buckets: Mutex<HashMap<BucketKey, BucketState>>,
+    windows: Mutex<HashMap<ProviderKey, WindowState>>,
 }
 
 impl Pacer {
@@ -163,6 +239,7 @@ impl Pacer {
         Self {
             config,
             buckets: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
         }
     }
 
@@ -207,7 +284,93 @@ impl Pacer {
         state.tokens -= 1.0;
         let seq = state.next_seq;
         state.next_seq += 1;
-        Reservation { key, seq, wait }
+        Reservation {
+            key,
+            seq,
+            wait,
+            provider: None,
+        }
+    }
+
+    /// Reserves a token from `key`'s bucket and, when `provider` names a paced provider limit,
+    /// a slot in its window; the wait is the later of the two.
+    pub fn reserve_request(
+        &self,
+        key: BucketKey,
+        provider: Option<ProviderKey>,
+        now: Instant,
+    ) -> Reservation {
+        let mut reservation = self.reserve(key, now);
+        let Some(provider) = provider else {
+            return reservation;
+        };
+        let Some(limits) = self.config.provider_limits(provider.limit) else {
+            return reservation;
+        };
+        let send_at = self
+            .lock_windows()
+            .entry(provider.clone())
+            .or_default()
+            .reserve(limits, self.config.reserve_fraction, now);
+        reservation.wait = reservation.wait.max(send_at.saturating_duration_since(now));
+        reservation.provider = Some(ProviderReservation {
+            key: provider,
+            send_at,
+        });
+        reservation
+    }
+
+    /// Gives back what `reservation` took, for a request that is not sent.
+    pub fn release(&self, reservation: &Reservation) {
+        if let Some(state) = self.lock().get_mut(&reservation.key) {
+            state.tokens = (state.tokens + 1.0).min(state.capacity);
+        }
+        if let Some(p) = &reservation.provider
+            && let Some(window) = self.lock_windows().get_mut(&p.key)
+        {
+            window.release(p.send_at);
+        }
+    }
+
+    /// Re-syncs a provider window from the provider's `remaining` count in the answer to
+    /// `reservation`, received at `now`: requests it counted that this pacer did not send
+    /// (another process, the portal) hold slots until they leave the window.
+    pub fn observe_provider(
+        &self,
+        reservation: &ProviderReservation,
+        remaining: u64,
+        now: Instant,
+    ) {
+        let Some(limits) = self.config.provider_limits(reservation.key.limit) else {
+            return;
+        };
+        let used = u64::from(limits.limit).saturating_sub(remaining);
+        if let Some(window) = self.lock_windows().get_mut(&reservation.key) {
+            window.observe_used(limits, used, now);
+        }
+    }
+
+    /// Records that the provider answered 429 for `reservation`: nothing more goes to that
+    /// window before `retry_after` (a whole window when the answer gave none).
+    pub fn observe_provider_throttled(
+        &self,
+        reservation: &ProviderReservation,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        let Some(limits) = self.config.provider_limits(reservation.key.limit) else {
+            return;
+        };
+        if let Some(window) = self.lock_windows().get_mut(&reservation.key) {
+            window.block_until(now + retry_after.unwrap_or(limits.window));
+        }
+    }
+
+    /// Requests counted in `key`'s window ending `now`.
+    pub fn provider_in_window(&self, key: &ProviderKey, now: Instant) -> Option<usize> {
+        let limits = self.config.provider_limits(key.limit)?;
+        let windows = self.lock_windows();
+        Some(windows.get(key)?.in_window(limits.window, now))
     }
 
     /// Re-syncs the bucket from ARM's `remaining` count in the answer to `reservation`,
@@ -248,6 +411,12 @@ impl Pacer {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BucketKey, BucketState>> {
         // A panic while holding the lock leaves plain numbers behind; they are still usable.
         self.buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_windows(&self) -> std::sync::MutexGuard<'_, HashMap<ProviderKey, WindowState>> {
+        self.windows
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -225,3 +225,297 @@ fn methods_map_to_arm_buckets() {
         "x-ms-ratelimit-remaining-subscription-writes"
     );
 }
+
+fn dns_key(action: &str) -> ProviderKey {
+    ProviderKey {
+        endpoint: "https://arm".into(),
+        subscription: "sub".into(),
+        limit: ProviderLimit::PrivateDnsReads,
+        scope: action.into(),
+    }
+}
+
+/// A provider's side of one window: at most `limit` requests in any `window`.
+struct ServerWindow {
+    limit: usize,
+    window: Duration,
+    seen: std::collections::VecDeque<Instant>,
+}
+
+impl ServerWindow {
+    /// Counts a request arriving at `now`; `None` is a 429, else the remaining count.
+    fn take(&mut self, now: Instant) -> Option<u64> {
+        while self
+            .seen
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            self.seen.pop_front();
+        }
+        if self.seen.len() >= self.limit {
+            return None;
+        }
+        self.seen.push_back(now);
+        Some((self.limit - self.seen.len()) as u64)
+    }
+}
+
+#[test]
+fn requests_map_to_provider_limits_and_scopes() {
+    let get = http::Method::GET;
+    let zone = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms";
+    assert_eq!(
+        ProviderLimit::for_request(&get, zone),
+        Some((
+            ProviderLimit::PrivateDnsReads,
+            "microsoft.network/privatednszones/read".into()
+        ))
+    );
+    assert_eq!(
+        ProviderLimit::for_request(&get, &format!("{zone}/virtualNetworkLinks/hub")),
+        Some((
+            ProviderLimit::PrivateDnsReads,
+            "microsoft.network/privatednszones/virtualnetworklinks/read".into()
+        ))
+    );
+    assert_eq!(
+        ProviderLimit::for_request(&http::Method::PUT, &format!("{zone}/A/ws")),
+        Some((
+            ProviderLimit::PrivateDnsWrites,
+            "microsoft.network/privatednszones/a/write".into()
+        ))
+    );
+    // A list is counted under its items' type; case does not matter.
+    assert_eq!(
+        ProviderLimit::for_request(
+            &get,
+            "/subscriptions/s/providers/microsoft.network/PRIVATEDNSZONES"
+        ),
+        Some((
+            ProviderLimit::PrivateDnsReads,
+            "microsoft.network/privatednszones/read".into()
+        ))
+    );
+    assert_eq!(
+        ProviderLimit::for_request(
+            &get,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsOperationStatuses/op1"
+        )
+        .map(|(l, _)| l),
+        Some(ProviderLimit::PrivateDnsReads)
+    );
+    let pe = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1";
+    assert_eq!(
+        ProviderLimit::for_request(&get, pe),
+        Some((ProviderLimit::NetworkReads, String::new()))
+    );
+    assert_eq!(
+        ProviderLimit::for_request(&http::Method::DELETE, pe),
+        Some((ProviderLimit::NetworkWrites, String::new()))
+    );
+    assert_eq!(
+        ProviderLimit::for_request(
+            &get,
+            "/subscriptions/s/providers/Microsoft.Network/locations/westeurope/operations/op1"
+        )
+        .map(|(l, _)| l),
+        Some(ProviderLimit::NetworkReads)
+    );
+    assert_eq!(
+        ProviderLimit::for_request(
+            &get,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
+        ),
+        None
+    );
+    assert_eq!(
+        ProviderLimit::PrivateDnsReads.header(),
+        Some("x-ms-ratelimit-remaining-subscription-resource-requests")
+    );
+    assert_eq!(ProviderLimit::NetworkReads.header(), None);
+}
+
+#[test]
+fn a_window_lets_the_usable_share_through_then_waits_for_the_oldest_to_leave() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let reserve = |at| {
+        pacer.reserve_request(
+            BucketKey {
+                bucket: Bucket::Reads,
+                ..key(Bucket::Reads)
+            },
+            Some(dns_key("microsoft.network/privatednszones/read")),
+            at,
+        )
+    };
+    // ARM's read bucket is the tighter one for the first 225 (250 less its 10 %), so look at
+    // the provider's slot, not the total wait.
+    let slots: Vec<Instant> = (0..460)
+        .map(|_| reserve(now).provider.unwrap().send_at)
+        .collect();
+    // 500 less the 10 % reserve go now; the 451st waits until the first leaves the window.
+    assert!(slots[..450].iter().all(|t| *t == now));
+    assert_eq!(slots[450], now + Duration::from_secs(300));
+    let r = reserve(now);
+    assert_eq!(r.waits_for(now), "private-dns-reads");
+    assert!(r.wait >= Duration::from_secs(300));
+    // Another action has a window of its own.
+    let other = pacer.reserve_request(
+        key(Bucket::Reads),
+        Some(dns_key(
+            "microsoft.network/privatednszones/virtualnetworklinks/read",
+        )),
+        now,
+    );
+    assert_eq!(other.provider.unwrap().send_at, now);
+}
+
+#[test]
+fn a_released_slot_is_given_to_the_next_request() {
+    let pacer = Pacer::new(PacerConfig {
+        private_dns_reads: Some(WindowLimits {
+            limit: 2,
+            window: Duration::from_secs(10),
+        }),
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    });
+    let now = Instant::now();
+    let k = dns_key("a/read");
+    let first = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), now);
+    let _second = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), now);
+    let third = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), now);
+    assert_eq!(third.wait, Duration::from_secs(10));
+    pacer.release(&third);
+    pacer.release(&first);
+    assert_eq!(pacer.provider_in_window(&k, now), Some(1));
+    let again = pacer.reserve_request(key(Bucket::Reads), Some(k), now);
+    assert!(again.wait.is_zero(), "{:?}", again.wait);
+}
+
+#[test]
+fn requests_the_pacer_did_not_send_hold_slots_after_a_resync() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let k = dns_key("a/read");
+    let r = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), now);
+    // The provider counted 480 of 500: 479 came from elsewhere.
+    pacer.observe_provider(r.provider.as_ref().unwrap(), 20, now);
+    assert_eq!(pacer.provider_in_window(&k, now), Some(480));
+    let next = pacer.reserve_request(key(Bucket::Reads), Some(k), now);
+    assert_eq!(next.wait, Duration::from_secs(300));
+}
+
+#[test]
+fn a_provider_429_blocks_its_window_for_retry_after() {
+    let pacer = Pacer::new(PacerConfig::default());
+    let now = Instant::now();
+    let k = dns_key("a/read");
+    let r = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), now);
+    pacer.observe_provider_throttled(
+        r.provider.as_ref().unwrap(),
+        Some(Duration::from_secs(7)),
+        now,
+    );
+    let next = pacer.reserve_request(key(Bucket::Reads), Some(k), now);
+    assert_eq!(next.wait, Duration::from_secs(7));
+    // ARM's own bucket was not emptied by the provider's refusal.
+    assert!(pacer.estimate(&key(Bucket::Reads), now).unwrap() > 200.0);
+}
+
+/// `requests` reads from `workers` callers against a provider window of `limit` per `window`,
+/// ARM's buckets out of the way; returns the 429s and when the last answer came.
+fn simulate_window(
+    requests: u32,
+    workers: u32,
+    limit: u32,
+    window: Duration,
+    latency: Duration,
+) -> (u32, Duration) {
+    let pacer = Pacer::new(PacerConfig {
+        reads: BucketLimits {
+            capacity: 1e9,
+            refill_per_second: 1e9,
+        },
+        private_dns_reads: Some(WindowLimits { limit, window }),
+        ..PacerConfig::default()
+    });
+    let t0 = Instant::now();
+    let mut server = ServerWindow {
+        limit: limit as usize,
+        window,
+        seen: std::collections::VecDeque::new(),
+    };
+    let k = dns_key("a/read");
+    let mut ready: BinaryHeap<Reverse<(Duration, u32)>> =
+        (0..workers).map(|w| Reverse((Duration::ZERO, w))).collect();
+    let mut answers: Vec<(Duration, Option<u64>, u32, Reservation)> = Vec::new();
+    let (mut sent, mut throttled, mut done) = (0, 0, 0);
+    let mut last = Duration::ZERO;
+    while done < requests {
+        answers.sort_by_key(|a| Reverse(a.0));
+        let next_ready = ready.peek().map(|Reverse((t, _))| *t);
+        if let Some((t, remaining, worker, reservation)) = answers.last().cloned()
+            && next_ready.is_none_or(|n| t <= n)
+        {
+            answers.pop();
+            let p = reservation.provider.as_ref().unwrap();
+            match remaining {
+                Some(r) => pacer.observe_provider(p, r, t0 + t),
+                None => {
+                    throttled += 1;
+                    pacer.observe_provider_throttled(p, None, t0 + t);
+                }
+            }
+            done += 1;
+            last = t;
+            ready.push(Reverse((t, worker)));
+            continue;
+        }
+        let Some(Reverse((t, worker))) = ready.pop() else {
+            break;
+        };
+        if sent == requests {
+            continue;
+        }
+        sent += 1;
+        let reservation = pacer.reserve_request(key(Bucket::Reads), Some(k.clone()), t0 + t);
+        let at_server = t + reservation.wait + latency / 2;
+        let remaining = server.take(t0 + at_server);
+        answers.push((at_server + latency / 2, remaining, worker, reservation));
+    }
+    (throttled, last)
+}
+
+#[test]
+fn two_thousand_dns_reads_against_500_per_5_minutes_get_no_429() {
+    let (throttled, took) = simulate_window(2000, 32, 500, Duration::from_secs(300), ms(40));
+    assert_eq!(throttled, 0);
+    // 450 a window: the 2,000th read goes in the fifth window, after 4 × 300 s.
+    let took = took.as_secs_f64();
+    assert!((1200.0..1210.0).contains(&took), "took {took}s");
+}
+
+#[test]
+fn provider_limits_are_on_by_default_and_can_be_scaled_or_dropped() {
+    let config = PacerConfig::default();
+    assert_eq!(
+        config.private_dns_reads,
+        Some(WindowLimits::per_five_minutes(500))
+    );
+    assert_eq!(
+        config.network_reads,
+        Some(WindowLimits::per_five_minutes(10_000))
+    );
+    assert_eq!(
+        config.network_writes,
+        Some(WindowLimits::per_five_minutes(1_000))
+    );
+    let fast = config.scale_provider_windows(0.01);
+    assert_eq!(
+        fast.private_dns_reads.unwrap().window,
+        Duration::from_secs(3)
+    );
+    assert_eq!(config.without_provider_limits().network_reads, None);
+}
