@@ -350,6 +350,11 @@ pub struct EmulatorConfig {
     pub list_page_size: usize,
     /// Also append the journal as JSON lines to this file.
     pub journal_path: Option<PathBuf>,
+    /// Instances one managed online deployment may have (`sku.capacity`): 50 by default, as
+    /// Microsoft Learn "Manage and increase quotas and limits for resources with Azure Machine
+    /// Learning" (how-to-manage-quotas) lists "Number of instances per deployment: 50" for
+    /// managed online endpoints, a limit that "allows exception" (raise it here).
+    pub deployment_instance_quota: u32,
 }
 
 impl Default for EmulatorConfig {
@@ -367,6 +372,7 @@ impl Default for EmulatorConfig {
             token_lifetime: Duration::from_secs(3599),
             list_page_size: 100,
             journal_path: None,
+            deployment_instance_quota: 50,
         }
     }
 }
@@ -442,6 +448,11 @@ impl EmulatorConfig {
     /// Also write the journal as JSON lines to `path`.
     pub fn journal_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal_path = Some(path.into());
+        self
+    }
+    /// Set the instances one deployment may have (an endpoint limit increase).
+    pub fn deployment_instance_quota(mut self, instances: u32) -> Self {
+        self.deployment_instance_quota = instances;
         self
     }
 

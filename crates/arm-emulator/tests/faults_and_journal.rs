@@ -170,7 +170,11 @@ async fn injected_operation_failures() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(h.finish(&r).await.body["status"], "Succeeded");
+    // An update is a bare 200 (mfe.json: no headers on it); its body's state is what is followed.
+    assert!(r.header("azure-asyncoperation").is_none());
+    assert_eq!(r.body["properties"]["provisioningState"], "Updating");
+    let dep = h.get(&dep_id("quota", "blue"), ML).await.body;
+    assert_eq!(dep["properties"]["provisioningState"], "Succeeded");
 }
 
 #[tokio::test]

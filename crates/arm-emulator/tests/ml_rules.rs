@@ -3,12 +3,36 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arm_emulator::{EmulatorConfig, LroDurations, OperationKind};
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+/// Follows an answer to its end: its LRO headers when it has them, else (the bare 200 of an
+/// update) the resource's provisioningState, as ARM clients do. Returns the resource.
+async fn settle(h: &Harness, reply: &Reply, id: &str) -> serde_json::Value {
+    if reply.header("azure-asyncoperation").is_some() || reply.header("location").is_some() {
+        h.finish(reply).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = h.get(id, ML).await;
+        let state = r.body["properties"]["provisioningState"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !matches!(
+            state.as_str(),
+            "Creating" | "Updating" | "Scaling" | "Deleting"
+        ) {
+            return r.body;
+        }
+        assert!(Instant::now() < deadline, "{id} still {state}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 #[tokio::test]
 async fn endpoint_create_is_an_lro_with_async_operation_headers() {
@@ -57,13 +81,23 @@ async fn endpoint_create_is_an_lro_with_async_operation_headers() {
     let got = h.get(&ep_id("housing"), ML).await;
     assert_eq!(got.body["properties"]["provisioningState"], "Succeeded");
     assert_eq!(got.body["id"], ep_id("housing"));
-    // a second PUT is an update: 200 + Azure-AsyncOperation, Updating
+    // A second PUT is an update: a bare 200 (mfe.json 2025-12-01 declares no headers on it)
+    // whose body says Updating; the resource then settles.
     let again = h
         .put(&ep_id("housing"), ML, &endpoint_body("Disabled", json!({})))
         .await;
     assert_eq!(again.status, StatusCode::OK);
-    assert!(again.header("azure-asyncoperation").is_some());
+    for header in [
+        "azure-asyncoperation",
+        "location",
+        "x-ms-async-operation-timeout",
+        "retry-after",
+    ] {
+        assert!(again.header(header).is_none(), "{header} on a 200 update");
+    }
     assert_eq!(again.body["properties"]["provisioningState"], "Updating");
+    let settled = settle(&h, &again, &ep_id("housing")).await;
+    assert_eq!(settled["properties"]["provisioningState"], "Succeeded");
 }
 
 #[tokio::test]
@@ -134,7 +168,7 @@ async fn deployment_409_while_endpoint_updating_and_location_polling_for_patch()
         )
         .await;
     assert_eq!(dep.status, StatusCode::CONFLICT);
-    h.finish(&upd).await;
+    settle(&h, &upd, &ep_id("ep1")).await;
     // PATCH: tags only, 202 + Location + Retry-After, Location answers 202 then 200 with the body
     let patch = h
         .patch(&ep_id("ep1"), ML, &json!({"tags": {"team": "ml"}}))
@@ -193,7 +227,7 @@ async fn traffic_rules() {
             .await;
         assert_eq!(r.status.is_success(), ok, "{traffic}: {:?}", r.body);
         if ok {
-            h.finish(&r).await;
+            settle(&h, &r, &ep_id("ep-main")).await;
         }
     }
     // mirror traffic ≤ 50, not to a deployment with live traffic
@@ -211,7 +245,7 @@ async fn traffic_rules() {
     body["properties"]["mirrorTraffic"] = json!({"green": 10});
     let r = h.put(&ep_id("ep-main"), ML, &body).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    h.finish(&r).await;
+    settle(&h, &r, &ep_id("ep-main")).await;
     // a deployment with traffic cannot be deleted; one with mirror traffic neither
     let del = h.delete(&dep_id("ep-main", "blue"), ML).await;
     assert_eq!(del.status, StatusCode::BAD_REQUEST);
@@ -225,7 +259,7 @@ async fn traffic_rules() {
             &endpoint_body("Disabled", json!({"blue": 100})),
         )
         .await;
-    h.finish(&r).await;
+    settle(&h, &r, &ep_id("ep-main")).await;
     let del = h.delete(&dep_id("ep-main", "green"), ML).await;
     assert_eq!(del.status, StatusCode::ACCEPTED);
     assert!(del.header("location").is_some());
@@ -262,7 +296,7 @@ async fn mirror_traffic_goes_to_one_deployment() {
     body["properties"]["mirrorTraffic"] = json!({"green": 10, "red": 0});
     let r = h.put(&ep_id("ep-mirror"), ML, &body).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    h.finish(&r).await;
+    settle(&h, &r, &ep_id("ep-mirror")).await;
     let got = h.get(&ep_id("ep-mirror"), ML).await;
     assert_eq!(got.body["properties"]["mirrorTraffic"]["green"], 10);
 }
@@ -301,7 +335,8 @@ async fn deployment_create_only_fields_scaling_and_defaults() {
     body["properties"]["egressPublicNetworkAccess"] = json!("disabled");
     let ok = h.put(&dep_id("ep-main", "blue"), ML, &body).await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
-    h.finish(&ok).await;
+    assert!(ok.header("azure-asyncoperation").is_none());
+    settle(&h, &ok, &dep_id("ep-main", "blue")).await;
     // PATCH sku.capacity → Scaling, then the new count
     let scale = h
         .patch(
@@ -506,7 +541,15 @@ async fn keys_token_logs_skus_and_paging() {
         )
         .await;
     assert_eq!(regen.status, StatusCode::ACCEPTED);
-    assert!(regen.header("azure-asyncoperation").is_some() && regen.header("location").is_some());
+    // mfe.json 2025-12-01 declares Location and Retry-After; the examples show
+    // Azure-AsyncOperation and Location: the emulator sends all three.
+    for header in ["location", "retry-after", "azure-asyncoperation"] {
+        assert!(
+            regen.header(header).is_some(),
+            "regenerateKeys lacks {header}"
+        );
+    }
+    assert!(regen.body.is_null(), "{:?}", regen.body);
     h.finish(&regen).await;
     let keys = h
         .post(&format!("{}/listKeys", ep_id("keyed")), ML, None)
@@ -642,4 +685,161 @@ async fn managed_network_isolation_is_one_way() {
             "the refused PATCH changed nothing"
         );
     }
+}
+
+/// The PUT answers of online endpoints and deployments as mfe.json 2025-12-01 declares them: a
+/// create is 201 with `Azure-AsyncOperation` and `x-ms-async-operation-timeout`; an update is a
+/// bare 200 whose body says Updating.
+#[tokio::test]
+async fn deployment_put_is_201_with_async_headers_then_a_bare_200() {
+    let h = Harness::start().await;
+    h.endpoint("ep-put", "Disabled", json!({})).await;
+    let created = h
+        .put(
+            &dep_id("ep-put", "blue"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 1),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert!(created.header("azure-asyncoperation").is_some());
+    assert_eq!(
+        created.header("x-ms-async-operation-timeout").as_deref(),
+        Some("PT1H")
+    );
+    assert_eq!(h.finish(&created).await.body["status"], "Succeeded");
+    let updated = h
+        .put(
+            &dep_id("ep-put", "blue"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 2),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+    for header in [
+        "azure-asyncoperation",
+        "location",
+        "x-ms-async-operation-timeout",
+    ] {
+        assert!(updated.header(header).is_none(), "{header} on a 200 update");
+    }
+    assert_eq!(updated.body["properties"]["provisioningState"], "Updating");
+    let settled = settle(&h, &updated, &dep_id("ep-put", "blue")).await;
+    assert_eq!(settled["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(settled["sku"]["capacity"], 2);
+}
+
+/// `properties.keys` is create-only and never read back (mfe.json 2025-12-01,
+/// EndpointPropertiesBase.keys: x-ms-mutability [create], "always returned as null"): keys given
+/// at creation are the endpoint's keys; keys sent with an update change nothing.
+#[tokio::test]
+async fn endpoint_keys_are_create_only_and_never_read_back() {
+    let h = Harness::start().await;
+    let mut body = endpoint_body("Disabled", json!({}));
+    body["properties"]["keys"] =
+        json!({"primaryKey": "first-primary", "secondaryKey": "first-secondary"});
+    let r = h.put(&ep_id("keyed-at-birth"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(r.body["properties"].get("keys").is_none_or(|k| k.is_null()));
+    h.finish(&r).await;
+    body["properties"]["keys"] =
+        json!({"primaryKey": "second-primary", "secondaryKey": "second-secondary"});
+    let r = h.put(&ep_id("keyed-at-birth"), ML, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let got = settle(&h, &r, &ep_id("keyed-at-birth")).await;
+    assert!(got["properties"].get("keys").is_none_or(|k| k.is_null()));
+    let listed = h
+        .post(&format!("{}/listKeys", ep_id("keyed-at-birth")), ML, None)
+        .await;
+    assert_eq!(listed.body["primaryKey"], "first-primary");
+    assert_eq!(listed.body["secondaryKey"], "first-secondary");
+}
+
+/// getLogs' `containerType` is the ContainerType enum of mfe.json 2025-12-01:
+/// `StorageInitializer` or `InferenceServer` (case-insensitive); anything else is 400.
+#[tokio::test]
+async fn get_logs_container_type_is_storage_initializer_or_inference_server() {
+    let h = Harness::start().await;
+    h.endpoint("ep-logs", "Disabled", json!({})).await;
+    h.deployment("ep-logs", "blue", 1).await;
+    let logs = format!("{}/getLogs", dep_id("ep-logs", "blue"));
+    for (container, status) in [
+        (json!("StorageInitializer"), StatusCode::OK),
+        (json!("inferenceserver"), StatusCode::OK),
+        (json!("ModelDataCollector"), StatusCode::BAD_REQUEST),
+        (json!("storage-initializer"), StatusCode::BAD_REQUEST),
+        (json!(3), StatusCode::BAD_REQUEST),
+    ] {
+        let r = h
+            .post(
+                &logs,
+                ML,
+                Some(&json!({"containerType": container, "tail": 5})),
+            )
+            .await;
+        assert_eq!(r.status, status, "{container}: {:?}", r.body);
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(r.code(), "BadArgument");
+            assert_eq!(r.body["error"]["target"], "containerType");
+        }
+    }
+    // no containerType: the inference server's logs
+    let r = h.post(&logs, ML, Some(&json!({"tail": 5}))).await;
+    assert!(
+        r.body["content"]
+            .as_str()
+            .unwrap()
+            .contains("InferenceServer")
+    );
+}
+
+/// More instances than one managed online deployment may have (Learn, how-to-manage-quotas:
+/// 50 by default) is accepted, then the operation fails with `OutOfQuota` (Learn,
+/// how-to-troubleshoot-online-endpoints: reported in the deployment operation status); the limit
+/// is configurable.
+#[tokio::test]
+async fn instances_above_the_deployment_limit_fail_with_out_of_quota() {
+    let h = Harness::start().await;
+    h.endpoint("ep-quota", "Disabled", json!({})).await;
+    let r = h
+        .put(
+            &dep_id("ep-quota", "big"),
+            ML,
+            &deployment_body("Standard_F2s_v2", 51),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let done = h.finish(&r).await;
+    assert_eq!(done.body["status"], "Failed");
+    assert_eq!(done.body["error"]["code"], "OutOfQuota");
+    let dep = h.get(&dep_id("ep-quota", "big"), ML).await.body;
+    assert_eq!(dep["properties"]["provisioningState"], "Failed");
+    // its endpoint is free again
+    let ep = h.get(&ep_id("ep-quota"), ML).await.body;
+    assert_eq!(ep["properties"]["provisioningState"], "Succeeded");
+    // exactly the limit is fine; scaling past it fails the same way (Location polling)
+    h.deployment("ep-quota", "fits", 50).await;
+    let scale = h
+        .patch(
+            &dep_id("ep-quota", "fits"),
+            ML,
+            &json!({"sku": {"capacity": 60}}),
+        )
+        .await;
+    assert_eq!(scale.status, StatusCode::ACCEPTED);
+    let done = h.finish(&scale).await;
+    assert_eq!(
+        (done.status, done.code()),
+        (StatusCode::BAD_REQUEST, "OutOfQuota")
+    );
+    let skus = h
+        .get(&format!("{}/skus", dep_id("ep-quota", "fits")), ML)
+        .await;
+    assert_eq!(skus.body["value"][0]["capacity"]["maximum"], 50);
+
+    // an endpoint limit increase: 60 instances fit
+    let h = Harness::with(EmulatorConfig::default().deployment_instance_quota(60)).await;
+    h.endpoint("ep-raised", "Disabled", json!({})).await;
+    let dep = h.deployment("ep-raised", "big", 60).await;
+    assert_eq!(dep["properties"]["provisioningState"], "Succeeded");
 }

@@ -383,6 +383,140 @@ async fn workspace_network_settings_are_patched_without_losing_other_properties(
     assert_eq!(after.properties.key_vault, before.properties.key_vault);
 }
 
+/// The answer shapes of the 2025-12-01 ML spec (mfe.json), each followed to its end: a 201 with
+/// `Azure-AsyncOperation` (create), a bare 200 with the body in `Updating` (update: no polling
+/// URL, so the resource's provisioningState is polled), and a POST action's 202 (its result is
+/// at `Location`, `final-state-via: location`).
+#[tokio::test]
+async fn every_answer_shape_of_an_ml_write_is_followed_to_its_end() {
+    let emulator = start(
+        EmulatorConfig::default()
+            .lro_duration(EmulatedOp::EndpointUpdate, Duration::from_millis(300)),
+    )
+    .await;
+    let client = client(&emulator);
+    let id = workspace().online_endpoint("ep-shapes").unwrap();
+    let body = endpoint_body(PublicNetworkAccess::Disabled);
+
+    // 201 + Azure-AsyncOperation
+    let Started::Pending(create) = client
+        .begin_put::<_, OnlineEndpoint>(&id, &body)
+        .await
+        .unwrap()
+    else {
+        panic!("a create is asynchronous")
+    };
+    assert_eq!(create.kind, OperationKind::Create);
+    assert_eq!(create.polling, PollingStyle::AzureAsyncOperation);
+    assert!(
+        create.url.contains("/mfeOperationsStatus/"),
+        "{}",
+        create.url
+    );
+    client.wait::<OnlineEndpoint>(&create, LONG).await.unwrap();
+
+    // 200 with no header: the body says Updating, so the resource itself is polled.
+    let Started::Pending(update) = client
+        .begin_put::<_, OnlineEndpoint>(&id, &body)
+        .await
+        .unwrap()
+    else {
+        panic!("an update whose body says Updating is not done")
+    };
+    assert_eq!(update.kind, OperationKind::Update);
+    assert_eq!(update.polling, PollingStyle::ProvisioningState);
+    assert!(
+        update.url.contains("/onlineEndpoints/ep-shapes"),
+        "{}",
+        update.url
+    );
+    let first = client.poll::<OnlineEndpoint>(&update).await.unwrap();
+    assert!(matches!(first, PollOutcome::Pending { .. }), "{first:?}");
+    let done = client
+        .wait::<OnlineEndpoint>(&update, LONG)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        done.properties.provisioning_state,
+        Some(ProvisioningState::Succeeded)
+    );
+
+    // regenerateKeys: 202; the action's result is read from Location.
+    let before = client.list_keys(&id).await.unwrap().primary_key;
+    let Started::Pending(regen) = client
+        .begin_post::<_, serde_json::Value>(
+            &id,
+            "regenerateKeys",
+            Some(&serde_json::json!({"keyType": "Primary"})),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("regenerateKeys is asynchronous")
+    };
+    assert_eq!(regen.kind, OperationKind::Action("regenerateKeys".into()));
+    assert_eq!(regen.polling, PollingStyle::Location);
+    assert!(regen.url.contains("/mfeOperationResults/"), "{}", regen.url);
+    client
+        .wait::<serde_json::Value>(&regen, LONG)
+        .await
+        .unwrap();
+    assert_ne!(client.list_keys(&id).await.unwrap().primary_key, before);
+}
+
+/// A POST action answered 202 with only `Location` (and `Retry-After`): the handle polls the
+/// Location URL and the action's result is its final answer.
+#[tokio::test]
+async fn a_post_answered_with_only_location_is_polled_there() {
+    let mut seed = seed();
+    seed.subscriptions[0].resource_groups[0].workspaces[0].managed_network =
+        arm_emulator::ManagedNetworkSeed {
+            isolation_mode: "AllowOnlyApprovedOutbound".into(),
+            status: "Inactive".into(),
+        };
+    let emulator =
+        arm_emulator::Emulator::start(EmulatorConfig::default().seed(seed).lro_duration(
+            EmulatedOp::ManagedNetworkProvision,
+            Duration::from_millis(300),
+        ))
+        .await
+        .unwrap();
+    let client = client(&emulator);
+    let ws = workspace();
+    let Started::Pending(handle) = client
+        .begin_post::<_, serde_json::Value>(
+            &ws,
+            "provisionManagedNetwork",
+            Some(&serde_json::json!({"includeSpark": false})),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("provisionManagedNetwork is asynchronous")
+    };
+    // The emulator's answer had no Azure-AsyncOperation to prefer.
+    let answer = requests(&emulator)
+        .into_iter()
+        .rfind(|(m, p, _)| m == "POST" && p.ends_with("provisionManagedNetwork"))
+        .unwrap();
+    assert_eq!(answer.2, 202);
+    assert_eq!(handle.polling, PollingStyle::Location);
+    assert!(
+        handle.url.contains("/workspaceOperationResults/"),
+        "{}",
+        handle.url
+    );
+    let first = client.poll::<serde_json::Value>(&handle).await.unwrap();
+    assert!(matches!(first, PollOutcome::Pending { .. }), "{first:?}");
+    let result = client
+        .wait::<serde_json::Value>(&handle, LONG)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result["status"], "Active", "{result}");
+}
+
 #[tokio::test]
 async fn a_tampered_polling_url_never_receives_the_token() {
     let emulator = start(EmulatorConfig::default()).await;

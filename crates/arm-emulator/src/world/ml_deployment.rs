@@ -1,10 +1,19 @@
-//! Managed online deployments: PUT (201/200 + Azure-AsyncOperation), PATCH (tags/sku; 202 +
-//! Location; a capacity change is Scaling), GET, list, DELETE (202 + Location), getLogs, skus.
+//! Managed online deployments: PUT (201 + Azure-AsyncOperation + x-ms-async-operation-timeout
+//! for a create, a bare 200 for an update), PATCH (tags/sku; 202 + Location; a capacity change
+//! is Scaling), GET, list, DELETE (202 + Location), getLogs, skus.
 //!
 //! Service rules: 409 while the endpoint (or the deployment) has an operation running;
 //! create-only fields (instanceType, egressPublicNetworkAccess, endpointComputeType) → 400 when
-//! changed; a deployment with live or mirrored traffic cannot be deleted (400); server defaults
-//! (scaleSettings, requestSettings, probes) are filled in as the service does.
+//! changed; a deployment with live or mirrored traffic cannot be deleted (400); more instances
+//! than the per-deployment limit fail the operation with `OutOfQuota`; getLogs' `containerType`
+//! is `StorageInitializer` or `InferenceServer`; server defaults (scaleSettings,
+//! requestSettings, probes) are filled in as the service does.
+//!
+//! Wire shapes from the 2025-12-01 spec, `mfe.json` in Azure/azure-rest-api-specs
+//! (`specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/mfe.json`,
+//! commit 5485d5f8; not copied into testdata): `OnlineDeployments_CreateOrUpdate` declares
+//! `x-ms-async-operation-timeout` and `Azure-AsyncOperation` on its 201 and no headers on its
+//! 200; `ContainerType` is the enum `StorageInitializer`, `InferenceServer`.
 
 #![allow(clippy::too_many_arguments)] // ARM paths carry up to five names besides the context and body.
 
@@ -18,7 +27,8 @@ use super::validation::{
     render_identity, required_location, same_region,
 };
 use super::{
-    Answer, Ctx, Kind, Resource, World, is_busy, provisioning_state, set_provisioning_state,
+    Answer, Ctx, Kind, OperationFailure, Resource, World, is_busy, provisioning_state,
+    set_provisioning_state,
 };
 use crate::config::OperationKind;
 use crate::wire::ArmError;
@@ -170,7 +180,9 @@ fn normalize_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> 
     Ok(())
 }
 
-/// `sku` with `capacity` (instance count, ≥ 1; default 1) and `name` (default "Default").
+/// `sku` with `capacity` (instance count, an integer ≥ 1; default 1) and `name` (default
+/// "Default"). The upper bound is a quota, not a validation rule: see
+/// [`World::over_instance_quota`].
 fn normalize_sku(sku: Option<&Value>) -> Result<Value, ArmError> {
     let mut sku = match sku.filter(|v| !v.is_null()) {
         Some(Value::Object(o)) => o.clone(),
@@ -182,11 +194,11 @@ fn normalize_sku(sku: Option<&Value>) -> Result<Value, ArmError> {
         None | Some(Value::Null) => {
             sku.insert("capacity".into(), Value::from(1));
         }
-        Some(v) if v.as_i64().is_some_and(|n| (1..=100).contains(&n)) => {}
+        Some(v) if v.as_i64().is_some_and(|n| n >= 1) => {}
         Some(v) => {
             return Err(ArmError::bad_argument(
                 "sku.capacity",
-                format!("sku.capacity (instance count) must be an integer from 1 to 100, got {v}."),
+                format!("sku.capacity (instance count) must be an integer of at least 1, got {v}."),
             ));
         }
     }
@@ -194,6 +206,38 @@ fn normalize_sku(sku: Option<&Value>) -> Result<Value, ArmError> {
 }
 
 impl World {
+    /// A deployment asking for more instances than one deployment may have fails its operation
+    /// with `OutOfQuota`: the request is accepted (201/200/202) and the operation ends Failed.
+    ///
+    /// - The limit: Microsoft Learn, "Manage and increase quotas and limits for resources with
+    ///   Azure Machine Learning" (how-to-manage-quotas), managed online endpoints, "Number of
+    ///   instances per deployment: 50", which "allows exception"
+    ///   (`EmulatorConfig::deployment_instance_quota`).
+    /// - The code and where it shows: Learn, "Troubleshooting online endpoint deployment and
+    ///   scoring" (how-to-troubleshoot-online-endpoints), lists `OutOfQuota` among the "common
+    ///   deployment errors that are reported as part of the deployment operation status".
+    ///
+    /// Not verified: Azure's exact message, and whether this particular limit is checked before
+    /// the request is accepted (a synchronous 400) rather than by the operation. The 20 % extra
+    /// VM quota Learn says upgrades need is about cores, which the emulator does not count.
+    fn over_instance_quota(&mut self, id: &str, sku: &Value) {
+        let quota = self.config.deployment_instance_quota;
+        let Some(capacity) = sku.get("capacity").and_then(Value::as_u64) else {
+            return;
+        };
+        if capacity <= u64::from(quota) {
+            return;
+        }
+        self.fail_next
+            .entry(crate::wire::path::key(id))
+            .or_insert(OperationFailure {
+                code: "OutOfQuota".into(),
+                message: format!(
+                    "Not enough quota: the deployment asks for {capacity} instances and a managed online deployment may have at most {quota}. Lower sku.capacity or request an endpoint limit increase."
+                ),
+            });
+    }
+
     fn deployment_id(sub: &str, rg: &str, ws: &str, ep: &str, d: &str) -> String {
         format!("{}/deployments/{d}", Self::endpoint_id(sub, rg, ws, ep))
     }
@@ -299,7 +343,10 @@ impl World {
             }
             self.record(&id, "updated", &ctx.actor, ctx.now);
             self.hold_endpoint(ctx, &id);
-            let links = self.start_operation(
+            if let Some(sku) = self.get(&id).map(|r| r.body["sku"].clone()) {
+                self.over_instance_quota(&id, &sku);
+            }
+            self.start_operation(
                 ctx,
                 NewOperation {
                     resource_id: id.clone(),
@@ -315,10 +362,12 @@ impl World {
                     links: LinkSet::ASYNC,
                 },
             );
+            // mfe.json 2025-12-01, OnlineDeployments_CreateOrUpdate: the 200 declares no
+            // headers; the body's provisioningState (Updating) is what a client follows.
             return Ok(Answer {
                 status: StatusCode::OK,
                 body: self.render_by_id(&id),
-                lro: Some(links),
+                lro: None,
             });
         }
 
@@ -338,6 +387,7 @@ impl World {
         if let Some(identity) = obj.get("identity").filter(|v| !v.is_null()) {
             stored["identity"] = render_identity(identity, &ctx.tenant)?;
         }
+        self.over_instance_quota(&id, &sku);
         stored["sku"] = sku;
         self.insert(Resource {
             id: id.clone(),
@@ -349,6 +399,8 @@ impl World {
         self.record(&id, "created", &ctx.actor, ctx.now);
         self.auto_provision_managed_network(ctx, sub, rg, ws);
         self.hold_endpoint(ctx, &id);
+        // The 201 declares `x-ms-async-operation-timeout` and `Azure-AsyncOperation`;
+        // LinkSet::ASYNC sends both.
         let links = self.start_operation(
             ctx,
             NewOperation {
@@ -491,6 +543,9 @@ impl World {
         }
         self.record(&existing.id, "updated", &ctx.actor, ctx.now);
         self.hold_endpoint(ctx, &existing.id);
+        if scaling && let Some(sku) = self.get(&existing.id).map(|r| r.body["sku"].clone()) {
+            self.over_instance_quota(&existing.id, &sku);
+        }
         let links = self.start_operation(
             ctx,
             NewOperation {
@@ -632,15 +687,17 @@ impl World {
         body: &Value,
     ) -> Result<Answer, ArmError> {
         let r = self.require(&Self::deployment_id(sub, rg, ws, ep, name))?;
+        // ContainerType (mfe.json 2025-12-01) is `StorageInitializer` or `InferenceServer`; the
+        // example (OnlineDeployment/getLogs.json) asks for StorageInitializer. An absent type
+        // reads the inference server, as `az ml online-deployment get-logs` does by default
+        // ("By default, logs are pulled from the inference server", Learn,
+        // how-to-troubleshoot-online-endpoints). Any other value is 400 BadArgument; the enum is
+        // `modelAsString`, so Azure's exact answer to an unknown value was not verified.
         let container = match body.get("containerType") {
             Some(v) if !v.is_null() => canonical_enum(
                 "containerType",
                 v,
-                &[
-                    "StorageInitializer",
-                    "InferenceServer",
-                    "ModelDataCollector",
-                ],
+                &["StorageInitializer", "InferenceServer"],
             )?,
             _ => "InferenceServer",
         };
@@ -671,10 +728,12 @@ impl World {
         name: &str,
     ) -> Result<Answer, ArmError> {
         self.require(&Self::deployment_id(sub, rg, ws, ep, name))?;
+        // The maximum is the per-deployment instance limit (see `over_instance_quota`).
+        let maximum = self.config.deployment_instance_quota;
         Ok(Answer::ok(json!({"value": [{
             "resourceType": "Microsoft.MachineLearning.Services/endpoints/deployments",
             "sku": {"name": "Default", "tier": "Standard"},
-            "capacity": {"minimum": 1, "maximum": 100, "default": 1, "scaleType": "Manual"},
+            "capacity": {"minimum": 1, "maximum": maximum, "default": 1, "scaleType": "Manual"},
         }]})))
     }
 }

@@ -1,6 +1,14 @@
-//! Managed online endpoints: PUT (201/200 + Azure-AsyncOperation), PATCH (tags/identity; 202 +
-//! Location), GET, list, DELETE (202 + Location; takes its deployments with it), listKeys,
-//! regenerateKeys (202), token.
+//! Managed online endpoints: PUT (201 + Azure-AsyncOperation + x-ms-async-operation-timeout for
+//! a create, a bare 200 for an update), PATCH (tags/identity; 202 + Location), GET, list,
+//! DELETE (202 + Location; takes its deployments with it), listKeys, regenerateKeys (202),
+//! token.
+//!
+//! Wire shapes from the 2025-12-01 spec, `mfe.json` in Azure/azure-rest-api-specs
+//! (`specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/mfe.json`,
+//! commit 5485d5f8; not copied into testdata): `OnlineEndpoints_CreateOrUpdate` declares headers
+//! only on its 201, `OnlineEndpoints_RegenerateKeys` a 202 with `Location` and `Retry-After`
+//! (`final-state-via: location`), and `EndpointPropertiesBase.keys` is `x-ms-mutability:
+//! [create]`, "always returned as null".
 //!
 //! Service rules: name shape; names unique per region; authMode and publicNetworkAccess enums;
 //! location equal to the workspace's and immutable; traffic values 0–100 summing to 0 or 100,
@@ -221,6 +229,13 @@ impl World {
         self.check_traffic(&id, &mut props)?;
         let region = location.replace(' ', "").to_ascii_lowercase();
         let name_key = format!("{region}|{}", ep.to_ascii_lowercase());
+        // `properties.keys`: "EndpointAuthKeys to set initially on an Endpoint. This property will
+        // always be returned as null. AuthKey values must be retrieved using the ListKeys API."
+        // (mfe.json 2025-12-01, EndpointPropertiesBase.keys, x-ms-mutability [create]). Only a
+        // create takes them; they are never stored in the body, so no answer carries them (the
+        // emulator leaves the member out rather than writing `null`: the examples' bodies have
+        // no `keys` member, and a reader sees the same absent value). Whether Azure ignores or
+        // refuses keys sent with an update is not documented; the emulator ignores them.
         let keys = given.get("keys").and_then(Value::as_object).map(|k| {
             (
                 k.get("primaryKey")
@@ -271,12 +286,9 @@ impl World {
             touch(&mut stored, &ctx.actor, ctx.now);
             if let Some(r) = self.get_mut(&id) {
                 r.body = stored;
-                if let Some(k) = keys {
-                    r.keys = Some(k);
-                }
             }
             self.record(&id, "updated", &ctx.actor, ctx.now);
-            let links = self.start_operation(
+            self.start_operation(
                 ctx,
                 NewOperation {
                     resource_id: id.clone(),
@@ -288,10 +300,14 @@ impl World {
                     links: LinkSet::ASYNC,
                 },
             );
+            // mfe.json 2025-12-01, OnlineEndpoints_CreateOrUpdate: the 200 ("Create or update
+            // request is successful") declares no headers, so an update names no polling URL;
+            // the body's provisioningState (Updating) is what a client follows. The examples
+            // (Workspace/OnlineEndpoint/createOrUpdate.json) show no headers on either code.
             return Ok(Answer {
                 status: StatusCode::OK,
                 body: self.render_by_id(&id),
-                lro: Some(links),
+                lro: None,
             });
         }
 
@@ -346,6 +362,8 @@ impl World {
             .insert(name_key, crate::wire::path::key(&id));
         self.record(&id, "created", &ctx.actor, ctx.now);
         let _ = ws_id;
+        // The 201 declares `x-ms-async-operation-timeout` and `Azure-AsyncOperation` (mfe.json
+        // 2025-12-01, OnlineEndpoints_CreateOrUpdate); LinkSet::ASYNC sends both.
         let links = self.start_operation(
             ctx,
             NewOperation {
@@ -536,7 +554,16 @@ impl World {
         ))
     }
 
-    /// POST regenerateKeys: 202 with both LRO headers; the key changes when it finishes.
+    /// POST regenerateKeys: 202 with `Location`, `Retry-After` and `Azure-AsyncOperation`; the
+    /// key changes when it finishes.
+    ///
+    /// mfe.json 2025-12-01 (OnlineEndpoints_RegenerateKeys) declares only `Location` and
+    /// `Retry-After` on the 202, with `final-state-via: location`. Both of Microsoft's examples
+    /// (testdata/azure-api/examples/machinelearningservices/2025-12-01 and 2026-07-01,
+    /// Workspace/OnlineEndpoint/regenerateKeys.json) show `Azure-AsyncOperation` and `Location`,
+    /// and every example is a fixture the emulator must agree with (tests/fidelity.rs), so it
+    /// sends the union. Which of the two Azure really sends was not verified; a client must
+    /// follow `Location` for this action, as `final-state-via` says.
     pub fn regenerate_keys(
         &mut self,
         ctx: &Ctx,
