@@ -38,19 +38,30 @@ fn link_id(zone: &str) -> String {
 const API_ZONE: &str = "privatelink.api.azureml.ms";
 const NB_ZONE: &str = "privatelink.notebooks.azure.net";
 
-/// The seed example's Workspace (`examples/seed/workspace.yaml`) as written.
-fn seed_example() -> anyhow::Result<Value> {
+/// The seed example's Workspace (`examples/seed/workspace.yaml`): `approve: true`, the
+/// sandbox's controller identity holds
+/// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`, so
+/// its private endpoint asks for automatic approval.
+fn seed_workspace() -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(repo_root().join("examples/seed/workspace.yaml"))?;
-    Ok(serde_saphyr::from_str(&text)?)
+    let doc: Value = serde_saphyr::from_str(&text)?;
+    anyhow::ensure!(
+        doc.pointer("/spec/network/privateEndpoints/0/approve") == Some(&json!(true)),
+        "the seed example's private endpoint declares approve: true"
+    );
+    Ok(doc)
 }
 
-/// The seed example's Workspace with `approve: true`: the sandbox's controller identity holds
-/// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`, so
-/// its private endpoint asks for automatic approval. Without `approve` it is a manual request
-/// that waits for a person (see `manual_approval_path`).
-fn seed_workspace() -> anyhow::Result<Value> {
-    let mut doc = seed_example()?;
-    doc["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
+/// The seed example's Workspace without `approve`: a manual request, Pending until a person
+/// approves it (see `manual_approval_path`).
+fn manual_workspace() -> anyhow::Result<Value> {
+    let mut doc = seed_workspace()?;
+    if let Some(pe) = doc
+        .pointer_mut("/spec/network/privateEndpoints/0")
+        .and_then(Value::as_object_mut)
+    {
+        pe.remove("approve");
+    }
     Ok(doc)
 }
 
@@ -310,7 +321,9 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
     })
     .await?;
     let ns = "drift";
-    let ns_obj: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}}))?;
+    // The namespace may use the controller's own identity, as Env's namespaces may.
+    let ns_obj: Namespace = serde_json::from_value(json!({"metadata": {"name": ns,
+        "annotations": {"aml-operator.io/default-credential": "allowed"}}}))?;
     Api::<Namespace>::all(sandbox.client.clone())
         .create(&PostParams::default(), &ns_obj)
         .await?;
@@ -348,10 +361,15 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
         loop {
             let ready = condition(ConditionType::Ready).await?;
             let iso = condition(ConditionType::NetworkIsolated).await?;
-            if ready.is_some_and(|r| r.0 == "True" && r.2) && iso.is_some_and(|i| i.0 == "True") {
+            if ready.as_ref().is_some_and(|r| r.0 == "True" && r.2)
+                && iso.as_ref().is_some_and(|i| i.0 == "True")
+            {
                 return Ok::<(), anyhow::Error>(());
             }
-            anyhow::ensure!(Instant::now() < deadline, "timed out waiting for isolation");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "timed out waiting for isolation: Ready {ready:?}, NetworkIsolated {iso:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
@@ -486,7 +504,7 @@ async fn each_leg_broken_by_a_person_is_repaired() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_approval_path() -> anyhow::Result<()> {
     let env = Env::start("wsapprove", options(Duration::from_secs(2))?).await?;
-    env.apply(seed_example()?).await?;
+    env.apply(manual_workspace()?).await?;
     let (status, message) = env
         .wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
         .await?;
@@ -529,7 +547,7 @@ async fn manual_approval_path() -> anyhow::Result<()> {
 
     // Pending, then approve: true: the controller approves the connection once.
     let env = Env::start("wsapprovelater", options(Duration::from_secs(2))?).await?;
-    env.apply(seed_example()?).await?;
+    env.apply(manual_workspace()?).await?;
     env.wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
         .await?;
     env.apply(seed_workspace()?).await?;
@@ -627,7 +645,7 @@ async fn auto_approval_without_the_permission_stalls() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_connection_stalls() -> anyhow::Result<()> {
     let env = Env::start("wsreject", options(Duration::from_secs(2))?).await?;
-    env.apply(seed_example()?).await?;
+    env.apply(manual_workspace()?).await?;
     env.wait_reason("Workspace", "housing", "ApprovalPending", MINUTE)
         .await?;
     env.arm
@@ -876,7 +894,13 @@ async fn a_private_endpoint_removed_from_the_spec_is_deleted() -> anyhow::Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoint_ready_waits_for_workspace_isolation() -> anyhow::Result<()> {
     let env = Env::start("episo", options(Duration::from_secs(2))?).await?;
-    env.apply_dir("examples/seed").await?;
+    // The seed example with a manual request, so the connection waits for a person.
+    env.apply(manual_workspace()?).await?;
+    for file in ["endpoint.yaml", "deployment.yaml"] {
+        let path = repo_root().join("examples/seed").join(file);
+        env.apply(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
+            .await?;
+    }
     let endpoint = aml_operator_tests::e2e::endpoint_id("california-housing-service");
     env.wait("the endpoint created in Azure", MINUTE, || async {
         Ok(env
@@ -950,11 +974,9 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
         let path = repo_root().join("examples/managed-network").join(file);
         Ok(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
     };
-    // The Workspace first: it sets the mode and provisions the network itself. The controller
-    // holds the approval permission: its private endpoint asks for automatic approval.
-    let mut workspace = example("workspace.yaml")?;
-    workspace["spec"]["network"]["privateEndpoints"][0]["approve"] = json!(true);
-    env.apply(workspace).await?;
+    // The Workspace first: it sets the mode and provisions the network itself (approve: true:
+    // its private endpoint asks for automatic approval).
+    env.apply(example("workspace.yaml")?).await?;
     env.wait_ready("Workspace", "housing", MINUTE).await?;
     env.apply(example("endpoint.yaml")?).await?;
     env.apply(example("deployment.yaml")?).await?;
