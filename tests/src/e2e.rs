@@ -157,7 +157,10 @@ impl Env {
             test.replace('_', "-"),
             std::process::id() % 100_000
         );
-        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))?;
+        // As the cluster admin grants it: this namespace's Workspaces may use the controller's
+        // own identity (tests of the grant itself use namespaces of their own).
+        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace,
+            "annotations": {"aml-operator.io/default-credential": "allowed"}}}))?;
         match Api::<Namespace>::all(client.clone())
             .create(&PostParams::default(), &ns)
             .await
@@ -200,14 +203,15 @@ impl Env {
         let admin_port = free_port()?;
         let instance = format!("operator-{}", self.operators.len());
         let mut command = Command::new(binary);
+        // `--all-namespaces` in the options (a harness word, not a flag of the binary) watches
+        // every namespace, for tests that span several.
+        let all_namespaces = self.operator_args.iter().any(|a| a == "--all-namespaces");
+        command.arg("run");
+        if !all_namespaces {
+            command.args(["--namespace", &self.namespace]);
+        }
         command
-            .args([
-                "run",
-                "--namespace",
-                &self.namespace,
-                "--instance",
-                &instance,
-            ])
+            .args(["--instance", &instance])
             .args(["--admin-addr", &format!("127.0.0.1:{admin_port}")])
             .args([
                 "--sync-interval",
@@ -226,7 +230,11 @@ impl Env {
                 std::env::var("E2E_OPERATOR_LOG")
                     .unwrap_or_else(|_| "info,controller=debug".into()),
             );
-        command.args(&self.operator_args);
+        command.args(
+            self.operator_args
+                .iter()
+                .filter(|a| *a != "--all-namespaces"),
+        );
         if self.leader_election {
             command.args([
                 "--leader-election",

@@ -97,6 +97,9 @@ pub enum Reason {
     ReconcileSkipped,
     /// Deletion could not reach Azure within its bound; what is left there is named.
     LeftInAzure,
+    /// The namespace may not do this (the cluster admin's grant: the controller's identity, the
+    /// workspaces, subnets and VNets it may use); the message names the rule.
+    NotPermitted,
 }
 
 impl Reason {
@@ -132,6 +135,7 @@ impl Reason {
             Self::OwnedByAnother => "OwnedByAnother",
             Self::ReconcileSkipped => "ReconcileSkipped",
             Self::LeftInAzure => "LeftInAzure",
+            Self::NotPermitted => "NotPermitted",
         }
     }
 }

@@ -61,7 +61,8 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 
 async fn create_objects(client: &kube::Client, endpoints: usize) -> anyhow::Result<()> {
     let ns: k8s_openapi::api::core::v1::Namespace =
-        serde_json::from_value(json!({"metadata": {"name": NAMESPACE}}))?;
+        serde_json::from_value(json!({"metadata": {"name": NAMESPACE,
+            "annotations": {planner::tenancy::DEFAULT_CREDENTIAL_ANNOTATION: "allowed"}}}))?;
     Api::all(client.clone())
         .create(&PostParams::default(), &ns)
         .await

@@ -130,6 +130,15 @@ pub struct RunArgs {
     /// trying; then its finalizer is released with a LeftInAzure Warning naming what stays there.
     #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
     pub deletion_grace: std::time::Duration,
+    /// Namespaces (comma-separated; `*` for all) whose Workspaces may act with the controller's
+    /// own identity, besides those whose Namespace the admin annotated
+    /// `aml-operator.io/default-credential: allowed`. Default: none.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        env = "AML_OPERATOR_DEFAULT_CREDENTIAL_NAMESPACES"
+    )]
+    pub default_credential_namespaces: Vec<String>,
 }
 
 fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
@@ -299,6 +308,11 @@ pub async fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 instance: args.instance.clone(),
                 busy_stall_after: args.busy_stall_after,
                 deletion_grace: args.deletion_grace,
+                default_credential_namespaces: args.default_credential_namespaces.clone(),
+                workspace_zones: planner::network::WorkspaceZones::for_cloud(&args.cloud)
+                    .with_context(|| {
+                        format!("--cloud {}: no private DNS zone names known", args.cloud)
+                    })?,
             };
             let metrics = Metrics::new();
             let health = std::sync::Arc::new(crate::admin::Health::default());

@@ -186,6 +186,41 @@ pub struct Context {
     pub backoff: Backoff,
     /// The longest one reconcile may take (Kubernetes and Azure calls included).
     pub reconcile_timeout: Duration,
+    /// Namespaces whose Workspaces may use the controller's own identity by the admin's flag
+    /// (`*`: all), besides those whose Namespace says so.
+    pub default_credential_namespaces: Vec<String>,
+    /// The admins' grants read from Namespace objects, for a short while.
+    pub grants: Grants,
+    /// The private DNS zone names of the workspace's private link in this cloud.
+    pub workspace_zones: planner::network::WorkspaceZones,
+}
+
+/// The namespaces' grants (see `planner::tenancy`), read from their Namespace objects and kept
+/// for [`Grants::TTL`]; bounded by the number of namespaces, entries older than the TTL dropped.
+#[derive(Default)]
+pub struct Grants {
+    cache: Mutex<HashMap<String, (std::time::Instant, planner::tenancy::NamespacePolicy)>>,
+}
+
+impl Grants {
+    /// How long a namespace's grant is used before its Namespace is read again.
+    pub const TTL: Duration = Duration::from_secs(30);
+
+    /// The cached grant of `namespace`, if fresh.
+    pub fn get(&self, namespace: &str) -> Option<planner::tenancy::NamespacePolicy> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(namespace)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Keeps `namespace`'s grant.
+    pub fn put(&self, namespace: &str, policy: planner::tenancy::NamespacePolicy) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+        cache.insert(namespace.to_owned(), (std::time::Instant::now(), policy));
+    }
 }
 
 impl Context {

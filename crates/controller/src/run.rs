@@ -57,6 +57,11 @@ pub struct RunOptions {
     /// How long a deletion that cannot reach Azure keeps trying before it leaves what is there
     /// (with a `LeftInAzure` Warning naming it).
     pub deletion_grace: Duration,
+    /// Namespaces whose Workspaces may use the controller's own identity (`*`: all), besides
+    /// those whose Namespace is annotated `aml-operator.io/default-credential: allowed`.
+    pub default_credential_namespaces: Vec<String>,
+    /// The private DNS zone names of the workspace's private link in this cloud (`--cloud`).
+    pub workspace_zones: planner::network::WorkspaceZones,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -470,6 +475,9 @@ pub async fn run(
         deletion_grace: options.deletion_grace,
         backoff: crate::context::Backoff::default(),
         reconcile_timeout: RECONCILE_TIMEOUT,
+        default_credential_namespaces: options.default_credential_namespaces.clone(),
+        grants: crate::context::Grants::default(),
+        workspace_zones: options.workspace_zones,
     });
 
     on_start(Running {

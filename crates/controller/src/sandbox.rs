@@ -145,6 +145,9 @@ impl Sandbox {
             instance: Some("sandbox".into()),
             busy_stall_after: planner::lifecycle::BUSY_STALL_AFTER,
             deletion_grace: planner::lifecycle::DELETION_GRACE,
+            // The examples' Namespaces grant it themselves (as an admin would).
+            default_credential_namespaces: Vec::new(),
+            workspace_zones: planner::network::WorkspaceZones::default(),
         };
         let client = self.client.clone();
         let metrics = self.metrics.clone();

@@ -115,6 +115,8 @@ pub fn plan_deletion<S: CommonStatus>(
             "deletionPolicy Orphan".to_owned()
         } else if let Some(first) = &deletion.lifecycle.claimed_by {
             format!("it is managed by {first}")
+        } else if let Some(rule) = &deletion.lifecycle.not_permitted {
+            format!("the namespace may not act on it: {rule}")
         } else {
             format!("annotation {}", api::RECONCILE_POLICY_ANNOTATION)
         };

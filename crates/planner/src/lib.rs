@@ -32,6 +32,7 @@ pub mod network;
 pub mod observe;
 pub mod outcome;
 pub mod progress;
+pub mod tenancy;
 pub mod validate;
 pub mod workspace;
 

@@ -138,6 +138,9 @@ pub struct Lifecycle {
     pub invalid: Option<String>,
     /// Another object of the cluster that manages the same Azure resource and came first.
     pub claimed_by: Option<String>,
+    /// The namespace's grant does not allow what this object (or its Workspace) asks: the rule.
+    /// Nothing is sent to Azure, and deletion leaves Azure alone.
+    pub not_permitted: Option<String>,
     /// `metadata.deletionTimestamp`.
     pub deleting_since: Option<Timestamp>,
 }
@@ -168,6 +171,7 @@ impl Lifecycle {
             adoption,
             invalid: (!invalid.is_empty()).then(|| invalid.join("; ")),
             claimed_by: None,
+            not_permitted: None,
             deleting_since: None,
         }
     }
@@ -313,6 +317,7 @@ pub fn lift_lifecycle_stall<S: CommonStatus>(status: &mut S) {
         c.status == "True"
             && (c.reason == Reason::NotOwned.as_str()
                 || c.reason == Reason::OwnedByAnother.as_str()
+                || c.reason == Reason::NotPermitted.as_str()
                 || (c.reason == Reason::InvalidSpec.as_str()
                     && c.message.starts_with("metadata.annotations")))
     });
@@ -355,6 +360,22 @@ pub fn apply_policy<S: CommonStatus, A: Clone>(
     generation: Option<i64>,
     now: Timestamp,
 ) -> Plan<S, A> {
+    if let Some(why) = &lifecycle.not_permitted {
+        crate::progress::stalled(
+            &mut plan.status,
+            generation,
+            Reason::NotPermitted,
+            why.clone(),
+            now,
+        );
+        if is_write {
+            plan.action = none;
+        }
+        plan.requeue = Requeue::After(crate::WAIT_POLL * 6);
+        plan.events.clear();
+        plan.drift.clear();
+        return plan;
+    }
     if let Some(why) = &lifecycle.invalid {
         crate::progress::stalled(
             &mut plan.status,

@@ -138,7 +138,12 @@ fn failure_reason(failure: &Failure, from_operation: bool) -> Reason {
         FailureClass::Transient | FailureClass::NotFound => Reason::TransientError,
         FailureClass::Conflict => Reason::AzureBusy,
         FailureClass::Credential => Reason::CredentialError,
-        FailureClass::Terminal if failure.code.eq_ignore_ascii_case("AuthorizationFailed") => {
+        FailureClass::Terminal
+            if failure.code.eq_ignore_ascii_case("AuthorizationFailed")
+                || failure
+                    .code
+                    .eq_ignore_ascii_case("LinkedAuthorizationFailed") =>
+        {
             Reason::AuthorizationFailed
         }
         FailureClass::Terminal if from_operation => Reason::OperationFailed,

@@ -224,6 +224,9 @@ impl Kind for OnlineDeployment {
                 .and_then(|s| ResourceId::parse(s).ok()),
         };
         lifecycle.claimed_by = deployment_claim(ctx, self);
+        if let Some(ws) = &workspace {
+            lifecycle.not_permitted = super::not_permitted(ctx, ws).await;
+        }
         let left = stored
             .azure_resource_id
             .clone()
@@ -237,7 +240,8 @@ impl Kind for OnlineDeployment {
         let mut observed = Observation::Skipped;
         let mut azure_traffic = None;
         // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
-        let may_call = deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none());
+        let may_call = lifecycle.not_permitted.is_none()
+            && (deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none()));
         let client = match &workspace {
             Some(ws) if id.is_some() && may_call => Some(
                 ctx.azure

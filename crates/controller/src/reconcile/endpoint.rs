@@ -110,10 +110,15 @@ fn ready_for(
 }
 
 /// The endpoint object that came first among those naming the same Azure endpoint (same AML
-/// workspace and Azure name, in any namespace), when it is not `ep`.
-pub fn endpoint_claim(ctx: &Context, ep: &OnlineEndpoint, workspace_id: &str) -> Option<String> {
+/// workspace and Azure name, in any namespace) and may act there, when it is not `ep`.
+pub async fn endpoint_claim(
+    ctx: &Context,
+    ep: &OnlineEndpoint,
+    workspace_id: &str,
+) -> Option<String> {
     let azure_name = ep.spec.azure_name.clone().unwrap_or_else(|| ep.name_any());
-    ctx.stores
+    let rivals: Vec<(Arc<OnlineEndpoint>, Arc<Workspace>)> = ctx
+        .stores
         .endpoints
         .state()
         .into_iter()
@@ -127,14 +132,22 @@ pub fn endpoint_claim(ctx: &Context, ep: &OnlineEndpoint, workspace_id: &str) ->
                 .eq_ignore_ascii_case(&azure_name)
         })
         .filter(|other| super::came_first(&**other, ep))
-        .find(|other| {
+        .filter_map(|other| {
             let ns = other.namespace().unwrap_or_default();
-            ctx.stores
+            let ws = ctx
+                .stores
                 .workspaces
                 .get(&ObjectRef::new(&other.spec.workspace_ref.name).within(&ns))
-                .is_some_and(|w| w.spec.resource_id.eq_ignore_ascii_case(workspace_id))
+                .filter(|w| w.spec.resource_id.eq_ignore_ascii_case(workspace_id))?;
+            Some((other, ws))
         })
-        .map(|other| format!("OnlineEndpoint {}", key(&*other)))
+        .collect();
+    for (other, ws) in rivals {
+        if super::not_permitted(ctx, &ws).await.is_none() {
+            return Some(format!("OnlineEndpoint {}", key(&*other)));
+        }
+    }
+    None
 }
 
 /// What an endpoint's reconcile reads of one of its deployments, as a digest: its view, whether
@@ -225,7 +238,8 @@ impl Kind for OnlineEndpoint {
                 .and_then(|s| ResourceId::parse(s).ok()),
         };
         if let Some(ws) = &workspace {
-            lifecycle.claimed_by = endpoint_claim(ctx, self, &ws.spec.resource_id);
+            lifecycle.claimed_by = endpoint_claim(ctx, self, &ws.spec.resource_id).await;
+            lifecycle.not_permitted = super::not_permitted(ctx, ws).await;
         }
         let left = || {
             stored
@@ -241,7 +255,10 @@ impl Kind for OnlineEndpoint {
         let mut operation = OperationOutcome::None;
         let mut observed = Observation::Skipped;
         let mut azure_deployments = None;
-        let claimed = lifecycle.claimed_by.is_some() && !deleting;
+        // Nothing goes to Azure for an object whose namespace may not use its Workspace, even
+        // while deleting (deletion then leaves Azure alone).
+        let claimed =
+            (lifecycle.claimed_by.is_some() && !deleting) || lifecycle.not_permitted.is_some();
         let client = match &workspace {
             Some(ws) if id.is_some() && !claimed => Some(
                 ctx.azure

@@ -419,6 +419,42 @@ pub fn settle_in_flight(
     }
 }
 
+/// What the cluster admin grants `namespace` (its Namespace's annotations and the controller's
+/// flag). A Namespace that cannot be read grants only what the flag says.
+pub async fn grant(ctx: &Context, namespace: &str) -> planner::tenancy::NamespacePolicy {
+    if let Some(policy) = ctx.grants.get(namespace) {
+        return policy;
+    }
+    let by_flag = ctx
+        .default_credential_namespaces
+        .iter()
+        .any(|n| n == "*" || n == namespace);
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(ctx.client.clone());
+    let annotations = match namespaces.get_opt(namespace).await {
+        Ok(ns) => ns
+            .and_then(|ns| ns.metadata.annotations)
+            .unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(namespace, error = %e, "cannot read the Namespace's grant; using the controller's flags only");
+            Default::default()
+        }
+    };
+    let policy = planner::tenancy::NamespacePolicy::from_annotations(namespace, by_flag, |k| {
+        annotations.get(k).cloned()
+    });
+    ctx.grants.put(namespace, policy.clone());
+    policy
+}
+
+/// Why `ws` may not be used from its namespace (the rule it breaks), if so.
+pub async fn not_permitted(ctx: &Context, ws: &api::Workspace) -> Option<String> {
+    let policy = grant(ctx, &ws.namespace().unwrap_or_default()).await;
+    planner::tenancy::check(&policy, &ws.spec)
+        .err()
+        .map(|rule| format!("Workspace {}: {rule}", ws.name_any()))
+}
+
 /// The lifecycle of `obj` (owner tag, annotations, deletion time) as `kind`.
 pub fn lifecycle_of<K: Resource>(kind: &str, obj: &K) -> planner::Lifecycle {
     let annotations = obj.meta().annotations.as_ref();

@@ -251,7 +251,9 @@ impl Kind for Workspace {
         let namespace = self.namespace().unwrap_or_default();
         let name = self.name_any();
         let endpoints = users(ctx, self);
-        lifecycle.claimed_by = ctx
+        // Another Workspace on the same AML workspace with another network posture, that came
+        // first and may act there (a refused one holds no claim).
+        let rivals: Vec<Arc<Workspace>> = ctx
             .stores
             .workspaces
             .state()
@@ -264,11 +266,19 @@ impl Kind for Workspace {
                     .eq_ignore_ascii_case(&self.spec.resource_id)
             })
             .filter(|other| other.spec.network != self.spec.network)
-            .find(|other| super::came_first(&**other, self))
-            .map(|other| format!("Workspace {}", super::key(&*other)));
+            .filter(|other| super::came_first(&**other, self))
+            .collect();
+        for other in rivals {
+            if super::not_permitted(ctx, &other).await.is_none() {
+                lifecycle.claimed_by = Some(format!("Workspace {}", super::key(&*other)));
+                break;
+            }
+        }
+
+        lifecycle.not_permitted = super::not_permitted(ctx, self).await;
 
         // The credential Secret is held while this Workspace uses it (see hold_credential).
-        if !deleting {
+        if !deleting && lifecycle.not_permitted.is_none() {
             let api: Api<Workspace> = Api::namespaced(ctx.client.clone(), &namespace);
             hold_credential(ctx, self, stored, &api).await?;
         }
@@ -281,7 +291,12 @@ impl Kind for Workspace {
             observed: Observation::Skipped,
             network: NetworkObservation::default(),
         };
-        let targets = planner::workspace_reads(&namespace, &name, &self.spec);
+        let targets = planner::workspace::workspace_reads_in(
+            &namespace,
+            &name,
+            &self.spec,
+            ctx.workspace_zones,
+        );
         let removed = targets
             .as_ref()
             .map(|t| removed_endpoints(t, stored))
@@ -289,12 +304,13 @@ impl Kind for Workspace {
         // Deleting needs Azure only to remove what was created: not while endpoints remain, not
         // under Orphan, not without private endpoints (a bad credential must not hold the
         // finalizer).
-        let needs_azure = (!deleting && lifecycle.claimed_by.is_none())
-            || (deleting
-                && seen.endpoints.is_empty()
-                && self.spec.deletion_policy == api::DeletionPolicy::Delete
-                && !lifecycle.detached()
-                && (!self.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
+        let needs_azure =
+            (!deleting && lifecycle.claimed_by.is_none() && lifecycle.not_permitted.is_none())
+                || (deleting
+                    && seen.endpoints.is_empty()
+                    && self.spec.deletion_policy == api::DeletionPolicy::Delete
+                    && !lifecycle.detached()
+                    && (!self.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
         let Ok(targets) = &targets else {
             return Ok(seen);
         };
@@ -327,7 +343,7 @@ impl Kind for Workspace {
 
     fn plan(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         seen: &Seen,
         stored: &WorkspaceStatus,
         lifecycle: &Lifecycle,
@@ -336,20 +352,23 @@ impl Kind for Workspace {
     ) -> WorkspacePlan {
         let namespace = self.namespace().unwrap_or_default();
         let name = self.name_any();
-        planner::plan_workspace(&WorkspaceInput {
-            namespace: &namespace,
-            name: &name,
-            generation: self.meta().generation,
-            spec: &self.spec,
-            status: stored,
-            deleting,
-            observed: &seen.observed,
-            network: &seen.network,
-            operation: &seen.operation,
-            endpoints: &seen.endpoints,
-            lifecycle,
-            now,
-        })
+        planner::workspace::plan_workspace_in(
+            &WorkspaceInput {
+                namespace: &namespace,
+                name: &name,
+                generation: self.meta().generation,
+                spec: &self.spec,
+                status: stored,
+                deleting,
+                observed: &seen.observed,
+                network: &seen.network,
+                operation: &seen.operation,
+                endpoints: &seen.endpoints,
+                lifecycle,
+                now,
+            },
+            ctx.workspace_zones,
+        )
     }
 
     async fn execute(
