@@ -1157,3 +1157,48 @@ async fn restart_resumes_the_network_operation() -> anyhow::Result<()> {
     assert_isolated_in_azure(&env);
     finish(env).await
 }
+
+/// Turning the managed network on under an existing endpoint: Azure does not move it (it must be
+/// recreated), so the Workspace warns naming it and the endpoint reports NetworkIsolated=False
+/// saying why, instead of claiming isolation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_older_than_the_managed_network_says_it_must_be_recreated() -> anyhow::Result<()>
+{
+    let env = Env::start("wsmigrate", options(Duration::from_secs(2))?).await?;
+    env.apply(seed_workspace()?).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    env.apply(json!({
+        "apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineEndpoint",
+        "metadata": {"name": "legacy"},
+        "spec": {"workspaceRef": {"name": "housing"}}
+    }))
+    .await?;
+    env.wait_ready("OnlineEndpoint", "legacy", MINUTE).await?;
+
+    let mut ws = seed_workspace()?;
+    ws["spec"]["network"]["managedNetwork"] = json!({"isolationMode": "AllowOnlyApprovedOutbound"});
+    env.apply(ws).await?;
+    let (status, _, message, _) = env
+        .wait(
+            "the endpoint's NetworkIsolated to say why",
+            MINUTE,
+            || async {
+                Ok(env
+                    .condition("OnlineEndpoint", "legacy", "NetworkIsolated")
+                    .await?
+                    .filter(|c| {
+                        c.2.contains("created before the workspace's managed network")
+                    }))
+            },
+        )
+        .await?;
+    assert_eq!(status, "False", "{message}");
+    let events = env.events("housing").await?;
+    assert!(
+        events
+            .iter()
+            .any(|(reason, note)| reason == "EndpointsNeedRecreating" && note.contains("legacy")),
+        "{events:?}"
+    );
+    finish(env).await
+}

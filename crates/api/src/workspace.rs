@@ -267,6 +267,12 @@ pub struct WorkspaceStatus {
     #[schemars(length(max = 16))]
     pub private_endpoints: Vec<PrivateEndpointObservation>,
 
+    /// When this controller saw the workspace's managed network turned on (from none or
+    /// Disabled). Endpoints created before it must be recreated to use it (Learn: "Workspace
+    /// managed virtual network isolation", migrating online endpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_network_enabled_at: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
     /// The credential Secret (`spec.credential.secretRef`) this Workspace holds with the
     /// `aml-operator.io/credential-in-use` finalizer, so that deleting the namespace cannot take
     /// the credential away before what was created in Azure is deleted.

@@ -42,6 +42,10 @@ pub struct EndpointIsolationInput<'a> {
     pub managed_network: Option<IsolationMode>,
     /// The endpoint's deployments that are not being deleted.
     pub deployments: &'a [DeploymentEgress],
+    /// When Azure created the endpoint (`systemData.createdAt`), if known.
+    pub created_at: Option<Timestamp>,
+    /// When the workspace's managed network was seen turned on, if it was.
+    pub managed_network_enabled_at: Option<Timestamp>,
 }
 
 /// True when a deployment's outbound is locked: by the managed network (which replaces the
@@ -119,6 +123,17 @@ pub fn apply_endpoint_isolation(
             "outbound of deployment(s) {} is open: {why}",
             open.join(", ")
         ));
+    }
+    // An endpoint created before the workspace's managed network does not use it: Azure requires
+    // it to be recreated (Learn: "Workspace managed virtual network isolation", migrating
+    // online endpoints).
+    if let (Some(created), Some(enabled)) = (input.created_at, input.managed_network_enabled_at)
+        && created < enabled
+    {
+        missing.push(
+            "the endpoint was created before the workspace's managed network was turned on and does not use it; delete and create it again (Azure does not move existing endpoints)"
+                .to_owned(),
+        );
     }
     match &input.workspace {
         Some((true, _)) => {}
@@ -266,6 +281,8 @@ mod tests {
                 workspace: Some((true, "ok".into())),
                 managed_network: None,
                 deployments: &[dep(None)],
+                created_at: None,
+                managed_network_enabled_at: None,
             },
             now(),
         );
@@ -285,6 +302,8 @@ mod tests {
                 workspace: Some((false, "not isolated: private endpoint pe is missing".into())),
                 managed_network: Some(IsolationMode::AllowInternetOutbound),
                 deployments: &[dep(None)],
+                created_at: None,
+                managed_network_enabled_at: None,
             },
             now(),
         );
@@ -316,6 +335,8 @@ mod tests {
                 workspace: Some((true, "ok".into())),
                 managed_network: None,
                 deployments: &[],
+                created_at: None,
+                managed_network_enabled_at: None,
             },
             now(),
         );
@@ -324,5 +345,40 @@ mod tests {
             "PublicAccessAllowed"
         );
         assert_eq!(cond(&s, ConditionType::Ready).0, "True");
+    }
+
+    #[test]
+    fn an_endpoint_older_than_the_managed_network_must_be_recreated() {
+        let at =
+            |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH);
+        let spec = spec(false);
+        let run = |created: i64| {
+            let mut s = ready_status("Disabled");
+            apply_endpoint_isolation(
+                &mut s,
+                &EndpointIsolationInput {
+                    generation: Some(1),
+                    spec: &spec,
+                    workspace: Some((true, "ok".into())),
+                    managed_network: Some(IsolationMode::AllowOnlyApprovedOutbound),
+                    deployments: &[dep(None)],
+                    created_at: Some(at(created)),
+                    managed_network_enabled_at: Some(at(100)),
+                },
+                now(),
+            );
+            cond(&s, ConditionType::NetworkIsolated)
+        };
+        let (status, _, message) = run(50);
+        assert_eq!(status, "False");
+        assert!(
+            message.contains("created before the workspace's managed network"),
+            "{message}"
+        );
+        assert_eq!(
+            run(150).0,
+            "True",
+            "created after: it uses the managed network"
+        );
     }
 }

@@ -240,6 +240,28 @@ pub fn plan_workspace_in(input: &WorkspaceInput<'_>, zones: WorkspaceZones) -> W
     } else {
         plan_apply(input, &targets, status)
     };
+    // Turning a managed network on under existing endpoints: Azure requires them to be
+    // recreated to use it (Learn: "Workspace managed virtual network isolation", migrating
+    // online endpoints). Recreating is the user's choice; say so, by name.
+    if let NetworkAction::Patch { body, .. } = &result.action
+        && body.pointer("/properties/managedNetwork").is_some()
+    {
+        let endpoints: Vec<&str> = input
+            .endpoints
+            .iter()
+            .filter(|e| e.starts_with("OnlineEndpoint "))
+            .map(|e| e.trim_start_matches("OnlineEndpoint "))
+            .collect();
+        if !endpoints.is_empty() {
+            result.events.push(EventNote::warning(
+                "EndpointsNeedRecreating",
+                format!(
+                    "turning the managed network on: OnlineEndpoints {} were created before it and must be deleted and created again to use it (Azure does not move existing endpoints); until then they report NetworkIsolated=False",
+                    endpoints.join(", ")
+                ),
+            ));
+        }
+    }
     events.append(&mut result.events);
     result.events = events;
     result
@@ -342,7 +364,27 @@ fn deletion_plan(
 }
 
 /// Copies what Azure reports of the workspace into status.
-fn observe_into(status: &mut WorkspaceStatus, spec: &WorkspaceSpec, resource: &serde_json::Value) {
+fn observe_into(
+    status: &mut WorkspaceStatus,
+    spec: &WorkspaceSpec,
+    resource: &serde_json::Value,
+    now: Timestamp,
+) {
+    // A managed network turned on while this controller watched: remember when, so endpoints
+    // created before it can say they must be recreated to use it.
+    let was_off = status.provisioning_state.is_some()
+        && status
+            .managed_network_isolation_mode
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case("Disabled"));
+    let is_on = matches!(
+        observed_isolation_mode(resource),
+        Some(IsolationMode::AllowInternetOutbound | IsolationMode::AllowOnlyApprovedOutbound)
+    );
+    if was_off && is_on {
+        status.managed_network_enabled_at =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
+    }
     status.azure_resource_id = str_at(resource, "/id")
         .map(str::to_owned)
         .or(Some(spec.resource_id.clone()));
@@ -392,7 +434,7 @@ fn plan_apply(
             return plan(NetworkAction::None, status, Requeue::After(WAIT_POLL));
         }
     };
-    observe_into(&mut status, input.spec, resource);
+    observe_into(&mut status, input.spec, resource, now);
     if status.location.is_none() {
         stalled(
             &mut status,

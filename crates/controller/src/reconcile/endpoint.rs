@@ -368,6 +368,16 @@ impl Kind for OnlineEndpoint {
                     workspace: ws_status.as_ref().map(planner::network_isolated),
                     managed_network: seen.view.as_ref().ok().and_then(|v| v.managed_network),
                     deployments: &egress,
+                    created_at: seen
+                        .observed
+                        .found()
+                        .and_then(|r| r.pointer("/systemData/createdAt"))
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(|t| t.parse::<Timestamp>().ok()),
+                    managed_network_enabled_at: ws_status
+                        .as_ref()
+                        .and_then(|s| s.managed_network_enabled_at.as_ref())
+                        .map(|t| t.0),
                 },
                 now,
             );
