@@ -177,7 +177,6 @@ impl Throttle {
     /// `Retry-After` is the time until the oldest of them leaves the window.
     //
     // Wired by the pipeline right after `draw` (see the README, "Provider limits").
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn draw_provider(
         &self,
         method: &http::Method,

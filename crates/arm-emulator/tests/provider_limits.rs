@@ -2,9 +2,8 @@
 //! (Microsoft Learn, "Understand how Azure Resource Manager throttles requests", "Network
 //! throttling"); the 501st read in the window is 429 `ResourceRequestsThrottled`.
 //!
-//! The limit itself is `Throttle::draw_provider` (unit-tested in `src/throttle.rs`). The ARM
-//! pipeline (`src/http/pipeline.rs`) does not call it yet, so this end-to-end check is ignored
-//! until it does; see the README, "Provider limits".
+//! The limit itself is `Throttle::draw_provider` (unit-tested in `src/throttle.rs`); the ARM
+//! pipeline (`src/http/pipeline.rs`) draws from it after ARM's own buckets.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -15,7 +14,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
-#[ignore = "needs the provider-limit hook in src/http/pipeline.rs (README, Provider limits)"]
 async fn the_501st_private_dns_read_in_the_window_is_429() {
     // Azure's counts on a clock ten times faster: 500 reads per 30 s; ARM's buckets open.
     let limits =

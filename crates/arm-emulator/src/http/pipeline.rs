@@ -303,6 +303,17 @@ pub(crate) async fn arm_pipeline(
         return finish(e.into_response(), who, Some(remaining), fault_label);
     }
 
+    // Behind ARM's buckets and authorization (a refused request never reaches the provider),
+    // the resource provider's own limits (Microsoft.Network, Private DNS; see
+    // `Throttle::draw_provider` for the sources).
+    let provider_header = match state.throttle.draw_provider(&method, &path_str, started) {
+        crate::throttle::ProviderDraw::Unlimited => None,
+        crate::throttle::ProviderDraw::Allowed { header } => header,
+        crate::throttle::ProviderDraw::Throttled(e) => {
+            return finish(e.into_response(), who, Some(remaining), fault_label);
+        }
+    };
+
     let ctx = Ctx {
         actor: principal.client_id.clone(),
         tenant: principal.tenant_id.clone(),
@@ -316,6 +327,11 @@ pub(crate) async fn arm_pipeline(
         query,
         headers,
     });
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
+    if let Some((name, left)) = provider_header
+        && let Ok(v) = HeaderValue::from_str(&left.to_string())
+    {
+        response.headers_mut().insert(name, v);
+    }
     finish(response, who, Some(remaining), fault_label)
 }
