@@ -102,3 +102,75 @@ async fn only_the_leader_reconciles_and_a_standby_takes_over() -> anyhow::Result
     );
     env.finish().await
 }
+
+/// A leader whose API server stops answering its Lease requests stops before the Lease can
+/// expire for a standby: its process exits within the renew deadline (3 s of the 4 s lease), and
+/// the ARM journal shows no write by the controller after that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_cannot_renew_stops_before_its_lease_expires() -> anyhow::Result<()> {
+    let options = EnvOptions {
+        arm: arm_config(Duration::from_millis(200))?,
+        sync_interval: Duration::from_secs(60),
+        leader_election: true,
+        operator_args: Vec::new(),
+    };
+    let env = Env::start("renew", options).await?;
+    let Some(kube) = &env.kube else {
+        eprintln!("skipped on a real cluster: needs the emulator's fault injection");
+        return env.finish().await;
+    };
+    env.apply(json!({"apiVersion": "aml-operator.io/v1alpha1", "kind": "Workspace", "metadata": {"name": "housing"},
+                     "spec": {"resourceId": WORKSPACE_ID}}))
+        .await?;
+    env.apply(json!({"apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineEndpoint", "metadata": {"name": "scoring"},
+                     "spec": {"workspaceRef": {"name": "housing"}}}))
+        .await?;
+    env.wait_ready("OnlineEndpoint", "scoring", Duration::from_secs(60))
+        .await?;
+
+    // The API server stops answering Lease requests (they hang for a minute).
+    kube.faults().push(kube_emulator::FaultRule {
+        method: None,
+        path_contains: Some("/leases/".into()),
+        status: 0,
+        retry_after_seconds: None,
+        latency_ms: Some(60_000),
+        times: 100_000,
+    });
+    let cut_at = k8s_openapi::jiff::Timestamp::now();
+    env.wait("the leader to exit", Duration::from_secs(20), || async {
+        Ok(env.admin_get(0, "/healthz").await.is_err().then_some(()))
+    })
+    .await?;
+    let exited_after = k8s_openapi::jiff::Timestamp::now().duration_since(cut_at);
+    // Work that only a leader would do: nothing may happen now.
+    env.apply(json!({"apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineEndpoint", "metadata": {"name": "scoring-two"},
+                     "spec": {"workspaceRef": {"name": "housing"}}}))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let deadline = cut_at + std::time::Duration::from_secs(4);
+    let late: Vec<String> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.principal.as_deref() == Some(aml_operator_tests::e2e::CONTROLLER_CLIENT))
+        .filter(|r| r.method != "GET")
+        .filter(|r| {
+            r.time
+                .parse::<k8s_openapi::jiff::Timestamp>()
+                .is_ok_and(|t| t > deadline)
+        })
+        .map(|r| format!("{} {} {}", r.time, r.method, r.path))
+        .collect();
+    eprintln!("the leader exited {exited_after:?} after its Lease requests stopped being answered");
+    assert!(
+        late.is_empty(),
+        "writes after the lease could expire: {late:?}"
+    );
+    assert!(
+        env.azure(&aml_operator_tests::e2e::endpoint_id("scoring-two"))
+            .is_none(),
+        "nothing created without a leader"
+    );
+    kube.faults().clear();
+    env.finish().await
+}
