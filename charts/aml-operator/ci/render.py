@@ -17,11 +17,12 @@ import yaml
 RELEASE = "aml-operator"
 NAMESPACE = "aml-system"
 WORK_RESOURCES = ["workspaces", "onlineendpoints", "onlinedeployments"]
+SECRETS_RULE = (("",), ("secrets",), ("get", "create", "update", "patch"))
 EXPECTED_WORK_RULES = [
     (("aml-operator.io",), tuple(WORK_RESOURCES), ("list", "watch", "patch")),
     (("aml-operator.io",), tuple(f"{r}/status" for r in WORK_RESOURCES), ("patch",)),
     (("aml-operator.io",), ("onlineendpoints/finalizers",), ("update",)),
-    (("",), ("secrets",), ("get", "create", "update", "patch")),
+    SECRETS_RULE,
     (("events.k8s.io",), ("events",), ("create", "patch")),
 ]
 
@@ -41,7 +42,15 @@ INVALID_VALUES = {
     "namespace not a DNS label": {"controller": {"watchNamespace": "ML_Prod"}},
     "unknown top-level key": {"replicas": 3},
     "two replicas without leader election": {"replicaCount": 2, "controller": {"leaderElection": {"enabled": False}}},
+    "tenant namespace not a DNS label": {"rbac": {"tenantNamespaces": ["Team_A"]}},
+    "tenant namespace listed twice": {"rbac": {"tenantNamespaces": ["team-a", "team-a"]}},
+    "tenant namespace not a string": {"rbac": {"tenantNamespaces": [7]}},
+    "tenant namespaces in namespace mode": {"controller": {"watchNamespace": "ml-prod"}, "rbac": {"tenantNamespaces": ["team-a"]}},
 }
+
+# ci/values/tenants.yaml: the namespaces the admin lists in rbac.tenantNamespaces.
+TENANT_NAMESPACES = ["team-a", "team-b"]
+SERVICE_ACCOUNT_SUBJECT = {"kind": "ServiceAccount", "name": "aml-operator", "namespace": NAMESPACE}
 
 
 class Failures:
@@ -180,6 +189,65 @@ def check_namespaced(f: Failures, objs: list[dict]) -> None:
     ], f"{mode}: metrics ingress not limited to the monitoring namespace")
 
 
+def grants_secrets(rule: dict) -> bool:
+    return (bool({"", "*"} & set(rule.get("apiGroups", [])))
+            and bool({"secrets", "*"} & set(rule.get("resources", []))))
+
+
+def check_tenants(f: Failures, objs: list[dict]) -> None:
+    mode = "tenants"
+    secrets_name = f"{RELEASE}-secrets"
+    (deployment,) = by_kind(objs, "Deployment")
+    check_pod(f, mode, deployment, [
+        "--concurrency=4", "--cloud=AzureCloud", "--leader-election", f"--lease-namespace={NAMESPACE}",
+    ], ["--namespace="])
+    # The ClusterRole: every work rule but Secrets, and Namespaces get.
+    cluster_roles = by_kind(objs, "ClusterRole")
+    f.check(len(cluster_roles) == 1, f"{mode}: {len(cluster_roles)} ClusterRoles, want 1")
+    for cluster_role in cluster_roles:
+        f.check(normalise(cluster_role["rules"])
+                == [r for r in EXPECTED_WORK_RULES if r != SECRETS_RULE] + EXPECTED_CLUSTER_RULES,
+                f"{mode}: ClusterRole rules are not the work rules without Secrets: {cluster_role['rules']}")
+    cluster_bindings = by_kind(objs, "ClusterRoleBinding")
+    f.check(len(cluster_bindings) == 1 and cluster_bindings[0]["subjects"] == [SERVICE_ACCOUNT_SUBJECT]
+            and cluster_bindings[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": RELEASE},
+            f"{mode}: ClusterRoleBinding does not bind the ClusterRole to the release's ServiceAccount")
+    # Exactly one Secrets Role and RoleBinding per listed namespace, besides the lease's.
+    roles = by_kind(objs, "Role")
+    role_keys = sorted((r["metadata"]["namespace"], r["metadata"]["name"]) for r in roles)
+    want_roles = sorted([(NAMESPACE, f"{RELEASE}-leader-election")] + [(ns, secrets_name) for ns in TENANT_NAMESPACES])
+    f.check(role_keys == want_roles, f"{mode}: Roles {role_keys}, want {want_roles}")
+    for role in roles:
+        if role["metadata"]["name"] == secrets_name:
+            f.check(normalise(role["rules"]) == [SECRETS_RULE] and all(set(r) == {"apiGroups", "resources", "verbs"} for r in role["rules"]),
+                    f"{mode}: Secrets Role in {role['metadata']['namespace']} is not exactly the Secrets verbs: {role['rules']}")
+    bindings = by_kind(objs, "RoleBinding")
+    binding_keys = sorted((b["metadata"]["namespace"], b["metadata"]["name"]) for b in bindings)
+    f.check(binding_keys == want_roles, f"{mode}: RoleBindings {binding_keys}, want {want_roles}")
+    for binding in bindings:
+        if binding["metadata"]["name"] == secrets_name:
+            ns = binding["metadata"]["namespace"]
+            f.check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": secrets_name},
+                    f"{mode}: Secrets RoleBinding in {ns} refers to {binding['roleRef']}")
+            f.check(binding["subjects"] == [SERVICE_ACCOUNT_SUBJECT],
+                    f"{mode}: Secrets RoleBinding in {ns} does not bind the release's ServiceAccount: {binding['subjects']}")
+    # No Secret permission anywhere else.
+    for obj in cluster_roles + roles:
+        if obj["kind"] == "Role" and obj["metadata"]["name"] == secrets_name:
+            continue
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        f.check(not any(grants_secrets(r) for r in obj.get("rules", [])), f"{mode}: {where} grants Secrets")
+    (sa,) = by_kind(objs, "ServiceAccount")
+    f.check(sa["metadata"]["name"] == "aml-operator" and sa["metadata"]["namespace"] == NAMESPACE,
+            f"{mode}: ServiceAccount is not aml-operator in {NAMESPACE}")
+    for obj in objs:
+        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+            continue
+        allowed = {NAMESPACE} | (set(TENANT_NAMESPACES) if obj["metadata"]["name"] == secrets_name else set())
+        f.check(obj["metadata"].get("namespace") in allowed,
+                f"{mode}: {obj['kind']}/{obj['metadata']['name']} in {obj['metadata'].get('namespace')}, want one of {sorted(allowed)}")
+
+
 def check_minimal(f: Failures, objs: list[dict]) -> None:
     mode = "minimal"
     kinds = sorted(o["kind"] for o in objs)
@@ -190,7 +258,7 @@ def check_minimal(f: Failures, objs: list[dict]) -> None:
     check_pod(f, mode, deployment, ["--concurrency=4"], ["--leader-election", "--lease-", "--namespace="])
 
 
-CHECKS = {"default": check_default, "namespaced": check_namespaced, "minimal": check_minimal}
+CHECKS = {"default": check_default, "namespaced": check_namespaced, "minimal": check_minimal, "tenants": check_tenants}
 
 
 def main() -> int:

@@ -42,7 +42,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{/* The permissions on our kinds, Secrets and Events; a ClusterRole's or a Role's rules. */}}
+{{/*
+The permissions on our kinds, Secrets and Events; a ClusterRole's or a Role's rules. Called with a
+dict: "secrets" false leaves the Secrets rule out (cluster mode with rbac.tenantNamespaces, where
+each tenant namespace's Role "<fullname>-secrets" grants it instead).
+*/}}
 {{- define "aml-operator.workRules" -}}
 # Exactly what the controller does (CI holds these rules to the end-to-end tests' audit trail):
 # it watches its kinds through caches (list, watch), adds and removes its finalizer (patch) and
@@ -58,6 +62,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: ["aml-operator.io"]
   resources: ["onlineendpoints/finalizers"]
   verbs: ["update"]
+{{- if .secrets }}
+{{ include "aml-operator.secretsRules" . }}
+{{- end }}
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
+
+{{/* The Secrets permission: in the work rules, or alone in each tenant namespace's Role. */}}
+{{- define "aml-operator.secretsRules" -}}
 # Referenced credential Secrets are read by name (get) and held with the
 # aml-operator.io/credential-in-use finalizer while a Workspace uses them (patch), so deletion can
 # still reach Azure when a namespace's Secrets go first; the endpoint key Secrets the controller
@@ -66,7 +80,4 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create", "update", "patch"]
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
 {{- end -}}
