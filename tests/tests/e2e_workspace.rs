@@ -1202,3 +1202,60 @@ async fn an_endpoint_older_than_the_managed_network_says_it_must_be_recreated() 
     );
     finish(env).await
 }
+
+/// Hub-and-spoke DNS: the VNet is already linked (by the central DNS team, in another resource
+/// group) to a zone named like one the Workspace needs. Azure refuses a second link of that
+/// name, so the Workspace is Stalled with Azure's message naming the zone already linked, and
+/// never makes anything public on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vnet_already_linked_to_a_zone_of_that_name_stalls_naming_it() -> anyhow::Result<()> {
+    let env = Env::start("wsdnsoverlap", options(Duration::from_secs(2))?).await?;
+    let person = arm::ArmClient::builder(
+        arm::Cloud::custom(env.arm.base_url(), env.arm.authority_host())?,
+        arm::Credential::StaticToken(azure_core::credentials::Secret::new(
+            env.arm.issue_token(aml_operator_tests::e2e::PERSON_CLIENT),
+        )),
+    )
+    .trust_only_ca_pem(env.arm.ca_pem().unwrap_or_default().as_bytes())?
+    .build()?;
+    let sub = "/subscriptions/11111111-2222-3333-4444-555555555555";
+    let central = format!(
+        "{sub}/resourceGroups/rg-ml/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms"
+    );
+    let vnet =
+        format!("{sub}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub");
+    let zone = arm::ResourceId::parse(&central)?;
+    let _ = person
+        .begin_put::<Value, Value>(&zone, &json!({"location": "global"}))
+        .await?;
+    env.wait("the central zone", MINUTE, || async {
+        Ok(env
+            .azure(&central)
+            .filter(|z| z.pointer("/properties/provisioningState") == Some(&json!("Succeeded")))
+            .map(|_| ()))
+    })
+    .await?;
+    let link = arm::ResourceId::parse(&format!("{central}/virtualNetworkLinks/hub"))?;
+    let _ = person
+        .begin_put::<Value, Value>(
+            &link,
+            &json!({"location": "global", "properties": {"virtualNetwork": {"id": vnet}, "registrationEnabled": false}}),
+        )
+        .await?;
+
+    env.apply(seed_workspace()?).await?;
+    let stalled = env
+        .wait("Stalled naming the zone already linked", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|c| c.0 == "True" && c.2.contains("overlapping namespaces")))
+        })
+        .await?;
+    assert!(
+        stalled.2.to_ascii_lowercase().contains("rg-ml"),
+        "{}",
+        stalled.2
+    );
+    finish(env).await
+}

@@ -329,6 +329,40 @@ impl World {
                 other.id
             )));
         }
+        // Azure DNS resolves a linked VNet's names from one zone per namespace: "A virtual
+        // network cannot be linked to multiple zones with overlapping namespaces" (Learn: "What
+        // is a virtual network link?" / Private DNS zone scenarios, and the error Azure returns,
+        // BadRequest). Another zone of the same name (another resource group) already linked to
+        // this VNet refuses the link. The exact error code is not documented; BadRequest is what
+        // the message is reported with.
+        let zone_key = zone.to_ascii_lowercase();
+        let overlapping = self
+            .store
+            .values()
+            .filter(|r| r.kind == Kind::VirtualNetworkLink)
+            .filter(|r| !r.id.eq_ignore_ascii_case(&id))
+            .filter(|r| {
+                r.body
+                    .pointer("/properties/virtualNetwork/id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(&vnet_id))
+            })
+            .find_map(|r| {
+                let (zone_id, _) = r.id.rsplit_once("/virtualNetworkLinks/")?;
+                let other_zone = zone_id.rsplit('/').next()?;
+                (other_zone.to_ascii_lowercase() == zone_key
+                    && !zone_id.eq_ignore_ascii_case(&zone_res.id))
+                .then(|| zone_id.to_owned())
+            });
+        if let Some(other_zone) = overlapping {
+            return Err(ArmError::bad_request(
+                "BadRequest",
+                format!(
+                    "A virtual network cannot be linked to multiple zones with overlapping namespaces. You tried to link virtual network with '{}' and '{}' zones.",
+                    other_zone, zone_res.id
+                ),
+            ));
+        }
         let existed = self.get(&id).cloned();
         if let Some(existing) = &existed
             && existing.op.is_some()
