@@ -120,6 +120,8 @@ def check_default(f: Failures, objs: list[dict]) -> None:
     mode = "default"
     (deployment,) = by_kind(objs, "Deployment")
     f.check(deployment["spec"]["replicas"] == 2, f"{mode}: replicas is not 2")
+    f.check(deployment["spec"]["strategy"]["type"] == "RollingUpdate",
+            f"{mode}: with leader election the rollout is RollingUpdate")
     check_pod(f, mode, deployment, [
         "--concurrency=4", "--sync-interval=10m", "--admin-addr=0.0.0.0:8080", "--log-format=json",
         "--log-level=info", "--cloud=AzureCloud", "--leader-election",
@@ -256,6 +258,8 @@ def check_minimal(f: Failures, objs: list[dict]) -> None:
     f.check(deployment["spec"]["template"]["spec"]["serviceAccountName"] == "aml-operator-preexisting",
             f"{mode}: existing ServiceAccount not used")
     check_pod(f, mode, deployment, ["--concurrency=4"], ["--leader-election", "--lease-", "--namespace="])
+    f.check(deployment["spec"]["strategy"] == {"type": "Recreate"},
+            f"{mode}: without leader election the rollout must be Recreate: {deployment['spec']['strategy']}")
 
 
 CHECKS = {"default": check_default, "namespaced": check_namespaced, "minimal": check_minimal, "tenants": check_tenants}
