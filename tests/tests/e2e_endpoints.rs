@@ -704,3 +704,48 @@ async fn traffic_waits_for_the_deployments_current_spec() -> anyhow::Result<()> 
     );
     env.finish().await
 }
+
+/// A keys Secret that cannot be written (a Secret of that name that another owner holds) shows
+/// in the endpoint's `KeysSynced` condition, and its retries back off instead of running every few
+/// seconds; the Secret is never overwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_secret_that_cannot_be_written_is_reported_and_backs_off() -> anyhow::Result<()> {
+    let env = Env::start("keysfail", options(Duration::from_millis(200), MINUTE)).await?;
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> = env.api();
+    let foreign: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+        "metadata": {"name": "scoring-keys"},
+        "stringData": {"note": "someone else's"}
+    }))?;
+    secrets
+        .create(&kube::api::PostParams::default(), &foreign)
+        .await?;
+    env.apply(workspace()).await?;
+    env.apply(endpoint("scoring", json!({}))).await?;
+    let (status, reason, message, _) = env
+        .wait("KeysSynced=False", MINUTE, || async {
+            Ok(env
+                .condition("OnlineEndpoint", "scoring", "KeysSynced")
+                .await?
+                .filter(|c| c.0 == "False"))
+        })
+        .await?;
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "KeysNotSynced")
+    );
+    assert!(message.contains("scoring-keys"), "{message}");
+    // Retries back off (10 s, 20 s, ...): over 8 s at most one more attempt, where a fixed
+    // 10 s poll plus the endpoint's other wake-ups would make several.
+    let attempts = || env.operator_log().matches("keys not synced").count();
+    let before = attempts();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = attempts();
+    assert!(before >= 1, "the failure was logged");
+    assert!(after - before <= 1, "{} attempts in 8 s", after - before);
+    let kept = secrets.get("scoring-keys").await?;
+    assert!(
+        kept.data.unwrap_or_default().contains_key("note"),
+        "the foreign Secret is never overwritten"
+    );
+    env.finish().await
+}

@@ -20,6 +20,8 @@ pub enum ConditionType {
     Stalled,
     /// Every leg of network isolation holds.
     NetworkIsolated,
+    /// The endpoint's keys Secret holds the keys Azure has (endpoints with `keysSecret`).
+    KeysSynced,
 }
 
 impl ConditionType {
@@ -30,6 +32,7 @@ impl ConditionType {
             Self::Reconciling => "Reconciling",
             Self::Stalled => "Stalled",
             Self::NetworkIsolated => "NetworkIsolated",
+            Self::KeysSynced => "KeysSynced",
         }
     }
 }
@@ -97,6 +100,10 @@ pub enum Reason {
     ReconcileSkipped,
     /// Deletion could not reach Azure within its bound; what is left there is named.
     LeftInAzure,
+    /// The keys Secret was written from Azure's keys.
+    KeysWritten,
+    /// The keys could not be read from Azure or written to the Secret; retried with back-off.
+    KeysNotSynced,
     /// The namespace may not do this (the cluster admin's grant: the controller's identity, the
     /// workspaces, subnets and VNets it may use); the message names the rule.
     NotPermitted,
@@ -136,6 +143,8 @@ impl Reason {
             Self::ReconcileSkipped => "ReconcileSkipped",
             Self::LeftInAzure => "LeftInAzure",
             Self::NotPermitted => "NotPermitted",
+            Self::KeysWritten => "KeysWritten",
+            Self::KeysNotSynced => "KeysNotSynced",
         }
     }
 }
@@ -265,6 +274,21 @@ impl NewCondition {
             ConditionType::NetworkIsolated,
             Status::True,
             Reason::Isolated,
+            message,
+            generation,
+        )
+    }
+
+    /// `KeysSynced`: whether the keys Secret holds Azure's keys.
+    pub fn keys_synced(generation: Option<i64>, ok: bool, message: impl Into<String>) -> Self {
+        Self::new(
+            ConditionType::KeysSynced,
+            if ok { Status::True } else { Status::False },
+            if ok {
+                Reason::KeysWritten
+            } else {
+                Reason::KeysNotSynced
+            },
             message,
             generation,
         )

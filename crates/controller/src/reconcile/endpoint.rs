@@ -429,13 +429,40 @@ impl Kind for OnlineEndpoint {
                     now,
                 )
                 .await;
+                let generation = self.meta().generation;
+                let backoff_key = format!("keys:{}", key(self));
                 match written {
                     Err(e) => {
                         tracing::warn!(endpoint = %key(self), error = %e, "keys not synced");
                         events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
-                        Some(Requeue::After(planner::WAIT_POLL))
+                        api::conditions::set_condition(
+                            &mut status.conditions,
+                            api::conditions::NewCondition::keys_synced(
+                                generation,
+                                false,
+                                format!("the keys Secret was not written: {e}"),
+                            ),
+                            now,
+                        );
+                        // Back off per endpoint: a Secret that cannot be written (RBAC, a
+                        // foreign Secret of that name) must not be retried every few seconds.
+                        Some(Requeue::After(ctx.backoff.failed(
+                            &backoff_key,
+                            planner::WAIT_POLL,
+                            std::time::Duration::from_secs(600),
+                        )))
                     }
                     Ok(_) => {
+                        ctx.backoff.succeeded(&backoff_key);
+                        api::conditions::set_condition(
+                            &mut status.conditions,
+                            api::conditions::NewCondition::keys_synced(
+                                generation,
+                                true,
+                                "the keys Secret holds the endpoint's keys",
+                            ),
+                            now,
+                        );
                         events.push(planner::EventNote::normal(
                             "KeysSynced",
                             format!(
