@@ -2,155 +2,25 @@
 //! delete, ownership by tag and adoption, claims, reserved tags, unreachable Azure, lost
 //! operations, 409 bounds and the reconcile-policy annotation.
 
+mod builders;
 mod fixtures;
 
 use std::time::Duration;
 
 use api::conditions::{ConditionType, find_condition};
 use api::status::CommonStatus;
-use api::{
-    OnlineDeploymentSpec, OnlineDeploymentStatus, OnlineEndpointSpec, OnlineEndpointStatus,
-    OperationStatus,
-};
+use api::{OnlineEndpointStatus, OperationStatus};
+use builders::*;
 use fixtures::*;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use planner::lifecycle::{ADOPTED_TAG, DELETION_GRACE, OWNER_TAG, apply_policy};
 use planner::{
-    Action, Adoption, DeploymentInput, DeploymentView, EndpointInput, EndpointView, EventNote,
-    EventType, Failure, FailureClass, KeysState, Lifecycle, Observation, OperationKind,
-    OperationOutcome, Plan, ReconcilePolicy, Requeue, WorkspaceView, plan_deployment,
-    plan_endpoint,
+    Action, Adoption, DeploymentView, EndpointView, EventNote, EventType, Failure, FailureClass,
+    Lifecycle, Observation, OperationKind, OperationOutcome, Plan, ReconcilePolicy, Requeue,
 };
 use serde_json::{Value, json};
 
 const EP: &str = "california-housing-service";
-
-/// An endpoint reconcile, owning its inputs.
-struct Ep {
-    spec: OnlineEndpointSpec,
-    status: OnlineEndpointStatus,
-    generation: i64,
-    deleting: bool,
-    workspace: Result<WorkspaceView, String>,
-    observed: Observation,
-    operation: OperationOutcome,
-    deployments: Vec<DeploymentView>,
-    tree_busy: Option<String>,
-    keys: KeysState,
-    lifecycle: Lifecycle,
-    azure_deployments: Option<Vec<Value>>,
-}
-
-impl Ep {
-    fn new(spec: OnlineEndpointSpec) -> Self {
-        Self {
-            spec,
-            status: OnlineEndpointStatus::default(),
-            generation: 1,
-            deleting: false,
-            workspace: Ok(workspace()),
-            observed: Observation::Missing,
-            operation: OperationOutcome::None,
-            deployments: Vec::new(),
-            tree_busy: None,
-            keys: KeysState::NotWanted,
-            lifecycle: endpoint_lifecycle(),
-            azure_deployments: None,
-        }
-    }
-    fn azure(mut self, resource: Value) -> Self {
-        self.observed = Observation::Found(resource);
-        self
-    }
-    fn deleting(mut self) -> Self {
-        self.deleting = true;
-        self.lifecycle.deleting_since = Some(now());
-        self
-    }
-    fn deployments(mut self, deployments: Vec<DeploymentView>) -> Self {
-        self.deployments = deployments;
-        self
-    }
-    fn plan(&self) -> Plan<OnlineEndpointStatus> {
-        plan_endpoint(&EndpointInput {
-            name: EP,
-            generation: Some(self.generation),
-            spec: &self.spec,
-            status: &self.status,
-            deleting: self.deleting,
-            workspace: self.workspace.as_ref().map_err(Clone::clone),
-            observed: &self.observed,
-            operation: &self.operation,
-            deployments: &self.deployments,
-            tree_busy: self.tree_busy.as_deref(),
-            keys: self.keys,
-            keys_refresh: planner::KEYS_REFRESH,
-            lifecycle: &self.lifecycle,
-            namespace: fixtures::NAMESPACE,
-            azure_deployments: self.azure_deployments.as_deref(),
-            now: now(),
-        })
-    }
-}
-
-/// A deployment reconcile, owning its inputs.
-struct Dep {
-    spec: OnlineDeploymentSpec,
-    status: OnlineDeploymentStatus,
-    generation: i64,
-    deleting: bool,
-    endpoint: Result<EndpointView, String>,
-    workspace: Result<WorkspaceView, String>,
-    observed: Observation,
-    operation: OperationOutcome,
-    tree_busy: Option<String>,
-    lifecycle: Lifecycle,
-    azure_traffic: Option<i32>,
-}
-
-impl Dep {
-    fn new(spec: OnlineDeploymentSpec) -> Self {
-        Self {
-            spec,
-            status: OnlineDeploymentStatus::default(),
-            generation: 1,
-            deleting: false,
-            endpoint: Ok(endpoint_view(true, &[])),
-            workspace: Ok(workspace()),
-            observed: Observation::Missing,
-            operation: OperationOutcome::None,
-            tree_busy: None,
-            lifecycle: deployment_lifecycle(),
-            azure_traffic: None,
-        }
-    }
-    fn azure(mut self, resource: Value) -> Self {
-        self.observed = Observation::Found(resource);
-        self
-    }
-    fn deleting(mut self) -> Self {
-        self.deleting = true;
-        self.lifecycle.deleting_since = Some(now());
-        self
-    }
-    fn plan(&self) -> Plan<OnlineDeploymentStatus> {
-        plan_deployment(&DeploymentInput {
-            name: "dep",
-            generation: Some(self.generation),
-            spec: &self.spec,
-            status: &self.status,
-            deleting: self.deleting,
-            endpoint: self.endpoint.as_ref().map_err(Clone::clone),
-            workspace: self.workspace.as_ref().map_err(Clone::clone),
-            observed: &self.observed,
-            operation: &self.operation,
-            tree_busy: self.tree_busy.as_deref(),
-            lifecycle: &self.lifecycle,
-            azure_traffic: self.azure_traffic,
-            now: now(),
-        })
-    }
-}
 
 /// The fixtures' endpoint, Succeeded, private, with this live traffic and its owner tag.
 fn ours(traffic: &[(&str, i32)]) -> Value {

@@ -1,142 +1,18 @@
 //! One test per reconcile rule of DESIGN §3, as tables of situations and the plan they must give.
 
+mod builders;
 mod fixtures;
 
 use std::time::Duration;
 
+use api::OperationStatus;
 use api::conditions::{ConditionType, find_condition};
-use api::{
-    OnlineDeploymentSpec, OnlineDeploymentStatus, OnlineEndpointSpec, OnlineEndpointStatus,
-    OperationStatus,
-};
+use builders::*;
 use fixtures::*;
 use planner::{
-    Action, DeploymentInput, DeploymentView, EndpointInput, EndpointView, Failure, FailureClass,
-    KeysState, Observation, OperationKind, OperationOutcome, Plan, Requeue, WorkspaceView,
-    plan_deployment, plan_endpoint,
+    Action, Failure, FailureClass, KeysState, Observation, OperationKind, OperationOutcome, Requeue,
 };
 use serde_json::{Value, json};
-
-/// An endpoint reconcile, owning its inputs.
-struct Ep {
-    spec: OnlineEndpointSpec,
-    status: OnlineEndpointStatus,
-    generation: i64,
-    deleting: bool,
-    workspace: Result<WorkspaceView, String>,
-    observed: Observation,
-    operation: OperationOutcome,
-    deployments: Vec<DeploymentView>,
-    tree_busy: Option<String>,
-    keys: KeysState,
-    lifecycle: planner::Lifecycle,
-    azure_deployments: Option<Vec<Value>>,
-}
-
-impl Ep {
-    fn new(spec: OnlineEndpointSpec) -> Self {
-        Self {
-            spec,
-            status: OnlineEndpointStatus::default(),
-            generation: 1,
-            deleting: false,
-            workspace: Ok(workspace()),
-            observed: Observation::Missing,
-            operation: OperationOutcome::None,
-            deployments: Vec::new(),
-            tree_busy: None,
-            keys: KeysState::NotWanted,
-            lifecycle: endpoint_lifecycle(),
-            azure_deployments: None,
-        }
-    }
-    fn azure(mut self, resource: Value) -> Self {
-        self.observed = Observation::Found(resource);
-        self
-    }
-    fn status(mut self, status: OnlineEndpointStatus) -> Self {
-        self.status = status;
-        self
-    }
-    fn deployments(mut self, deployments: Vec<DeploymentView>) -> Self {
-        self.deployments = deployments;
-        self
-    }
-    fn plan(&self) -> Plan<OnlineEndpointStatus> {
-        plan_endpoint(&EndpointInput {
-            name: "california-housing-service",
-            generation: Some(self.generation),
-            spec: &self.spec,
-            status: &self.status,
-            deleting: self.deleting,
-            workspace: self.workspace.as_ref().map_err(Clone::clone),
-            observed: &self.observed,
-            operation: &self.operation,
-            deployments: &self.deployments,
-            tree_busy: self.tree_busy.as_deref(),
-            keys: self.keys,
-            keys_refresh: planner::KEYS_REFRESH,
-            lifecycle: &self.lifecycle,
-            namespace: fixtures::NAMESPACE,
-            azure_deployments: self.azure_deployments.as_deref(),
-            now: now(),
-        })
-    }
-}
-
-/// A deployment reconcile, owning its inputs.
-struct Dep {
-    spec: OnlineDeploymentSpec,
-    status: OnlineDeploymentStatus,
-    generation: i64,
-    deleting: bool,
-    endpoint: Result<EndpointView, String>,
-    workspace: Result<WorkspaceView, String>,
-    observed: Observation,
-    operation: OperationOutcome,
-    tree_busy: Option<String>,
-    lifecycle: planner::Lifecycle,
-    azure_traffic: Option<i32>,
-}
-
-impl Dep {
-    fn new(spec: OnlineDeploymentSpec) -> Self {
-        Self {
-            spec,
-            status: OnlineDeploymentStatus::default(),
-            generation: 1,
-            deleting: false,
-            endpoint: Ok(endpoint_view(true, &[])),
-            workspace: Ok(workspace()),
-            observed: Observation::Missing,
-            operation: OperationOutcome::None,
-            tree_busy: None,
-            lifecycle: deployment_lifecycle(),
-            azure_traffic: None,
-        }
-    }
-    fn azure(mut self, resource: Value) -> Self {
-        self.observed = Observation::Found(resource);
-        self
-    }
-    fn plan(&self) -> Plan<OnlineDeploymentStatus> {
-        plan_deployment(&DeploymentInput {
-            name: "dep",
-            generation: Some(self.generation),
-            spec: &self.spec,
-            status: &self.status,
-            deleting: self.deleting,
-            endpoint: self.endpoint.as_ref().map_err(Clone::clone),
-            workspace: self.workspace.as_ref().map_err(Clone::clone),
-            observed: &self.observed,
-            operation: &self.operation,
-            tree_busy: self.tree_busy.as_deref(),
-            lifecycle: &self.lifecycle,
-            azure_traffic: self.azure_traffic,
-            now: now(),
-        })
-    }
-}
 
 fn put_body(action: &Action) -> &Value {
     match action {
