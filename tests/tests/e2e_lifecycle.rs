@@ -67,6 +67,28 @@ fn writes_by(env: &Env, principal: &str) -> Vec<String> {
         .collect()
 }
 
+/// A team's credential Secret (the "person" principal, allowed in rg-ml), a Workspace that names
+/// it, and an endpoint with a deployment carrying all its traffic.
+async fn apply_with_team_secret(env: &Env) -> anyhow::Result<Api<Secret>> {
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "azure-sp"},
+        "stringData": {
+            "AZURE_TENANT_ID": controller::sandbox::SANDBOX_TENANT,
+            "AZURE_CLIENT_ID": PERSON_CLIENT,
+            "AZURE_CLIENT_SECRET": "sandbox-team-secret"
+        }
+    }))?;
+    let secrets: Api<Secret> = env.api();
+    secrets.create(&PostParams::default(), &secret).await?;
+    let mut ws = workspace();
+    ws["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp"}});
+    env.apply(ws).await?;
+    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
+    env.apply(deployment("scoring-blue", "scoring", "blue"))
+        .await?;
+    Ok(secrets)
+}
+
 async fn delete_namespace(env: &Env) -> anyhow::Result<()> {
     let namespaces: Api<Namespace> = Api::all(env.client.clone());
     namespaces
@@ -152,22 +174,7 @@ async fn namespace_deletion_of_the_seed_finishes() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_deletion_with_a_secret_credential() -> anyhow::Result<()> {
     let env = Env::start("nssecret", options(Duration::from_millis(200))).await?;
-    let secret: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "azure-sp"},
-        "stringData": {
-            "AZURE_TENANT_ID": controller::sandbox::SANDBOX_TENANT,
-            "AZURE_CLIENT_ID": PERSON_CLIENT,
-            "AZURE_CLIENT_SECRET": "sandbox-team-secret"
-        }
-    }))?;
-    let secrets: Api<Secret> = env.api();
-    secrets.create(&PostParams::default(), &secret).await?;
-    let mut ws = workspace();
-    ws["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp"}});
-    env.apply(ws).await?;
-    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
-    env.apply(deployment("scoring-blue", "scoring", "blue"))
-        .await?;
+    let secrets = apply_with_team_secret(&env).await?;
     env.wait_ready("OnlineDeployment", "scoring-blue", MINUTE)
         .await?;
     env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
@@ -591,22 +598,7 @@ async fn namespace_deletion_of_blue_green_finishes() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_of_resources_and_their_secret_in_one_go() -> anyhow::Result<()> {
     let env = Env::start("prune", options(Duration::from_millis(200))).await?;
-    let secret: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "azure-sp"},
-        "stringData": {
-            "AZURE_TENANT_ID": controller::sandbox::SANDBOX_TENANT,
-            "AZURE_CLIENT_ID": PERSON_CLIENT,
-            "AZURE_CLIENT_SECRET": "sandbox-team-secret"
-        }
-    }))?;
-    let secrets: Api<Secret> = env.api();
-    secrets.create(&PostParams::default(), &secret).await?;
-    let mut ws = workspace();
-    ws["spec"]["credential"] = json!({"secretRef": {"name": "azure-sp"}});
-    env.apply(ws).await?;
-    env.apply(endpoint("scoring", json!({"blue": 100}))).await?;
-    env.apply(deployment("scoring-blue", "scoring", "blue"))
-        .await?;
+    let secrets = apply_with_team_secret(&env).await?;
     env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
     env.wait("the Secret held", MINUTE, || async {
         let s = secrets.get("azure-sp").await?;
