@@ -193,6 +193,8 @@ pub struct Context {
     pub grants: Grants,
     /// The private DNS zone names of the workspace's private link in this cloud.
     pub workspace_zones: planner::network::WorkspaceZones,
+    /// What the probes report (reconciles started and finished feed /healthz).
+    pub health: Arc<crate::admin::Health>,
 }
 
 /// The namespaces' grants (see `planner::tenancy`), read from their Namespace objects and kept

@@ -478,6 +478,7 @@ pub async fn run(
         default_credential_namespaces: options.default_credential_namespaces.clone(),
         grants: crate::context::Grants::default(),
         workspace_zones: options.workspace_zones,
+        health: health.clone(),
     });
 
     on_start(Running {

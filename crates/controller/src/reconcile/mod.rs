@@ -302,7 +302,10 @@ where
         Finalizer::Apply(o) => step(o, false),
         Finalizer::Cleanup(o) => step(o, true),
     });
-    let Ok(result) = tokio::time::timeout(ctx.reconcile_timeout, run).await else {
+    let running = crate::admin::Running::start(&ctx.health);
+    let timed = tokio::time::timeout(ctx.reconcile_timeout, run).await;
+    drop(running);
+    let Ok(result) = timed else {
         ctx.metrics.reconciled(kind, "error", started_at.elapsed());
         return Err(Error::Timeout(ctx.reconcile_timeout));
     };
