@@ -81,6 +81,9 @@ pub struct BucketLimits {
     pub refill_per_second: f64,
 }
 
+/// How far above its configured capacity a bucket may grow from ARM's remaining counts.
+const MAX_CAPACITY_FACTOR: f64 = 50.0;
+
 /// Pacer settings. The defaults are ARM's published per-principal, per-subscription limits
 /// and the provider limits of Microsoft.Network and Private DNS (see [`provider`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -274,7 +277,9 @@ impl Pacer {
             state.tokens = (state.tokens + elapsed * rate).min(state.capacity);
             state.at = now;
         }
-        let floor = state.capacity * self.config.reserve_fraction;
+        // The reserve is a share of the published bucket, not of a capacity learned from ARM's
+        // counts, so a large reported count never makes the wait for the reserve long.
+        let floor = limits.capacity.min(state.capacity) * self.config.reserve_fraction;
         let deficit = floor + 1.0 - state.tokens;
         let wait = if deficit > 0.0 {
             Duration::from_secs_f64(deficit / rate)
@@ -361,8 +366,11 @@ impl Pacer {
         let Some(limits) = self.config.provider_limits(reservation.key.limit) else {
             return;
         };
+        // A provider's window frees within the window itself: a longer (or unreadable)
+        // Retry-After cannot shut it for longer, and cannot overflow the clock.
+        let wait = retry_after.unwrap_or(limits.window).min(limits.window);
         if let Some(window) = self.lock_windows().get_mut(&reservation.key) {
-            window.block_until(now + retry_after.unwrap_or(limits.window));
+            window.block_until(now.checked_add(wait).unwrap_or(now));
         }
     }
 
@@ -386,7 +394,11 @@ impl Pacer {
         {
             return;
         }
-        let remaining = remaining as f64;
+        // ARM may report more than the published bucket (regions differ), never without bound:
+        // a count past MAX_CAPACITY_FACTOR times the configured capacity is not believed, so one
+        // odd header cannot make every later wait enormous.
+        let configured = self.config.limits(reservation.key.bucket).capacity;
+        let remaining = (remaining as f64).min(configured * MAX_CAPACITY_FACTOR);
         let reserved_after = state.next_seq.saturating_sub(reservation.seq + 1) as f64;
         state.capacity = state.capacity.max(remaining);
         state.tokens = remaining - reserved_after;
