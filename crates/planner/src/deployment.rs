@@ -49,10 +49,12 @@ impl EndpointView {
         let find = |m: &BTreeMap<String, i32>| {
             m.iter()
                 .filter(|(k, _)| k.eq_ignore_ascii_case(deployment))
-                .map(|(_, v)| *v)
-                .sum::<i32>()
+                .map(|(_, v)| i64::from(*v))
+                .sum::<i64>()
         };
-        find(&self.traffic) + find(&self.mirror_traffic)
+        // Azure's answer may hold any numbers: summed wide, then held to i32.
+        let total = find(&self.traffic) + find(&self.mirror_traffic);
+        i32::try_from(total.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(i32::MAX)
     }
 }
 

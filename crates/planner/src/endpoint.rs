@@ -479,8 +479,8 @@ fn endpoint_before_delete(
                 observed_traffic(resource, field)
                     .iter()
                     .filter(|(k, _)| k.eq_ignore_ascii_case(azure_name))
-                    .map(|(_, v)| *v)
-                    .sum::<i32>()
+                    .map(|(_, v)| i64::from(*v))
+                    .sum::<i64>()
             };
             share("traffic") + share("mirrorTraffic") > 0
         };

@@ -60,9 +60,9 @@ impl Failure {
     /// The failure as status carries it.
     pub fn to_status(&self) -> ArmErrorStatus {
         ArmErrorStatus {
-            code: self.code.clone(),
+            code: truncate(&self.code, 250),
             message: truncate(&self.message, 4000),
-            correlation_id: self.correlation_id.clone(),
+            correlation_id: self.correlation_id.as_deref().map(|c| truncate(c, 120)),
         }
     }
 }

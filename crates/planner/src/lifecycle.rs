@@ -181,6 +181,7 @@ impl Lifecycle {
         self.policy != ReconcilePolicy::Manage
             || self.invalid.is_some()
             || self.claimed_by.is_some()
+            || self.not_permitted.is_some()
     }
 
     /// The tags the controller writes on what this object manages: the owner tag, and the

@@ -104,18 +104,15 @@ pub fn annotated_interval(value: &str) -> Result<Duration, String> {
     let (min, max) = SYNC_INTERVAL_BOUNDS;
     match parse_interval(value) {
         Some(d) => Ok(d.clamp(min, max)),
-        // A number too large to hold is still a request for the longest interval.
-        None if !value.trim().is_empty()
-            && value
-                .trim()
-                .trim_end_matches(['s', 'm', 'h'])
-                .chars()
-                .all(|c| c.is_ascii_digit())
-            && value
-                .trim()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit()) =>
+        // A number too large to hold (one unit at most) is still a request for the longest
+        // interval; zero and malformed values are errors.
+        None if {
+            let v = value.trim();
+            let digits = v.strip_suffix(['s', 'm', 'h']).unwrap_or(v);
+            !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && digits.trim_start_matches('0').len() > 9
+        } =>
         {
             Ok(max)
         }
