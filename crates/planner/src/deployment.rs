@@ -133,9 +133,10 @@ pub fn plan_deployment(input: &DeploymentInput<'_>) -> Plan<OnlineDeploymentStat
 
     if let Some(resource) = input.observed.found() {
         status.azure_resource_id = str_at(resource, "/id")
-            .map(str::to_owned)
+            .map(|id| crate::observe::bounded(id, api::common::bounds::RESOURCE_ID as usize))
             .or(status.azure_resource_id.take());
-        status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
+        status.provisioning_state =
+            provisioning_state(resource).map(|p| crate::observe::bounded(p.as_str(), 64));
         status.instance_count = observed_capacity(resource);
     }
 

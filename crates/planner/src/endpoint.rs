@@ -102,15 +102,17 @@ fn plan(
 
 /// Copies what Azure reports into status.
 fn observe_into(status: &mut OnlineEndpointStatus, resource: &serde_json::Value) {
+    use crate::observe::{bounded, bounded_traffic};
+    let id_max = api::common::bounds::RESOURCE_ID as usize;
     status.azure_resource_id = str_at(resource, "/id")
-        .map(str::to_owned)
+        .map(|id| bounded(id, id_max))
         .or(status.azure_resource_id.take());
-    status.provisioning_state = provisioning_state(resource).map(|p| p.as_str().to_owned());
-    status.scoring_uri = str_at(resource, "/properties/scoringUri").map(str::to_owned);
-    status.swagger_uri = str_at(resource, "/properties/swaggerUri").map(str::to_owned);
-    status.public_network_access = Some(observed_public_access(resource).to_owned());
-    status.traffic = observed_traffic(resource, "traffic");
-    status.mirror_traffic = observed_traffic(resource, "mirrorTraffic");
+    status.provisioning_state = provisioning_state(resource).map(|p| bounded(p.as_str(), 64));
+    status.scoring_uri = str_at(resource, "/properties/scoringUri").map(|u| bounded(u, 2048));
+    status.swagger_uri = str_at(resource, "/properties/swaggerUri").map(|u| bounded(u, 2048));
+    status.public_network_access = Some(bounded(observed_public_access(resource), 32));
+    status.traffic = bounded_traffic(observed_traffic(resource, "traffic"));
+    status.mirror_traffic = bounded_traffic(observed_traffic(resource, "mirrorTraffic"));
 }
 
 /// The traffic to send: the spec's once every deployment with a share is Succeeded (zero

@@ -125,3 +125,30 @@ pub fn same_enum(a: Option<&str>, b: Option<&str>) -> bool {
         _ => false,
     }
 }
+
+/// A string Azure returned, cut to `max` bytes (on a character boundary) so status stays within
+/// the CRD's bounds: the apiserver refuses a whole status write over one long field.
+pub fn bounded(value: &str, max: usize) -> String {
+    if value.len() <= max {
+        return value.to_owned();
+    }
+    let mut end = max;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
+}
+
+/// A traffic map Azure returned, held to the CRD's bounds: shares within 0–100 and at most
+/// `api::common::bounds::TRAFFIC_ENTRIES` entries (the largest shares kept).
+pub fn bounded_traffic(
+    map: std::collections::BTreeMap<String, i32>,
+) -> std::collections::BTreeMap<String, i32> {
+    let mut entries: Vec<(String, i32)> = map
+        .into_iter()
+        .map(|(k, v)| (bounded(&k, 253), v.clamp(0, 100)))
+        .collect();
+    entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    entries.truncate(api::common::bounds::TRAFFIC_ENTRIES as usize);
+    entries.into_iter().collect()
+}
