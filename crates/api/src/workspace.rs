@@ -101,6 +101,57 @@ pub struct WorkloadIdentity {
     /// The Entra ID tenant id, a GUID.
     #[schemars(length(max = 36), regex(pattern = GUID_PATTERN))]
     pub tenant_id: String,
+    /// A ServiceAccount in this Workspace's namespace to act as: the controller requests a
+    /// token for `system:serviceaccount:<namespace>:<serviceAccountName>` (TokenRequest API,
+    /// audience `api://AzureADTokenExchange`) and exchanges it for `clientId`, whose federated
+    /// credential trusts that subject only. Absent: the controller's own projected token is
+    /// exchanged, which counts as using the controller's identity (the namespace needs the
+    /// admin's `aml-operator.io/default-credential` grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = K8S_NAME_PATTERN))]
+    pub service_account_name: Option<String>,
+}
+
+impl WorkloadIdentity {
+    /// The Kubernetes subject a federated credential trusts for this identity's ServiceAccount
+    /// in `namespace` (`None` without `serviceAccountName`).
+    pub fn subject(&self, namespace: &str) -> Option<String> {
+        self.service_account_name
+            .as_deref()
+            .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"))
+    }
+
+    /// Checks `serviceAccountName` as the CRD schema does (a DNS-1123 subdomain of at most 253
+    /// characters), for objects that did not come through the API server's validation.
+    ///
+    /// # Errors
+    /// A message naming `spec.credential.workloadIdentity.serviceAccountName`.
+    pub fn validate(&self) -> Result<(), String> {
+        let Some(sa) = &self.service_account_name else {
+            return Ok(());
+        };
+        if is_dns1123_subdomain(sa) {
+            Ok(())
+        } else {
+            Err(format!(
+                "spec.credential.workloadIdentity.serviceAccountName: Invalid value {sa:?}: must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)"
+            ))
+        }
+    }
+}
+
+/// A DNS-1123 subdomain, as Kubernetes names most objects (ServiceAccounts included).
+pub fn is_dns1123_subdomain(name: &str) -> bool {
+    let label_ok = |label: &str| {
+        let bytes = label.as_bytes();
+        !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes.first().is_some_and(|b| *b != b'-')
+            && bytes.last().is_some_and(|b| *b != b'-')
+    };
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
 }
 
 /// A Secret in the same namespace as the object that names it.
@@ -316,4 +367,37 @@ pub struct PrivateEndpointObservation {
     /// Whether the DNS zone group is attached and its A records exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_ready: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wi(sa: Option<&str>) -> WorkloadIdentity {
+        WorkloadIdentity {
+            client_id: "00000000-0000-0000-0000-000000000001".into(),
+            tenant_id: "00000000-0000-0000-0000-000000000002".into(),
+            service_account_name: sa.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn service_account_names_are_dns_subdomains() {
+        for good in ["ml-runner", "a", "team.a-1", &"a".repeat(253)] {
+            assert!(wi(Some(good)).validate().is_ok(), "{good}");
+        }
+        for bad in ["", "ML", "-a", "a-", "a..b", "a_b", &"a".repeat(254)] {
+            let err = wi(Some(bad)).validate().expect_err(bad);
+            assert!(
+                err.contains("spec.credential.workloadIdentity.serviceAccountName"),
+                "{err}"
+            );
+        }
+        assert!(wi(None).validate().is_ok());
+        assert_eq!(
+            wi(Some("runner")).subject("team-a").as_deref(),
+            Some("system:serviceaccount:team-a:runner")
+        );
+        assert_eq!(wi(None).subject("team-a"), None);
+    }
 }
