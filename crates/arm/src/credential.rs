@@ -7,12 +7,13 @@
 
 use crate::cloud::Cloud;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::http::ClientMethodOptions;
 use azure_core::http::{ClientOptions, Transport};
 use azure_identity::{
-    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
-    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
-    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
-    WorkloadIdentityCredentialOptions,
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,6 +45,20 @@ pub enum Credential {
         client_id: String,
         /// The secret.
         secret: Secret,
+    },
+    /// Workload identity federation with an assertion the caller supplies (e.g. a Kubernetes
+    /// ServiceAccount token from the TokenRequest API), exchanged by azure_identity's
+    /// `ClientAssertionCredential` for a token of `client_id`.
+    ClientAssertion {
+        /// Tenant id.
+        tenant_id: String,
+        /// Client (application) id.
+        client_id: String,
+        /// Where the assertion comes from; it caches and refreshes it.
+        assertion: AssertionSource,
+        /// Names the assertion's subject in [`Credential::principal_key`] (never a secret), so
+        /// one client id used with two subjects is two principals.
+        subject: String,
     },
     /// The signed-in Azure CLI user (developer laptops).
     AzureCli {
@@ -94,6 +109,7 @@ impl Credential {
         match self {
             Self::WorkloadIdentity { .. } => "workload identity",
             Self::ManagedIdentity { .. } => "managed identity",
+            Self::ClientAssertion { .. } => "client assertion",
             Self::ClientSecret { .. } => "client secret",
             Self::AzureCli { .. } => "Azure CLI",
             Self::StaticToken(_) => "static token",
@@ -126,6 +142,12 @@ impl Credential {
                 client_id,
                 ..
             } => format!("sp:{tenant_id}/{client_id}"),
+            Self::ClientAssertion {
+                tenant_id,
+                client_id,
+                subject,
+                ..
+            } => format!("fa:{tenant_id}/{client_id}/{subject}"),
             Self::AzureCli { tenant_id } => format!("cli:{}", tenant_id.as_deref().unwrap_or("")),
             Self::StaticToken(_) => "static".into(),
         }
@@ -182,6 +204,20 @@ impl Credential {
                 }),
             )
             .map_err(wrap)?,
+            Self::ClientAssertion {
+                tenant_id,
+                client_id,
+                assertion,
+                ..
+            } => ClientAssertionCredential::new(
+                tenant_id.clone(),
+                client_id.clone(),
+                assertion.clone(),
+                Some(ClientAssertionCredentialOptions {
+                    client_options: client_options(),
+                }),
+            )
+            .map_err(wrap)?,
             Self::AzureCli { tenant_id } => {
                 AzureCliCredential::new(Some(AzureCliCredentialOptions {
                     tenant_id: tenant_id.clone(),
@@ -192,6 +228,33 @@ impl Credential {
             Self::StaticToken(token) => Arc::new(StaticTokenCredential(token.clone())),
         };
         Ok(credential)
+    }
+}
+
+/// A supplier of client assertions for [`Credential::ClientAssertion`]: any
+/// [`azure_identity::ClientAssertion`] (its `secret` is called whenever azure_identity needs a new
+/// access token; it should cache its assertion and refresh it before expiry).
+#[derive(Clone)]
+pub struct AssertionSource(Arc<dyn ClientAssertion>);
+
+impl AssertionSource {
+    /// Wraps a supplier.
+    pub fn new(assertion: Arc<dyn ClientAssertion>) -> Self {
+        Self(assertion)
+    }
+}
+
+impl std::fmt::Debug for AssertionSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The supplier's own Debug, which never prints an assertion.
+        self.0.fmt(f)
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for AssertionSource {
+    async fn secret(&self, options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        self.0.secret(options).await
     }
 }
 

@@ -23,9 +23,11 @@ pub mod pipeline;
 pub mod resource_id;
 
 pub use api_version::ApiVersions;
+/// The trait a client-assertion supplier implements (azure_identity's), for [`AssertionSource`].
+pub use azure_identity::ClientAssertion;
 pub use client::{ArmClient, ArmClientBuilder, BuildError, USER_AGENT};
 pub use cloud::Cloud;
-pub use credential::{Credential, CredentialError};
+pub use credential::{AssertionSource, Credential, CredentialError};
 pub use error::{ArmError, ErrorClass, ErrorOrigin};
 pub use operation::{
     OperationHandle, OperationKind, OperationParts, PollOutcome, PollingStyle, Started,

@@ -100,6 +100,75 @@ async fn workload_identity_with_a_foreign_token_is_refused() {
     assert_eq!(err.class(), ErrorClass::Terminal);
 }
 
+/// Counts how often azure_identity asks for an assertion.
+#[derive(Debug)]
+struct CountingAssertion {
+    assertion: String,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl arm::ClientAssertion for CountingAssertion {
+    async fn secret(
+        &self,
+        _options: Option<azure_core::http::ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.assertion.clone())
+    }
+}
+
+fn assertion_credential(assertion: &str) -> (Credential, std::sync::Arc<CountingAssertion>) {
+    let source = std::sync::Arc::new(CountingAssertion {
+        assertion: assertion.into(),
+        calls: Default::default(),
+    });
+    let credential = Credential::ClientAssertion {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT.into(),
+        assertion: arm::AssertionSource::new(source.clone()),
+        subject: "system:serviceaccount:team-a:runner".into(),
+    };
+    (credential, source)
+}
+
+#[tokio::test]
+async fn a_supplied_assertion_is_exchanged_once_and_cached() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let (credential, source) = assertion_credential(ASSERTION);
+    assert_eq!(
+        credential.principal_key(),
+        format!("fa:{TENANT}/{CLIENT}/system:serviceaccount:team-a:runner")
+    );
+    let client = builder(&emulator, credential).build().unwrap();
+    client.authenticate().await.unwrap();
+    let ws: Workspace = client.get(&workspace()).await.unwrap();
+    assert_eq!(ws.name.as_deref(), Some("mlw-test"));
+    assert_eq!(token_requests(&emulator), 1, "the access token is cached");
+    assert_eq!(source.calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
+#[tokio::test]
+async fn a_refused_assertion_fails_authenticate_without_reaching_arm() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let (credential, _) = assertion_credential("not-the-trusted-assertion");
+    let client = builder(&emulator, credential).build().unwrap();
+    let err = client.authenticate().await.unwrap_err();
+    assert_eq!(err.origin, ErrorOrigin::Credential);
+    assert_eq!(err.class(), ErrorClass::Terminal);
+    assert!(err.to_string().contains("AADSTS"), "{err}");
+    assert!(
+        !err.to_string().contains("not-the-trusted-assertion"),
+        "the assertion must not appear: {err}"
+    );
+    let arm_requests = requests(&emulator)
+        .into_iter()
+        .filter(|(_, p, _)| p.starts_with("/subscriptions"))
+        .count();
+    assert_eq!(arm_requests, 0);
+}
+
 #[test]
 fn a_missing_token_file_fails_at_build_time() {
     let cloud = arm::Cloud::custom("https://127.0.0.1:1", "https://127.0.0.1:1").unwrap();

@@ -47,6 +47,22 @@ impl Answer {
 }
 
 impl ArmClient {
+    /// Gets an access token for ARM now (azure_identity's cache answers when it holds a fresh
+    /// one), so a caller can tell a credential that cannot authenticate from an ARM error before
+    /// sending anything. No request reaches ARM.
+    ///
+    /// # Errors
+    /// [`ErrorOrigin::Credential`] when the identity provider refuses, [`ErrorOrigin::Transport`]
+    /// when it cannot be reached.
+    pub async fn authenticate(&self) -> Result<(), ArmError> {
+        self.inner
+            .credential
+            .get_token(&[self.inner.scope.as_str()], None)
+            .await
+            .map(|_| ())
+            .map_err(|e| credential_error("authenticate", e))
+    }
+
     /// Sends `call`, retrying as the retry policy allows. Error statuses come back as `Err`.
     pub(crate) async fn execute(&self, call: &Call) -> Result<Answer, ArmError> {
         self.check_origin(&call.url, &call.action)?;
