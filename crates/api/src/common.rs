@@ -68,6 +68,12 @@ pub mod bounds {
     pub const TAGS: u32 = 50;
     /// Longest tag value Azure allows.
     pub const TAG_VALUE: u32 = 256;
+    /// Most lines of container logs kept in a deployment's status.
+    pub const LOG_LINES: i32 = 40;
+    /// Most bytes of container logs kept in a deployment's status.
+    pub const LOG_BYTES: u32 = 4096;
+    /// Longest `aml-operator.io/fetch-logs` value recorded as served.
+    pub const LOGS_REQUEST: u32 = 256;
 }
 
 /// Names another object in the same namespace. A namespace cannot be given: references never

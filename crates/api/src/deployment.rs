@@ -233,4 +233,64 @@ pub struct OnlineDeploymentStatus {
     /// conflict that does not clear within a bound becomes Stalled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azure_busy_since: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// The last lines of the deployment's containers, read with Azure's `getLogs` when an
+    /// operation failed or Azure reported the deployment Failed (once per failure), or when the
+    /// `aml-operator.io/fetch-logs` annotation took a new value. Never read on a plain sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_logs: Option<DeploymentLogs>,
+}
+
+/// Container logs the controller read from Azure (`getLogs`), bounded.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentLogs {
+    /// Why they were read: `OperationFailed` (an Azure operation on the deployment failed),
+    /// `ProvisioningFailed` (Azure reported it Failed) or `Requested` (the annotation).
+    #[schemars(length(max = 32))]
+    pub trigger: String,
+
+    /// The object's generation when they were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+
+    /// When they were read.
+    pub fetched_at: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+
+    /// The last value of the `aml-operator.io/fetch-logs` annotation the controller served
+    /// (each new value is served once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::LOGS_REQUEST))]
+    pub request: Option<String>,
+
+    /// One entry per container read (`InferenceServer`, `StorageInitializer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2))]
+    pub containers: Vec<ContainerLogs>,
+}
+
+/// The last lines of one container of a deployment.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerLogs {
+    /// `InferenceServer` or `StorageInitializer` (Azure's `ContainerType`).
+    #[schemars(length(max = 32))]
+    pub container_type: String,
+
+    /// How many lines `text` holds.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = bounds::LOG_LINES))]
+    pub lines: i32,
+
+    /// The last lines Azure returned: at most 40 lines and 4 KiB over all containers, the
+    /// oldest cut first (on a UTF-8 character boundary).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = bounds::LOG_BYTES))]
+    pub text: String,
+
+    /// Why they could not be read (getLogs' error, e.g. 403 without the `getLogs/action`
+    /// permission).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
+    pub error: Option<String>,
 }

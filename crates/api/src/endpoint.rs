@@ -205,6 +205,13 @@ pub struct OnlineEndpointStatus {
     #[schemars(length(max = 32))]
     pub public_network_access: Option<String>,
 
+    /// The principal id of the endpoint's system-assigned identity (Azure's
+    /// `identity.principalId`), as last observed: grant it roles (e.g. AcrPull, Storage Blob Data
+    /// Reader) for what the deployments' containers read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub identity_principal_id: Option<String>,
+
     /// Live traffic as last observed in Azure.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "traffic_schema")]

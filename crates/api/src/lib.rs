@@ -19,7 +19,9 @@ pub mod workspace;
 pub use common::{
     ArmErrorStatus, DeletionPolicy, LocalObjectReference, OperationStatus, PublicNetworkAccess,
 };
-pub use deployment::{OnlineDeployment, OnlineDeploymentSpec, OnlineDeploymentStatus};
+pub use deployment::{
+    ContainerLogs, DeploymentLogs, OnlineDeployment, OnlineDeploymentSpec, OnlineDeploymentStatus,
+};
 pub use endpoint::{AuthMode, OnlineEndpoint, OnlineEndpointSpec, OnlineEndpointStatus};
 pub use workspace::{Workspace, WorkspaceSpec, WorkspaceStatus};
 
@@ -43,6 +45,9 @@ pub const RECONCILE_POLICY_ANNOTATION: &str = "aml-operator.io/reconcile-policy"
 /// `keep` (manage it; deletion leaves it in Azure) or `delete` (manage it; deletion follows
 /// `deletionPolicy` as for what the controller created).
 pub const ADOPT_ANNOTATION: &str = "aml-operator.io/adopt";
+/// Any new value asks the controller to read an OnlineDeployment's container logs once (into
+/// `status.lastLogs` and an Event); the value served is recorded there.
+pub const FETCH_LOGS_ANNOTATION: &str = "aml-operator.io/fetch-logs";
 
 /// The three CRDs, in the order they should be installed.
 pub fn crds() -> Vec<CustomResourceDefinition> {

@@ -85,6 +85,23 @@ impl Admin {
         self.state.world().fail_next_operation(resource_id, failure);
     }
 
+    /// Set the output of one container (`InferenceServer` or `StorageInitializer`) of a
+    /// deployment (which need not exist yet): getLogs answers its last `tail` lines. With
+    /// [`Admin::fail_next_operation`] a test makes a deployment fail with something to read.
+    ///
+    /// # Errors
+    /// [`Error::Admin`] for another container type.
+    pub fn set_container_logs(
+        &self,
+        deployment_id: &str,
+        container: &str,
+        text: &str,
+    ) -> Result<(), Error> {
+        self.state
+            .world()
+            .set_container_logs(deployment_id, container, text)
+    }
+
     /// Apply a portal-drift action now.
     ///
     /// # Errors

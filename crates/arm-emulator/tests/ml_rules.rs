@@ -793,6 +793,42 @@ async fn get_logs_container_type_is_storage_initializer_or_inference_server() {
     );
 }
 
+/// getLogs answers `{"content": …}` (OnlineDeployment/getLogs.json) with the last `tail` lines of
+/// the container's output, which a test sets per container through the admin handle.
+#[tokio::test]
+async fn get_logs_returns_the_last_tail_lines_of_what_a_test_set() {
+    let h = Harness::start().await;
+    h.endpoint("ep-tail", "Disabled", json!({})).await;
+    h.deployment("ep-tail", "blue", 1).await;
+    let id = dep_id("ep-tail", "blue");
+    let admin = h.emulator.admin();
+    admin
+        .set_container_logs(&id, "InferenceServer", "one\ntwo\nthree\nfour")
+        .unwrap();
+    admin
+        .set_container_logs(&id, "storageinitializer", "fetching model")
+        .unwrap();
+    assert!(admin.set_container_logs(&id, "Sidecar", "x").is_err());
+    let logs = format!("{id}/getLogs");
+    let r = h
+        .post(
+            &logs,
+            ML,
+            Some(&json!({"containerType": "InferenceServer", "tail": 2})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["content"], "three\nfour");
+    let r = h
+        .post(
+            &logs,
+            ML,
+            Some(&json!({"containerType": "StorageInitializer", "tail": 40})),
+        )
+        .await;
+    assert_eq!(r.body["content"], "fetching model");
+}
+
 /// More instances than one managed online deployment may have (Learn, how-to-manage-quotas:
 /// 50 by default) is accepted, then the operation fails with `OutOfQuota` (Learn,
 /// how-to-troubleshoot-online-endpoints: reported in the deployment operation status); the limit

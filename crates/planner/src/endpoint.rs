@@ -111,6 +111,10 @@ fn observe_into(status: &mut OnlineEndpointStatus, resource: &serde_json::Value)
     status.scoring_uri = str_at(resource, "/properties/scoringUri").map(|u| bounded(u, 2048));
     status.swagger_uri = str_at(resource, "/properties/swaggerUri").map(|u| bounded(u, 2048));
     status.public_network_access = Some(bounded(observed_public_access(resource), 32));
+    // Azure's ManagedServiceIdentity.principalId (a GUID): what teams grant roles to.
+    status.identity_principal_id = str_at(resource, "/identity/principalId")
+        .filter(|p| !p.is_empty())
+        .map(|p| bounded(p, 64));
     status.traffic = bounded_traffic(observed_traffic(resource, "traffic"));
     status.mirror_traffic = bounded_traffic(observed_traffic(resource, "mirrorTraffic"));
 }

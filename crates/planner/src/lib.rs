@@ -28,6 +28,7 @@ pub mod endpoint;
 pub mod endpoint_isolation;
 pub mod failure;
 pub mod lifecycle;
+pub mod logs;
 pub mod network;
 pub mod observe;
 pub mod outcome;

@@ -8,6 +8,7 @@
 //! | `GET /_emulator/resource?id=…` | a resource's current JSON |
 //! | `GET/POST/DELETE /_emulator/faults` | list / add a [`crate::FaultRule`] / clear |
 //! | `POST /_emulator/fail-next-operation` | `{resourceId, code, message?}` |
+//! | `POST /_emulator/container-logs` | `{resourceId, containerType, text}`: what getLogs answers |
 //! | `POST /_emulator/drift` | a [`crate::Drift`] (e.g. `{"action":"setPublicNetworkAccess",…}`) |
 //! | `POST /_emulator/token` | `{clientId}` → `{accessToken}` |
 //! | `POST /_emulator/seed` | a [`crate::Seed`] as JSON |
@@ -39,6 +40,7 @@ pub(crate) fn router() -> Router<SharedState> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_emulator/fail-next-operation", post(fail_next))
+        .route("/_emulator/container-logs", post(container_logs))
         .route("/_emulator/drift", post(drift))
         .route("/_emulator/token", post(token))
         .route("/_emulator/seed", post(seed))
@@ -141,6 +143,25 @@ async fn fail_next(State(s): State<SharedState>, body: Bytes) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerLogsRequest {
+    resource_id: String,
+    container_type: String,
+    text: String,
+}
+
+async fn container_logs(State(s): State<SharedState>, body: Bytes) -> Response {
+    let r = match parse::<ContainerLogsRequest>(&body) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    match admin(&s).set_container_logs(&r.resource_id, &r.container_type, &r.text) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad_request(e.to_string()),
     }
 }
 

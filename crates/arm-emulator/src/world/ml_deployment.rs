@@ -701,22 +701,52 @@ impl World {
             )?,
             _ => "InferenceServer",
         };
+        // `tail` is "The maximum number of lines to tail" (DeploymentLogsRequest, mfe.json
+        // 2025-12-01); the service's default when it is absent is not in the spec (100 here).
         let tail = body.get("tail").and_then(Value::as_u64).unwrap_or(100);
-        let state = provisioning_state(&r.body);
-        let lines = [
-            format!("{container}: container started for deployment '{name}'"),
-            format!("{container}: provisioning state {state}"),
-            format!(
-                "{container}: instance type {}",
-                r.body
-                    .pointer("/properties/instanceType")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-            ),
-        ];
+        let lines: Vec<String> = match self.container_logs.get(&logs_key(&r.id, container)) {
+            // What a test set as the container's output (`Admin::set_container_logs`).
+            Some(text) => text.lines().map(str::to_string).collect(),
+            None => {
+                let state = provisioning_state(&r.body);
+                vec![
+                    format!("{container}: container started for deployment '{name}'"),
+                    format!("{container}: provisioning state {state}"),
+                    format!(
+                        "{container}: instance type {}",
+                        r.body
+                            .pointer("/properties/instanceType")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                    ),
+                ]
+            }
+        };
         let take = usize::try_from(tail).unwrap_or(usize::MAX).min(lines.len());
         let content = lines[lines.len() - take..].join("\n");
         Ok(Answer::ok(json!({"content": content})))
+    }
+
+    /// Sets what getLogs answers for one container of a deployment (which need not exist yet):
+    /// the container's whole output, of which getLogs returns the last `tail` lines. Not an
+    /// Azure rule: the test's stand-in for what the container printed.
+    pub fn set_container_logs(
+        &mut self,
+        deployment_id: &str,
+        container: &str,
+        text: &str,
+    ) -> Result<(), crate::error::Error> {
+        let container = ["StorageInitializer", "InferenceServer"]
+            .into_iter()
+            .find(|c| c.eq_ignore_ascii_case(container))
+            .ok_or_else(|| {
+                crate::error::Error::Admin(format!(
+                    "containerType {container} is not StorageInitializer or InferenceServer"
+                ))
+            })?;
+        self.container_logs
+            .insert(logs_key(deployment_id, container), text.to_string());
+        Ok(())
     }
 
     pub fn deployment_skus(
@@ -736,4 +766,8 @@ impl World {
             "capacity": {"minimum": 1, "maximum": maximum, "default": 1, "scaleType": "Manual"},
         }]})))
     }
+}
+
+fn logs_key(deployment_id: &str, container: &str) -> String {
+    format!("{}|{container}", deployment_id.to_ascii_lowercase())
 }

@@ -146,6 +146,8 @@ pub(crate) struct World {
     due: BinaryHeap<Reverse<(Instant, u64, String)>>,
     op_seq: u64,
     fail_next: HashMap<String, OperationFailure>,
+    /// `lower deployment id|ContainerType` → log text an admin set (see `set_container_logs`).
+    container_logs: HashMap<String, String>,
     next_ip: HashMap<String, u32>,
     /// `region|lower-name` → endpoint key: endpoint names are unique per region.
     endpoint_names: HashMap<String, String>,
@@ -163,6 +165,7 @@ impl World {
             due: BinaryHeap::new(),
             op_seq: 0,
             fail_next: HashMap::new(),
+            container_logs: HashMap::new(),
             next_ip: HashMap::new(),
             endpoint_names: HashMap::new(),
             group_records: HashMap::new(),

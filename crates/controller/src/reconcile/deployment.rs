@@ -10,6 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action as KubeAction;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
+use planner::logs::{LogsContainer, LogsFetch, LogsInput};
 use planner::{
     Action, DeploymentInput, EndpointView, Lifecycle, Observation, OperationOutcome, Plan, Requeue,
     WorkspaceView,
@@ -130,10 +131,93 @@ fn me(dep: &OnlineDeployment) -> String {
     format!("deployment {}", dep.name_any())
 }
 
+/// What a deployment's plan asks for: the one Azure action, and the container logs to read
+/// (`getLogs`, only when an operation failed, Azure reports the deployment Failed, or the
+/// `aml-operator.io/fetch-logs` annotation took a new value; see `planner::logs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentStep {
+    /// The Azure action.
+    pub azure: Action,
+    /// The logs to read before it.
+    pub logs: Option<LogsFetch>,
+}
+
+impl super::driver::PlanAction for DeploymentStep {
+    fn writes(&self) -> bool {
+        self.azure.is_write()
+    }
+    fn releases(&self) -> bool {
+        super::driver::PlanAction::releases(&self.azure)
+    }
+    fn nothing() -> Self {
+        Self {
+            azure: Action::None,
+            logs: None,
+        }
+    }
+    fn label(&self) -> String {
+        let azure = super::driver::PlanAction::label(&self.azure);
+        match &self.logs {
+            Some(logs) => format!(
+                "{azure} + getLogs ({}, {})",
+                logs.trigger.as_str(),
+                logs.containers
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => azure,
+        }
+    }
+}
+
+/// What `getLogs` failing says in status: ARM's status and code and message, never the body
+/// of an answer that could not be read (it would be log text).
+fn logs_error(e: &arm::ArmError) -> String {
+    match (e.origin, e.status()) {
+        (arm::ErrorOrigin::Decode, status) => format!(
+            "the getLogs answer (HTTP {}) could not be read",
+            status.unwrap_or_default()
+        ),
+        (_, Some(status)) => format!("HTTP {status} {}: {}", e.code(), e.message()),
+        (_, None) => format!("{}: {}", e.code(), e.message()),
+    }
+}
+
+/// Reads the containers' logs the plan asks for (each call bounded by the client's deadline);
+/// a failure is that container's answer, never the reconcile's.
+async fn read_logs(
+    client: &ArmClient,
+    id: &ResourceId,
+    fetch: &LogsFetch,
+) -> Vec<(LogsContainer, Result<String, String>)> {
+    let mut out = Vec::with_capacity(fetch.containers.len());
+    for container in &fetch.containers {
+        let request = arm::models::DeploymentLogsRequest {
+            container_type: Some(match container {
+                LogsContainer::InferenceServer => arm::models::ContainerType::InferenceServer,
+                LogsContainer::StorageInitializer => arm::models::ContainerType::StorageInitializer,
+            }),
+            tail: Some(i32::try_from(fetch.tail).unwrap_or(i32::MAX)),
+            extra: Default::default(),
+        };
+        let answer = client
+            .deployment_logs(id, &request)
+            .await
+            .map(|logs| logs.content.unwrap_or_default())
+            .map_err(|e| logs_error(&e));
+        // Only the outcome's shape is logged: log text may hold secrets.
+        tracing::debug!(deployment = %id, container = container.as_str(), ok = answer.is_ok(), "read container logs");
+        out.push((*container, answer));
+    }
+    out
+}
+
 impl Kind for OnlineDeployment {
     const KIND: &'static str = KIND;
     type Status = OnlineDeploymentStatus;
-    type Action = Action;
+    type Action = DeploymentStep;
     type Seen = Seen;
 
     fn stored(&self) -> OnlineDeploymentStatus {
@@ -310,7 +394,7 @@ impl Kind for OnlineDeployment {
         lifecycle: &Lifecycle,
         deleting: bool,
         now: Timestamp,
-    ) -> Plan<OnlineDeploymentStatus> {
+    ) -> Plan<OnlineDeploymentStatus, DeploymentStep> {
         let name = self.name_any();
         let generation = self.meta().generation;
         let mut plan = planner::plan_deployment(&DeploymentInput {
@@ -337,21 +421,56 @@ impl Kind for OnlineDeployment {
         {
             api::conditions::set_condition(&mut plan.status.conditions, condition, now);
         }
-        plan
+        let logs = planner::logs::plan_logs(&LogsInput {
+            status: stored,
+            planned: &plan.status,
+            operation: &seen.operation,
+            observed: &seen.observed,
+            request: self
+                .meta()
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(api::FETCH_LOGS_ANNOTATION))
+                .map(String::as_str),
+            deleting,
+        });
+        Plan {
+            action: DeploymentStep {
+                azure: plan.action,
+                logs,
+            },
+            status: plan.status,
+            requeue: plan.requeue,
+            events: plan.events,
+            drift: plan.drift,
+        }
     }
 
     async fn execute(
         &self,
         ctx: &Context,
         seen: &Seen,
-        plan: &Plan<OnlineDeploymentStatus>,
+        plan: &Plan<OnlineDeploymentStatus, DeploymentStep>,
         status: &mut OnlineDeploymentStatus,
         events: &mut Vec<planner::EventNote>,
     ) -> Option<Requeue> {
         let (Some(client), Some(id)) = (&seen.client, &seen.id) else {
             return None;
         };
-        if !plan.action.is_write() {
+        if let Some(fetch) = &plan.action.logs {
+            let results = read_logs(client, id, fetch).await;
+            let name = self.name_any();
+            let display = planner::deployment::deployment_azure_name(&name, &self.spec);
+            events.push(planner::logs::record(
+                status,
+                fetch,
+                results,
+                self.meta().generation,
+                display,
+                Timestamp::now(),
+            ));
+        }
+        if !plan.action.azure.is_write() {
             return None;
         }
         let tree = self.tree().unwrap_or_default();
@@ -359,7 +478,7 @@ impl Kind for OnlineDeployment {
             ctx,
             client,
             id,
-            &plan.action,
+            &plan.action.azure,
             status,
             self.meta().generation,
             (&tree, &me(self)),
