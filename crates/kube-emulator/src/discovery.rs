@@ -109,7 +109,28 @@ fn subresources(t: &ResourceType) -> Vec<&'static str> {
     if t.behaviour == crate::resources::Behaviour::Namespace {
         subs.push("finalize");
     }
+    if t.behaviour == crate::resources::Behaviour::ServiceAccount {
+        subs.push("token");
+    }
     subs
+}
+
+/// A subresource's verbs and, when it answers another kind than its parent (the TokenRequest of
+/// `serviceaccounts/token`), that kind's (group, version, kind).
+fn subresource_shape(
+    sub: &str,
+) -> (
+    &'static [&'static str],
+    Option<(&'static str, &'static str, &'static str)>,
+) {
+    match sub {
+        "finalize" => (&["update"], None),
+        "token" => (
+            &["create"],
+            Some(("authentication.k8s.io", "v1", "TokenRequest")),
+        ),
+        _ => (&["get", "patch", "update"], None),
+    }
 }
 
 pub(crate) fn resource_list(shared: &Shared, group: &str, version: &str) -> Option<Response> {
@@ -131,18 +152,20 @@ pub(crate) fn resource_list(shared: &Shared, group: &str, version: &str) -> Opti
         }
         resources.push(entry);
         for sub in subresources(t) {
-            let verbs: &[&str] = if sub == "finalize" {
-                &["update"]
-            } else {
-                &["get", "patch", "update"]
-            };
-            resources.push(json!({
+            let (verbs, other) = subresource_shape(sub);
+            let mut entry = json!({
                 "name": format!("{}/{sub}", t.plural),
                 "singularName": "",
                 "namespaced": t.namespaced,
                 "kind": t.kind,
                 "verbs": verbs,
-            }));
+            });
+            if let Some((group, version, kind)) = other {
+                entry["group"] = json!(group);
+                entry["version"] = json!(version);
+                entry["kind"] = json!(kind);
+            }
+            resources.push(entry);
         }
     }
     if resources.is_empty() {
@@ -176,12 +199,14 @@ fn group_discovery(registry: &Registry, group: &str) -> Value {
                 let subs: Vec<Value> = subresources(t)
                     .into_iter()
                     .map(|s| {
-                        let verbs: &[&str] = if s == "finalize" {
-                            &["update"]
-                        } else {
-                            &["get", "patch", "update"]
+                        let (verbs, other) = subresource_shape(s);
+                        let kind = match other {
+                            Some((group, version, kind)) => {
+                                json!({"group": group, "version": version, "kind": kind})
+                            }
+                            None => response_kind.clone(),
                         };
-                        json!({"subresource": s, "responseKind": response_kind, "verbs": verbs})
+                        json!({"subresource": s, "responseKind": kind, "verbs": verbs})
                     })
                     .collect();
                 let mut entry = json!({

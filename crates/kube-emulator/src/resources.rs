@@ -14,6 +14,8 @@ pub(crate) enum Behaviour {
     Namespace,
     Secret,
     ConfigMap,
+    /// core/v1 ServiceAccount, with the `token` subresource (TokenRequest).
+    ServiceAccount,
     CoreEvent,
     Event,
     Lease,
@@ -167,6 +169,15 @@ impl Registry {
                 Behaviour::Namespace,
             ),
             ResourceType::builtin("", "v1", "secrets", "Secret", true, &[], Behaviour::Secret),
+            ResourceType::builtin(
+                "",
+                "v1",
+                "serviceaccounts",
+                "ServiceAccount",
+                true,
+                &["sa"],
+                Behaviour::ServiceAccount,
+            ),
             ResourceType::builtin(
                 "",
                 "v1",

@@ -86,6 +86,18 @@ fn columns(t: &ResourceType) -> Vec<PrinterColumn> {
             ),
             age(),
         ],
+        // kubectl get serviceaccounts: NAME SECRETS AGE.
+        Behaviour::ServiceAccount => vec![
+            column(
+                "Secrets",
+                "string",
+                "",
+                "The number of secrets of the service account",
+                0,
+                "#secrets",
+            ),
+            age(),
+        ],
         Behaviour::ConfigMap => vec![
             column(
                 "Data",
@@ -162,6 +174,7 @@ fn computed_cell(path: &str, object: &Value) -> Value {
                 + object["binaryData"].as_object().map_or(0, |m| m.len());
             json!(count)
         }
+        "#secrets" => json!(object["secrets"].as_array().map_or(0, Vec::len)),
         "#lastseen" => {
             let when = object["lastTimestamp"]
                 .as_str()

@@ -54,6 +54,17 @@ fn known_fields(behaviour: Behaviour) -> (&'static [&'static str], &'static [&'s
             ],
             &[],
         ),
+        Behaviour::ServiceAccount => (
+            &[
+                "apiVersion",
+                "kind",
+                "metadata",
+                "secrets",
+                "imagePullSecrets",
+                "automountServiceAccountToken",
+            ],
+            &[],
+        ),
         Behaviour::Lease => (
             &["apiVersion", "kind", "metadata", "spec"],
             &[

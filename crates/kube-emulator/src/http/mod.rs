@@ -7,6 +7,7 @@ mod fieldset;
 mod objects;
 mod patch;
 mod path;
+mod token;
 mod watch;
 mod write;
 
@@ -258,6 +259,14 @@ async fn resource(
         path::resolve(&state.registry, group, version, rest).ok_or_else(not_found)?
     };
     let watching = req.query.flag("watch");
+    if target.sub.as_deref() == Some("token") {
+        return match req.method {
+            http::Method::POST => token::create(shared, &req, &target),
+            method => Err(ApiError::method_not_allowed(format!(
+                "the server does not allow this method on the requested resource ({method})"
+            ))),
+        };
+    }
     match (req.method.clone(), target.name.is_some()) {
         (http::Method::GET, false) if watching => watch::watch(shared.clone(), &req, &target),
         (http::Method::GET, false) => objects::list(shared, &req, &target),

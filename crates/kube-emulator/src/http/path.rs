@@ -59,6 +59,7 @@ pub(crate) fn resolve(
         let known = match sub.as_str() {
             "status" => t.status_subresource,
             "finalize" => t.behaviour == crate::resources::Behaviour::Namespace,
+            "token" => t.behaviour == crate::resources::Behaviour::ServiceAccount,
             _ => false,
         };
         if !known {

@@ -14,4 +14,5 @@ mod lifecycle;
 mod list_watch;
 mod patches;
 mod runtime;
+mod serviceaccounts;
 mod watches;
