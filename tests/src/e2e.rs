@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use api::{OnlineDeployment, OnlineEndpoint, Workspace};
 use arm_emulator::{
-    Emulator, EmulatorConfig, JournalEntry, LroDurations, OperationKind, RequestRecord, Seed,
+    Emulator, EmulatorConfig, JournalEntry, LroDurations, OperationKind, PrivateEndpointSeed,
+    RequestRecord, Seed,
 };
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -74,11 +75,40 @@ pub fn operator_binary() -> anyhow::Result<PathBuf> {
         .map_err(anyhow::Error::msg)
 }
 
-/// The ARM emulator configuration most tests use: the sandbox seed and short operations.
+/// The ARM emulator configuration most tests use: the sandbox seed with the platform team's
+/// private endpoint on the workspace ([`with_platform_private_endpoint`]), and short
+/// operations.
 pub fn arm_config(operation_time: Duration) -> anyhow::Result<EmulatorConfig> {
     Ok(EmulatorConfig::default()
-        .seed(Seed::sandbox().context("sandbox seed")?)
+        .seed(with_platform_private_endpoint(
+            Seed::sandbox().context("sandbox seed")?,
+        ))
         .lro_durations(LroDurations::uniform(operation_time)))
+}
+
+/// Name of the private endpoint [`with_platform_private_endpoint`] adds.
+pub const PLATFORM_PE: &str = "mlw-prod-platform-pe";
+
+/// The sandbox as most teams meet it: the platform team already gave workspace mlw-prod a
+/// private endpoint (Approved) in vnet-hub, so deployments that lock outbound with the legacy
+/// `egressPublicNetworkAccess: Disabled` can reach it. Tests of the Workspace's own private
+/// endpoints still create theirs; this one is not the controller's and is never touched.
+pub fn with_platform_private_endpoint(mut seed: Seed) -> Seed {
+    let subnet = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/pe";
+    if let Some(rg) = seed
+        .subscriptions
+        .iter_mut()
+        .flat_map(|s| s.resource_groups.iter_mut())
+        .find(|g| g.name == "rg-net")
+    {
+        rg.private_endpoints.push(PrivateEndpointSeed {
+            name: PLATFORM_PE.into(),
+            subnet_id: subnet.into(),
+            target: WORKSPACE_ID.into(),
+            group_id: None,
+        });
+    }
+    seed
 }
 
 /// A running test environment.

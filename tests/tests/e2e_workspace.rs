@@ -1,6 +1,8 @@
 //! End-to-end: a Workspace's network isolation, the real `aml-operator` binary against both
 //! emulators (and, where the drift metric is read, the same controller run in-process by the
-//! sandbox). The ARM emulator's seed starts the workspace public with no private endpoint.
+//! sandbox). The ARM emulator's seed starts the workspace public; most tests add the platform
+//! team's private endpoint (`arm_config`), `legacy_egress_lock_needs_a_workspace_private_endpoint`
+//! starts without any.
 //!
 //! Every test ends with the never-public checks: `Env::finish` (no controller body sets public
 //! access Enabled, no endpoint became public), and here also the workspace: once private, it
@@ -1257,5 +1259,106 @@ async fn a_vnet_already_linked_to_a_zone_of_that_name_stalls_naming_it() -> anyh
         "{}",
         stalled.2
     );
+    finish(env).await
+}
+
+/// Azure rule: the legacy egress lock (`egressPublicNetworkAccess: Disabled`, no managed network)
+/// needs the workspace to have a private endpoint (Learn: "Network isolation with managed online
+/// endpoints", legacy). In a workspace with none, the deployment and its endpoint report it in
+/// `NetworkIsolated` and the endpoint is not Ready; once the Workspace's private endpoint is
+/// Approved both are isolated and the endpoint is Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_egress_lock_needs_a_workspace_private_endpoint() -> anyhow::Result<()> {
+    let mut opts = options(Duration::from_secs(2))?;
+    opts.arm = opts.arm.seed(Seed::sandbox()?);
+    let env = Env::start("legacy", opts).await?;
+    let mut ws = seed_workspace()?;
+    if let Some(network) = ws
+        .pointer_mut("/spec/network")
+        .and_then(Value::as_object_mut)
+    {
+        network.remove("privateEndpoints");
+    }
+    env.apply(ws).await?;
+    for file in ["endpoint.yaml", "deployment.yaml"] {
+        let path = repo_root().join("examples/seed").join(file);
+        env.apply(serde_saphyr::from_str(&std::fs::read_to_string(path)?)?)
+            .await?;
+    }
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    let deployment =
+        aml_operator_tests::e2e::deployment_id("california-housing-service", "default");
+    env.wait("the deployment created in Azure", MINUTE, || async {
+        Ok(env
+            .azure(&deployment)
+            .filter(|d| d.pointer("/properties/provisioningState") == Some(&json!("Succeeded")))
+            .map(|_| ()))
+    })
+    .await?;
+    let (status, message) = env
+        .wait_reason(
+            "OnlineEndpoint",
+            "california-housing-service",
+            "NotIsolated",
+            MINUTE,
+        )
+        .await?;
+    assert_eq!(status, "False", "the endpoint is not Ready: {message}");
+    assert!(
+        message.contains("deployment(s) default")
+            && message.contains("no Approved private endpoint"),
+        "{message}"
+    );
+    env.wait(
+        "the deployment's NetworkIsolated names it",
+        MINUTE,
+        || async {
+            Ok(env
+                .condition(
+                    "OnlineDeployment",
+                    "california-housing-default",
+                    "NetworkIsolated",
+                )
+                .await?
+                .filter(|c| c.0 == "False" && c.2.contains("no Approved private endpoint"))
+                .map(|_| ()))
+        },
+    )
+    .await?;
+    let ws = env
+        .get_json("Workspace", "housing")
+        .await?
+        .unwrap_or_default();
+    assert_eq!(
+        ws.pointer("/status/approvedPrivateEndpointConnections"),
+        Some(&json!(0)),
+        "{ws}"
+    );
+
+    // The Workspace gains its private endpoint: both become isolated, the endpoint Ready.
+    env.apply(seed_workspace()?).await?;
+    env.wait_ready("OnlineEndpoint", "california-housing-service", 2 * MINUTE)
+        .await?;
+    let iso = env
+        .condition(
+            "OnlineEndpoint",
+            "california-housing-service",
+            "NetworkIsolated",
+        )
+        .await?
+        .expect("NetworkIsolated");
+    assert_eq!(iso.0, "True", "{}", iso.2);
+    env.wait("the deployment isolated", MINUTE, || async {
+        Ok(env
+            .condition(
+                "OnlineDeployment",
+                "california-housing-default",
+                "NetworkIsolated",
+            )
+            .await?
+            .filter(|c| c.0 == "True")
+            .map(|_| ()))
+    })
+    .await?;
     finish(env).await
 }

@@ -318,6 +318,14 @@ pub struct WorkspaceStatus {
     #[schemars(length(max = 16))]
     pub private_endpoints: Vec<PrivateEndpointObservation>,
 
+    /// How many of the workspace's private endpoint connections Azure reports Approved, whoever
+    /// created them (this Workspace, Terraform, a person). Deployments that lock outbound with
+    /// the legacy `egressPublicNetworkAccess: Disabled` need at least one (Learn: "Network
+    /// isolation with managed online endpoints").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 10000))]
+    pub approved_private_endpoint_connections: Option<i32>,
+
     /// When this controller saw the workspace's managed network turned on (from none or
     /// Disabled). Endpoints created before it must be recreated to use it (Learn: "Workspace
     /// managed virtual network isolation", migrating online endpoints).

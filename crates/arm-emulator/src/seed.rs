@@ -47,6 +47,24 @@ pub struct ResourceGroupSeed {
     pub virtual_networks: Vec<VirtualNetworkSeed>,
     /// Private DNS zones that already exist (the controller may also create its own).
     pub private_dns_zones: Vec<String>,
+    /// Private endpoints that already exist (made by a platform team with Terraform, say), with
+    /// their connection to the target already Approved. Seeded after every resource group, so
+    /// the subnet and target may be in any resource group of the seed.
+    pub private_endpoints: Vec<PrivateEndpointSeed>,
+}
+
+/// An existing private endpoint, connected (Approved) to a private link resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PrivateEndpointSeed {
+    /// Private endpoint name.
+    pub name: String,
+    /// ARM id of the subnet it is in.
+    pub subnet_id: String,
+    /// ARM id of the private link resource (an ML workspace).
+    pub target: String,
+    /// Group id, default `amlworkspace`.
+    pub group_id: Option<String>,
 }
 
 /// An existing Azure ML workspace (the controller never creates these).

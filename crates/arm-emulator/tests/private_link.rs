@@ -585,3 +585,53 @@ async fn request_message_and_tag_lengths() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
 }
+
+/// A seeded private endpoint (made before the controller, by a platform team) exists as a
+/// Network private endpoint whose connection is Approved, and the workspace GET lists that
+/// connection Approved (`privateEndpointConnections`, `privateLinkCount`).
+#[tokio::test]
+async fn a_seeded_private_endpoint_is_approved_and_listed_on_the_workspace() {
+    let mut seed = arm_emulator::Seed::sandbox().unwrap();
+    let rg = seed.subscriptions[0]
+        .resource_groups
+        .iter_mut()
+        .find(|g| g.name == "rg-net")
+        .unwrap();
+    rg.private_endpoints
+        .push(arm_emulator::PrivateEndpointSeed {
+            name: "platform-pe".into(),
+            subnet_id: subnet_id(),
+            target: ws_id(),
+            group_id: None,
+        });
+    let h = Harness::with(EmulatorConfig::default().seed(seed)).await;
+    let pe = h.get(&pe_id("platform-pe"), NETWORK).await;
+    assert_eq!(pe.status, StatusCode::OK, "{:?}", pe.body);
+    assert_eq!(pe.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        pe.body.pointer("/properties/privateLinkServiceConnections/0/properties/privateLinkServiceConnectionState/status"),
+        Some(&json!("Approved"))
+    );
+    let ws = h.get(&ws_id(), ML).await;
+    assert_eq!(ws.body["properties"]["privateLinkCount"], 1);
+    assert_eq!(
+        ws.body.pointer("/properties/privateEndpointConnections/0/properties/privateLinkServiceConnectionState/status"),
+        Some(&json!("Approved"))
+    );
+
+    // A seed naming a subnet that does not exist is refused, naming the endpoint.
+    let mut bad = arm_emulator::Seed::sandbox().unwrap();
+    bad.subscriptions[0].resource_groups[1]
+        .private_endpoints
+        .push(arm_emulator::PrivateEndpointSeed {
+            name: "lost".into(),
+            subnet_id: format!("{}/subnets/none", vnet_id()),
+            target: ws_id(),
+            group_id: None,
+        });
+    let err = arm_emulator::Emulator::start(EmulatorConfig::default().seed(bad))
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("lost"), "{err}");
+}

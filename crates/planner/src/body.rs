@@ -130,6 +130,27 @@ pub fn observed_public_access(resource: &Value) -> &str {
     str_at(resource, "/properties/publicNetworkAccess").unwrap_or("Enabled")
 }
 
+/// How many of a workspace's `privateEndpointConnections` Azure reports Approved (the
+/// workspace GET carries them; `PrivateEndpointConnection` in machineLearningServices.json).
+/// Bounded: at most 10,000 counted.
+pub fn approved_private_endpoint_connections(workspace: &Value) -> i32 {
+    let approved = workspace
+        .pointer("/properties/privateEndpointConnections")
+        .and_then(Value::as_array)
+        .map_or(0, |connections| {
+            connections
+                .iter()
+                .filter(|c| {
+                    c.pointer("/properties/privateLinkServiceConnectionState/status")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("Approved"))
+                })
+                .take(10_000)
+                .count()
+        });
+    i32::try_from(approved).unwrap_or(10_000)
+}
+
 fn identity_body(v: &ValidatedEndpoint) -> Value {
     match v.identity.type_ {
         IdentityType::SystemAssigned => json!({"type": "SystemAssigned"}),
@@ -558,6 +579,25 @@ pub fn deployment_egress_locked(observed: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approved_connections_are_counted_whoever_made_them() {
+        let ws = json!({"properties": {"privateEndpointConnections": [
+            {"properties": {"privateLinkServiceConnectionState": {"status": "Approved"}}},
+            {"properties": {"privateLinkServiceConnectionState": {"status": "Pending"}}},
+            {"properties": {"privateLinkServiceConnectionState": {"status": "approved"}}},
+            {"properties": {}},
+            "not an object",
+        ]}});
+        assert_eq!(approved_private_endpoint_connections(&ws), 2);
+        assert_eq!(approved_private_endpoint_connections(&json!({})), 0);
+        assert_eq!(
+            approved_private_endpoint_connections(
+                &json!({"properties": {"privateEndpointConnections": "x"}})
+            ),
+            0
+        );
+    }
 
     #[test]
     fn durations() {

@@ -6,6 +6,16 @@
 //! Disabled`, or the workspace's managed network in `AllowOnlyApprovedOutbound`), and its
 //! Workspace reports `NetworkIsolated=True`.
 //!
+//! The legacy lock only works with a workspace private endpoint: a deployment with egress
+//! disabled reaches the workspace and its resources through the workspace's private endpoint
+//! (Learn: "Network isolation with managed online endpoints", legacy network isolation,
+//! concept-secure-online-endpoint: "the workspace must have a private endpoint"). So a
+//! deployment locked that way in a workspace without an Approved private endpoint connection
+//! is reported not isolated, and so is its endpoint (which holds Ready). The deployment's own
+//! Ready is not held: Azure accepts the deployment; what it cannot do is reach the workspace
+//! privately. What Azure answers to such a deployment at run time (a failed image pull or a
+//! scoring error) could not be verified from the public documentation.
+//!
 //! # Guarantees
 //! - Ready=True stays only when the endpoint is isolated or its spec explicitly allows public
 //!   access; otherwise Ready=False with Reconciling=True naming what is missing (the missing
@@ -46,6 +56,8 @@ pub struct EndpointIsolationInput<'a> {
     pub created_at: Option<Timestamp>,
     /// When the workspace's managed network was seen turned on, if it was.
     pub managed_network_enabled_at: Option<Timestamp>,
+    /// Whether the workspace has an Approved private endpoint connection (`None`: unknown).
+    pub workspace_private_endpoint: Option<bool>,
 }
 
 /// True when a deployment's outbound is locked: by the managed network (which replaces the
@@ -63,6 +75,20 @@ pub fn outbound_locked(
     }
 }
 
+/// True when a deployment's outbound relies on the legacy lock (no managed network isolates
+/// it) and the workspace is known to have no Approved private endpoint, which that lock needs.
+pub fn legacy_lock_without_private_endpoint(
+    managed_network: Option<IsolationMode>,
+    egress: Option<PublicNetworkAccess>,
+    workspace_private_endpoint: Option<bool>,
+) -> bool {
+    matches!(managed_network, None | Some(IsolationMode::Disabled))
+        && egress.unwrap_or(PublicNetworkAccess::Disabled) == PublicNetworkAccess::Disabled
+        && workspace_private_endpoint == Some(false)
+}
+
+const NO_WORKSPACE_PE: &str = "egressPublicNetworkAccess is Disabled but the workspace has no Approved private endpoint, which a deployment with egress disabled needs to reach the workspace, its storage, registry and key vault: add one (spec.network.privateEndpoints on the Workspace) or use a managed network";
+
 /// A deployment's `NetworkIsolated`: its outbound as Azure has it. `None` until the deployment
 /// has been read from Azure. It does not hold Ready back: a deployment's egress is create-only
 /// and immutable, and the endpoint's condition already waits for it.
@@ -70,6 +96,7 @@ pub fn deployment_isolation(
     generation: Option<i64>,
     observed: Option<&serde_json::Value>,
     managed_network: Option<IsolationMode>,
+    workspace_private_endpoint: Option<bool>,
 ) -> Option<NewCondition> {
     let observed = observed?;
     Some(match managed_network {
@@ -82,6 +109,15 @@ pub fn deployment_isolation(
             Reason::NotIsolated,
             "not isolated: the workspace's managed network allows internet outbound",
         ),
+        _ if crate::body::deployment_egress_locked(observed)
+            && workspace_private_endpoint == Some(false) =>
+        {
+            NewCondition::not_isolated(
+                generation,
+                Reason::NotIsolated,
+                format!("not isolated: {NO_WORKSPACE_PE}"),
+            )
+        }
         _ if crate::body::deployment_egress_locked(observed) => NewCondition::isolated(
             generation,
             "outbound is locked: egressPublicNetworkAccess is Disabled",
@@ -122,6 +158,24 @@ pub fn apply_endpoint_isolation(
         missing.push(format!(
             "outbound of deployment(s) {} is open: {why}",
             open.join(", ")
+        ));
+    }
+    let unreachable: Vec<&str> = input
+        .deployments
+        .iter()
+        .filter(|d| {
+            legacy_lock_without_private_endpoint(
+                input.managed_network,
+                d.egress,
+                input.workspace_private_endpoint,
+            )
+        })
+        .map(|d| d.name.as_str())
+        .collect();
+    if !unreachable.is_empty() {
+        missing.push(format!(
+            "deployment(s) {}: {NO_WORKSPACE_PE}",
+            unreachable.join(", ")
         ));
     }
     // An endpoint created before the workspace's managed network does not use it: Azure requires
@@ -241,13 +295,21 @@ mod tests {
         let locked = serde_json::json!({"properties": {"egressPublicNetworkAccess": "Disabled"}});
         let open = serde_json::json!({"properties": {}});
         let status = |c: Option<NewCondition>| c.map(|c| c.status.as_str());
-        assert_eq!(status(deployment_isolation(Some(1), None, None)), None);
         assert_eq!(
-            status(deployment_isolation(Some(1), Some(&locked), None)),
+            status(deployment_isolation(Some(1), None, None, Some(true))),
+            None
+        );
+        assert_eq!(
+            status(deployment_isolation(
+                Some(1),
+                Some(&locked),
+                None,
+                Some(true)
+            )),
             Some("True")
         );
         assert_eq!(
-            status(deployment_isolation(Some(1), Some(&open), None)),
+            status(deployment_isolation(Some(1), Some(&open), None, Some(true))),
             Some("False"),
             "Azure's default is Enabled"
         );
@@ -255,7 +317,8 @@ mod tests {
             status(deployment_isolation(
                 Some(1),
                 Some(&open),
-                Some(IsolationMode::AllowOnlyApprovedOutbound)
+                Some(IsolationMode::AllowOnlyApprovedOutbound),
+                Some(true)
             )),
             Some("True")
         );
@@ -263,7 +326,8 @@ mod tests {
             status(deployment_isolation(
                 Some(1),
                 Some(&locked),
-                Some(IsolationMode::AllowInternetOutbound)
+                Some(IsolationMode::AllowInternetOutbound),
+                Some(true)
             )),
             Some("False")
         );
@@ -283,6 +347,7 @@ mod tests {
                 deployments: &[dep(None)],
                 created_at: None,
                 managed_network_enabled_at: None,
+                workspace_private_endpoint: Some(true),
             },
             now(),
         );
@@ -304,6 +369,7 @@ mod tests {
                 deployments: &[dep(None)],
                 created_at: None,
                 managed_network_enabled_at: None,
+                workspace_private_endpoint: Some(true),
             },
             now(),
         );
@@ -337,6 +403,7 @@ mod tests {
                 deployments: &[],
                 created_at: None,
                 managed_network_enabled_at: None,
+                workspace_private_endpoint: Some(true),
             },
             now(),
         );
@@ -364,6 +431,7 @@ mod tests {
                     deployments: &[dep(None)],
                     created_at: Some(at(created)),
                     managed_network_enabled_at: Some(at(100)),
+                    workspace_private_endpoint: Some(true),
                 },
                 now(),
             );
@@ -379,6 +447,77 @@ mod tests {
             run(150).0,
             "True",
             "created after: it uses the managed network"
+        );
+    }
+
+    /// Rule: the legacy egress lock needs a workspace private endpoint (Learn: "Network
+    /// isolation with managed online endpoints", legacy). Without an Approved one, the
+    /// deployment and its endpoint say so, and the endpoint's Ready waits.
+    #[test]
+    fn the_legacy_egress_lock_needs_a_workspace_private_endpoint() {
+        let locked = serde_json::json!({"properties": {"egressPublicNetworkAccess": "Disabled"}});
+        let c = deployment_isolation(Some(1), Some(&locked), None, Some(false));
+        let c = c.expect("observed");
+        assert_eq!(c.status.as_str(), "False");
+        assert!(
+            c.message.contains("no Approved private endpoint"),
+            "{}",
+            c.message
+        );
+        // Unknown (not observed yet) is not reported as missing.
+        let unknown = deployment_isolation(Some(1), Some(&locked), None, None);
+        assert_eq!(
+            unknown.map(|c| c.status.as_str().to_owned()).as_deref(),
+            Some("True")
+        );
+        // A managed network replaces the legacy lock: no private endpoint needed for outbound.
+        let managed = deployment_isolation(
+            Some(1),
+            Some(&locked),
+            Some(IsolationMode::AllowOnlyApprovedOutbound),
+            Some(false),
+        );
+        assert_eq!(
+            managed.map(|c| c.status.as_str().to_owned()).as_deref(),
+            Some("True")
+        );
+
+        let spec = spec(false);
+        let run = |private: Option<bool>, egress: Option<PublicNetworkAccess>| {
+            let mut s = ready_status("Disabled");
+            apply_endpoint_isolation(
+                &mut s,
+                &EndpointIsolationInput {
+                    generation: Some(1),
+                    spec: &spec,
+                    workspace: Some((true, "ok".into())),
+                    managed_network: None,
+                    deployments: &[dep(egress)],
+                    created_at: None,
+                    managed_network_enabled_at: None,
+                    workspace_private_endpoint: private,
+                },
+                now(),
+            );
+            s
+        };
+        let s = run(Some(false), None);
+        let (status, _, message) = cond(&s, ConditionType::NetworkIsolated);
+        assert_eq!(status, "False");
+        assert!(message.contains("deployment(s) blue"), "{message}");
+        assert!(
+            message.contains("no Approved private endpoint"),
+            "{message}"
+        );
+        assert_eq!(cond(&s, ConditionType::Ready).0, "False");
+        assert_eq!(cond(&run(Some(true), None), ConditionType::Ready).0, "True");
+        assert_eq!(cond(&run(None, None), ConditionType::Ready).0, "True");
+        // An open deployment is reported as open, not as needing the private endpoint.
+        let open = run(Some(false), Some(PublicNetworkAccess::Enabled));
+        let message = cond(&open, ConditionType::NetworkIsolated).2;
+        assert!(
+            !message.contains("no Approved private endpoint"),
+            "{message}"
         );
     }
 }

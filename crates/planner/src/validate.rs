@@ -100,6 +100,9 @@ pub struct WorkspaceView {
     pub location: String,
     /// Its managed network mode as last observed (`None`: no managed network).
     pub managed_network: Option<IsolationMode>,
+    /// Whether Azure reports at least one Approved private endpoint connection on the
+    /// workspace (`None`: not observed yet).
+    pub private_endpoint: Option<bool>,
 }
 
 impl WorkspaceView {
@@ -394,6 +397,7 @@ mod tests {
                 .into(),
             location: "westeurope".into(),
             managed_network: None,
+            private_endpoint: Some(true),
         }
     }
 

@@ -115,6 +115,7 @@ pub fn workspace_view(spec: &WorkspaceSpec, status: &WorkspaceStatus) -> Option<
             .unwrap_or_else(|| spec.resource_id.clone()),
         location,
         managed_network,
+        private_endpoint: status.approved_private_endpoint_connections.map(|n| n > 0),
     })
 }
 
@@ -393,6 +394,8 @@ fn observe_into(
     status.public_network_access = Some(crate::body::observed_public_access(resource).to_owned());
     status.managed_network_isolation_mode =
         observed_isolation_mode(resource).map(|m| m.as_str().to_owned());
+    status.approved_private_endpoint_connections =
+        Some(crate::body::approved_private_endpoint_connections(resource));
 }
 
 fn plan_apply(

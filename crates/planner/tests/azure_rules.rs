@@ -52,6 +52,7 @@ fn workspace() -> WorkspaceView {
         arm_id: "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod".into(),
         location: "westeurope".into(),
         managed_network: None,
+        private_endpoint: Some(true),
     }
 }
 

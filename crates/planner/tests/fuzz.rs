@@ -744,6 +744,7 @@ fn workspace() -> BoxedStrategy<Result<WorkspaceView, String>> {
             arm_id: WS.into(),
             location,
             managed_network,
+            private_endpoint: None,
         })),
         1 => text().prop_map(Err),
     ]

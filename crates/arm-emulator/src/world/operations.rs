@@ -241,7 +241,7 @@ impl World {
         }
     }
 
-    fn complete(&mut self, op_id: &str) {
+    pub(super) fn complete(&mut self, op_id: &str) {
         let Some(op) = self.ops.get(op_id).cloned() else {
             return;
         };

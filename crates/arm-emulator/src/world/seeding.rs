@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Ctx, Kind, Resource, World};
 use crate::error::Error;
-use crate::seed::{ResourceGroupSeed, Seed};
+use crate::seed::{PrivateEndpointSeed, ResourceGroupSeed, Seed};
 
 impl World {
     /// Add everything in `seed` (principals are handled by the auth module).
@@ -38,6 +38,51 @@ impl World {
             for rg in &sub.resource_groups {
                 self.seed_resource_group(&ctx, &sub.id, rg)?;
             }
+        }
+        for sub in &seed.subscriptions {
+            for rg in &sub.resource_groups {
+                for pe in &rg.private_endpoints {
+                    self.seed_private_endpoint(&ctx, &sub.id, &rg.name, &rg.location, pe)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An existing private endpoint: created as a PUT with automatic approval would create it
+    /// (by the seed, so no caller permission is checked), its operation finished at once.
+    fn seed_private_endpoint(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &str,
+        location: &str,
+        pe: &PrivateEndpointSeed,
+    ) -> Result<(), Error> {
+        let body = json!({
+            "location": location,
+            "properties": {
+                "subnet": {"id": pe.subnet_id},
+                "privateLinkServiceConnections": [{
+                    "name": pe.name,
+                    "properties": {
+                        "privateLinkServiceId": pe.target,
+                        "groupIds": [pe.group_id.as_deref().unwrap_or("amlworkspace")],
+                    },
+                }],
+            },
+        });
+        self.put_private_endpoint(ctx, None, sub, rg, &pe.name, &body)
+            .map_err(|e| {
+                Error::InvalidSeed(format!(
+                    "private endpoint '{}' in {rg}: {}",
+                    pe.name,
+                    e.body()
+                ))
+            })?;
+        let id = Self::pe_id(sub, rg, &pe.name);
+        if let Some(op) = self.get(&id).and_then(|r| r.op.clone()) {
+            self.complete(&op);
         }
         Ok(())
     }

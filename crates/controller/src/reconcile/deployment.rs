@@ -417,6 +417,10 @@ impl Kind for OnlineDeployment {
                 generation,
                 seen.observed.found(),
                 seen.workspace.as_ref().ok().and_then(|v| v.managed_network),
+                seen.workspace
+                    .as_ref()
+                    .ok()
+                    .and_then(|v| v.private_endpoint),
             )
         {
             api::conditions::set_condition(&mut plan.status.conditions, condition, now);

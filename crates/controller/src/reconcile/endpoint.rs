@@ -378,6 +378,11 @@ impl Kind for OnlineEndpoint {
                         .as_ref()
                         .and_then(|s| s.managed_network_enabled_at.as_ref())
                         .map(|t| t.0),
+                    workspace_private_endpoint: seen
+                        .view
+                        .as_ref()
+                        .ok()
+                        .and_then(|v| v.private_endpoint),
                 },
                 now,
             );
