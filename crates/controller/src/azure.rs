@@ -1,20 +1,28 @@
 //! Azure access for reconcilers: one ARM client per credential (built once, cached), the
-//! credential a Workspace asks for (its own Secret, workload identity, or the controller's own),
-//! and ARM errors turned into the planner's failure classes.
+//! credential a Workspace asks for (its own Secret, workload identity as one of its namespace's
+//! ServiceAccounts or with the controller's own token, or the controller's own identity), and
+//! ARM errors turned into the planner's failure classes.
 //!
-//! Invariants: a Workspace's `secretRef` is read only from the Workspace's own namespace; secrets
-//! and tokens are never logged (they live in azure_core's `Secret`).
+//! Invariants: a Workspace's `secretRef` and `serviceAccountName` are read only from the
+//! Workspace's own namespace; with `serviceAccountName` the controller's own projected token is
+//! never exchanged for the tenant's client id (the ServiceAccount's TokenRequest token is), and
+//! the client is cached per namespace, ServiceAccount and client id, so two namespaces never
+//! share one; secrets and tokens are never logged (they live in azure_core's `Secret`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api::Workspace;
-use api::workspace::WorkspaceCredential;
-use arm::{ArmClient, ArmError, ArmMetrics, Cloud, Credential, ErrorClass, Pacer, PacerConfig};
+use api::workspace::{WorkloadIdentity, WorkspaceCredential};
+use arm::{
+    ArmClient, ArmError, ArmMetrics, AssertionSource, Cloud, Credential, ErrorClass, ErrorOrigin,
+    Pacer, PacerConfig,
+};
 use azure_core::credentials::Secret;
-use k8s_openapi::api::core::v1::Secret as KubeSecret;
-use kube::api::Api;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Secret as KubeSecret, ServiceAccount};
+use kube::api::{Api, PostParams};
 use kube::{Client, ResourceExt};
 use planner::{Failure, FailureClass};
 
@@ -33,7 +41,15 @@ pub struct AzureSettings {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum CredentialKey {
     Default,
+    /// Workload identity with the controller's own projected token.
     WorkloadIdentity {
+        client_id: String,
+        tenant_id: String,
+    },
+    /// Workload identity as a ServiceAccount of the Workspace's namespace (TokenRequest).
+    ServiceAccount {
+        namespace: String,
+        service_account: String,
         client_id: String,
         tenant_id: String,
     },
@@ -50,6 +66,13 @@ pub enum CredentialProblem {
     /// The referenced Secret is missing or incomplete.
     #[error("{0}")]
     Secret(String),
+    /// The named ServiceAccount has no token to give (missing, or the controller may not
+    /// request one), or Entra ID refused to exchange it for the client id.
+    #[error("{0}")]
+    ServiceAccount(String),
+    /// The Kubernetes API did not answer the TokenRequest (timeout, 5xx): retried.
+    #[error("{0}")]
+    Unavailable(String),
     /// The ARM client could not be built.
     #[error("failed to build the ARM client: {0}")]
     Build(String),
@@ -58,11 +81,18 @@ pub enum CredentialProblem {
 impl CredentialProblem {
     /// As a planner failure (Stalled with CredentialError, retried slowly).
     pub fn to_failure(&self) -> Failure {
-        Failure::new(
-            FailureClass::Credential,
-            "CredentialError",
-            self.to_string(),
-        )
+        match self {
+            Self::Unavailable(message) => Failure::new(
+                FailureClass::Transient,
+                "TokenRequestFailed",
+                message.clone(),
+            ),
+            _ => Failure::new(
+                FailureClass::Credential,
+                "CredentialError",
+                self.to_string(),
+            ),
+        }
     }
 }
 
@@ -72,6 +102,8 @@ pub struct AzureClients {
     pacer: Arc<Pacer>,
     metrics: ArmMetrics,
     clients: Mutex<HashMap<CredentialKey, ArmClient>>,
+    /// ServiceAccount tokens by (namespace, ServiceAccount), each cached until 80% of its life.
+    service_account_tokens: Mutex<HashMap<(String, String), Arc<ServiceAccountToken>>>,
     /// The last client that worked for each Workspace (by uid): deletion uses it when the
     /// credential went first (a namespace's Secrets are deleted at once with everything else).
     last_good: Mutex<HashMap<String, ArmClient>>,
@@ -85,6 +117,7 @@ impl AzureClients {
             pacer: Arc::new(Pacer::new(PacerConfig::default())),
             metrics,
             clients: Mutex::new(HashMap::new()),
+            service_account_tokens: Mutex::new(HashMap::new()),
             last_good: Mutex::new(HashMap::new()),
         }
     }
@@ -137,7 +170,28 @@ impl AzureClients {
                         client_id,
                         tenant_id,
                     },
-                ) => &wi.client_id == client_id && &wi.tenant_id == tenant_id,
+                ) => {
+                    wi.service_account_name.is_none()
+                        && &wi.client_id == client_id
+                        && &wi.tenant_id == tenant_id
+                }
+                (
+                    Some(WorkspaceCredential {
+                        workload_identity: Some(wi),
+                        ..
+                    }),
+                    CredentialKey::ServiceAccount {
+                        namespace,
+                        service_account,
+                        client_id,
+                        tenant_id,
+                    },
+                ) => {
+                    ws.namespace().as_deref() == Some(namespace.as_str())
+                        && wi.service_account_name.as_deref() == Some(service_account.as_str())
+                        && &wi.client_id == client_id
+                        && &wi.tenant_id == tenant_id
+                }
                 (
                     Some(WorkspaceCredential {
                         secret_ref: Some(r),
@@ -154,6 +208,21 @@ impl AzureClients {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|k, _| wanted(k));
+        self.service_account_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(namespace, service_account), _| {
+                live.iter().any(|ws| {
+                    ws.namespace().as_deref() == Some(namespace.as_str())
+                        && ws
+                            .spec
+                            .credential
+                            .as_ref()
+                            .and_then(|c| c.workload_identity.as_ref())
+                            .and_then(|wi| wi.service_account_name.as_deref())
+                            == Some(service_account.as_str())
+                })
+            });
         self.last_good
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -236,6 +305,16 @@ impl AzureClients {
             Some(WorkspaceCredential {
                 workload_identity: Some(wi),
                 ..
+            }) if wi.service_account_name.is_some() => {
+                self.for_service_account(kube, &workspace.namespace().unwrap_or_default(), wi)
+                    .await
+            }
+            // Without serviceAccountName the controller's own projected token is exchanged: the
+            // controller's identity, which the namespace needs the admin's grant for
+            // (planner::tenancy).
+            Some(WorkspaceCredential {
+                workload_identity: Some(wi),
+                ..
             }) => self.build(
                 CredentialKey::WorkloadIdentity {
                     client_id: wi.client_id.clone(),
@@ -299,6 +378,229 @@ impl AzureClients {
                 "spec.credential must set exactly one of workloadIdentity or secretRef".into(),
             )),
         }
+    }
+}
+
+impl AzureClients {
+    /// The (cached) TokenRequest token source of `service_account` in `namespace`.
+    fn service_account_token(
+        &self,
+        kube: &Client,
+        namespace: &str,
+        service_account: &str,
+    ) -> Arc<ServiceAccountToken> {
+        self.service_account_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((namespace.to_owned(), service_account.to_owned()))
+            .or_insert_with(|| {
+                Arc::new(ServiceAccountToken::new(
+                    kube.clone(),
+                    namespace,
+                    service_account,
+                ))
+            })
+            .clone()
+    }
+
+    /// The client acting as `wi.clientId` with a token of the ServiceAccount
+    /// `wi.serviceAccountName` in `namespace`: the ServiceAccount's token is requested first
+    /// (a missing ServiceAccount or a refused TokenRequest is named), then exchanged with
+    /// Entra ID before anything is sent to ARM (a refused exchange is named too).
+    async fn for_service_account(
+        &self,
+        kube: &Client,
+        namespace: &str,
+        wi: &WorkloadIdentity,
+    ) -> Result<ArmClient, CredentialProblem> {
+        wi.validate().map_err(CredentialProblem::ServiceAccount)?;
+        let service_account = wi.service_account_name.clone().unwrap_or_default();
+        let subject = wi.subject(namespace).unwrap_or_default();
+        let token = self.service_account_token(kube, namespace, &service_account);
+        token.token().await.map_err(|e| {
+            if e.permanent {
+                CredentialProblem::ServiceAccount(e.message)
+            } else {
+                CredentialProblem::Unavailable(e.message)
+            }
+        })?;
+        let client = self.build(
+            CredentialKey::ServiceAccount {
+                namespace: namespace.to_owned(),
+                service_account: service_account.clone(),
+                client_id: wi.client_id.clone(),
+                tenant_id: wi.tenant_id.clone(),
+            },
+            Credential::ClientAssertion {
+                tenant_id: wi.tenant_id.clone(),
+                client_id: wi.client_id.clone(),
+                assertion: AssertionSource::new(token),
+                subject: subject.clone(),
+            },
+        )?;
+        match client.authenticate().await {
+            Ok(()) => Ok(client),
+            // Entra ID unreachable: the ARM request will fail and be classified as usual.
+            Err(e) if e.origin != ErrorOrigin::Credential => Ok(client),
+            Err(e) => Err(CredentialProblem::ServiceAccount(format!(
+                "spec.credential.workloadIdentity: Entra ID refused to exchange the token of ServiceAccount {namespace}/{service_account} (subject {subject}, audience {TOKEN_AUDIENCE}) for client id {}: the identity needs a federated credential for this subject and the cluster's OIDC issuer ({})",
+                wi.client_id, e.message
+            ))),
+        }
+    }
+}
+
+/// The audience of ServiceAccount tokens exchanged with Entra ID (Microsoft Learn, "Workload
+/// identity federation": `api://AzureADTokenExchange`).
+pub const TOKEN_AUDIENCE: &str = "api://AzureADTokenExchange";
+/// The lifetime asked of a ServiceAccount token (the API server may shorten it).
+const TOKEN_EXPIRATION_SECONDS: i64 = 3600;
+/// A TokenRequest that takes longer than this failed.
+const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A TokenRequest that failed: `permanent` for 404 (no such ServiceAccount) and 403 (the
+/// controller may not create tokens for it), otherwise worth retrying.
+#[derive(Debug, Clone)]
+pub struct TokenRequestError {
+    /// For a condition: names `spec.credential.workloadIdentity.serviceAccountName`.
+    pub message: String,
+    /// Whether retrying without a change cannot help.
+    pub permanent: bool,
+}
+
+/// A ServiceAccount's token from the Kubernetes TokenRequest API
+/// (`POST /api/v1/namespaces/{ns}/serviceaccounts/{sa}/token`, audience
+/// [`TOKEN_AUDIENCE`]), kept until 80% of its lifetime has passed and then requested again.
+/// It is the client assertion azure_identity exchanges for the tenant's client id.
+pub struct ServiceAccountToken {
+    kube: Client,
+    namespace: String,
+    service_account: String,
+    cached: tokio::sync::Mutex<Option<(Secret, std::time::Instant)>>,
+}
+
+impl std::fmt::Debug for ServiceAccountToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAccountToken")
+            .field("namespace", &self.namespace)
+            .field("service_account", &self.service_account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceAccountToken {
+    /// A token source for `service_account` in `namespace`; nothing is requested yet.
+    pub fn new(kube: Client, namespace: &str, service_account: &str) -> Self {
+        Self {
+            kube,
+            namespace: namespace.to_owned(),
+            service_account: service_account.to_owned(),
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The token: the cached one while it is younger than 80% of its lifetime, else a new one.
+    ///
+    /// # Errors
+    /// When the TokenRequest fails; the message names the ServiceAccount and the spec field.
+    pub async fn token(&self) -> Result<Secret, TokenRequestError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, refresh_at)) = cached.as_ref()
+            && std::time::Instant::now() < *refresh_at
+        {
+            return Ok(token.clone());
+        }
+        let (token, lifetime) = self.request().await?;
+        let refresh_at = std::time::Instant::now() + lifetime.mul_f64(0.8);
+        *cached = Some((token.clone(), refresh_at));
+        Ok(token)
+    }
+
+    async fn request(&self) -> Result<(Secret, Duration), TokenRequestError> {
+        let (ns, sa) = (&self.namespace, &self.service_account);
+        let field = "spec.credential.workloadIdentity.serviceAccountName";
+        let api: Api<ServiceAccount> = Api::namespaced(self.kube.clone(), ns);
+        let request = TokenRequest {
+            spec: Some(TokenRequestSpec {
+                audiences: Some(vec![TOKEN_AUDIENCE.to_owned()]),
+                expiration_seconds: Some(TOKEN_EXPIRATION_SECONDS),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let answer = tokio::time::timeout(
+            TOKEN_REQUEST_TIMEOUT,
+            api.create_token_request(sa, &PostParams::default(), &request),
+        )
+        .await
+        .map_err(|_| TokenRequestError {
+            message: format!(
+                "{field}: the Kubernetes API did not answer the TokenRequest for ServiceAccount {ns}/{sa} within {}s",
+                TOKEN_REQUEST_TIMEOUT.as_secs()
+            ),
+            permanent: false,
+        })?;
+        let answer = answer.map_err(|e| match &e {
+            kube::Error::Api(status) if status.code == 404 => TokenRequestError {
+                message: format!("{field}: ServiceAccount {sa} not found in namespace {ns}"),
+                permanent: true,
+            },
+            kube::Error::Api(status) if status.code == 403 => TokenRequestError {
+                message: format!(
+                    "{field}: the controller may not request a token for ServiceAccount {ns}/{sa} (it needs create on serviceaccounts/token in namespace {ns}): {}",
+                    status.message
+                ),
+                permanent: true,
+            },
+            _ => TokenRequestError {
+                message: format!(
+                    "{field}: the TokenRequest for ServiceAccount {ns}/{sa} failed: {e}"
+                ),
+                permanent: false,
+            },
+        })?;
+        let status = answer.status.unwrap_or_default();
+        let token = status
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| TokenRequestError {
+                message: format!(
+                    "{field}: the TokenRequest for ServiceAccount {ns}/{sa} was answered without a token"
+                ),
+                permanent: false,
+            })?;
+        Ok((
+            Secret::new(token),
+            token_lifetime(status.expiration_timestamp.map(|t| t.0)),
+        ))
+    }
+}
+
+/// How long a token expiring at `expires` stays usable from now: none when it has expired or
+/// the API server gave no expiry (it is used once and requested again), at most a day.
+fn token_lifetime(expires: Option<k8s_openapi::jiff::Timestamp>) -> Duration {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    match expires {
+        Some(at) if at > now => at
+            .duration_since(now)
+            .unsigned_abs()
+            .min(Duration::from_secs(24 * 3600)),
+        _ => Duration::ZERO,
+    }
+}
+
+#[async_trait::async_trait]
+impl arm::ClientAssertion for ServiceAccountToken {
+    async fn secret(
+        &self,
+        _options: Option<azure_core::http::ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        self.token()
+            .await
+            .map(|t| t.secret().to_owned())
+            .map_err(|e| {
+                azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.message)
+            })
     }
 }
 
@@ -453,5 +755,109 @@ mod tests {
         );
         clients.prune(&[]);
         assert_eq!((clients.cached(), kept()), (0, 0));
+    }
+
+    #[test]
+    fn a_token_is_kept_for_its_lifetime_and_none_when_expired() {
+        let now = k8s_openapi::jiff::Timestamp::now();
+        let in_an_hour = now + k8s_openapi::jiff::SignedDuration::from_secs(3600);
+        let lifetime = token_lifetime(Some(in_an_hour));
+        assert!(
+            (Duration::from_secs(3590)..=Duration::from_secs(3600)).contains(&lifetime),
+            "{lifetime:?}"
+        );
+        let in_a_year = now + k8s_openapi::jiff::SignedDuration::from_secs(365 * 24 * 3600);
+        assert_eq!(
+            token_lifetime(Some(in_a_year)),
+            Duration::from_secs(24 * 3600)
+        );
+        let past = now - k8s_openapi::jiff::SignedDuration::from_secs(1);
+        assert_eq!(token_lifetime(Some(past)), Duration::ZERO);
+        assert_eq!(token_lifetime(None), Duration::ZERO);
+    }
+
+    /// Against the Kubernetes emulator: a missing ServiceAccount is a permanent error naming
+    /// the field; an existing one's token is requested once and then served from the cache;
+    /// `prune` forgets the token sources no Workspace names.
+    #[cfg(feature = "sandbox")]
+    #[tokio::test]
+    async fn service_account_tokens_are_requested_once_and_named_when_missing() {
+        use k8s_openapi::api::core::v1::Namespace;
+        let kube = kube_emulator::KubeEmulator::start(kube_emulator::KubeEmulatorConfig::default())
+            .await
+            .expect("kube emulator");
+        let client = kube.client().await.expect("client");
+        Api::<Namespace>::all(client.clone())
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(serde_json::json!({"metadata": {"name": "team-a"}}))
+                    .expect("a Namespace"),
+            )
+            .await
+            .expect("namespace");
+        let missing = ServiceAccountToken::new(client.clone(), "team-a", "runner");
+        let err = missing.token().await.expect_err("no ServiceAccount yet");
+        assert!(err.permanent, "{err:?}");
+        assert!(
+            err.message
+                .contains("spec.credential.workloadIdentity.serviceAccountName")
+                && err.message.contains("runner")
+                && err.message.contains("team-a"),
+            "{}",
+            err.message
+        );
+        Api::<ServiceAccount>::namespaced(client.clone(), "team-a")
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(serde_json::json!({"metadata": {"name": "runner"}}))
+                    .expect("a ServiceAccount"),
+            )
+            .await
+            .expect("service account");
+        let first = missing.token().await.expect("a token now");
+        let second = missing.token().await.expect("the cached token");
+        assert_eq!(first.secret(), second.secret(), "served from the cache");
+        let requests = kube
+            .audit()
+            .into_iter()
+            .filter(|r| r.resource == "serviceaccounts/token" && r.verb == "create")
+            .count();
+        assert_eq!(requests, 2, "one refused, one granted, then the cache");
+        let assertion = arm::ClientAssertion::secret(&missing, None)
+            .await
+            .expect("the assertion");
+        assert_eq!(assertion, first.secret());
+
+        crate::run::install_crypto_provider();
+        let settings = AzureSettings {
+            cloud: Cloud::custom("https://127.0.0.1:9", "https://127.0.0.1:9").expect("cloud"),
+            default_credential: Credential::static_token("t"),
+            ca_pem: None,
+        };
+        let clients = AzureClients::new(settings, crate::metrics::Metrics::new().arm());
+        let a = clients.service_account_token(&client, "team-a", "runner");
+        let b = clients.service_account_token(&client, "team-b", "runner");
+        assert!(!Arc::ptr_eq(&a, &b), "namespaces never share a token");
+        assert!(Arc::ptr_eq(
+            &a,
+            &clients.service_account_token(&client, "team-a", "runner")
+        ));
+        let mut ws = workspace(
+            "a",
+            "uid-a",
+            Some(serde_json::json!({"workloadIdentity": {
+                "clientId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                "tenantId": "aaaaaaaa-bbbb-cccc-dddd-ffffffffffff",
+                "serviceAccountName": "runner"}})),
+        );
+        ws.metadata.namespace = Some("team-a".into());
+        clients.prune(&[std::sync::Arc::new(ws)]);
+        let kept: Vec<(String, String)> = clients
+            .service_account_tokens
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(kept, vec![("team-a".to_owned(), "runner".to_owned())]);
+        kube.shutdown().await;
     }
 }

@@ -3,8 +3,11 @@
 //! The admin writes the grant on the Namespace object (tenants normally cannot edit their
 //! Namespace) or in the controller's flags:
 //! - `aml-operator.io/default-credential: allowed` (or `--default-credential-namespaces`): a
-//!   Workspace here without `spec.credential` may act with the controller's own identity. Not
-//!   allowed by default.
+//!   Workspace here may act with the controller's own identity — without `spec.credential`, or
+//!   with `credential.workloadIdentity` but no `serviceAccountName` (the controller's own
+//!   projected token is then what is exchanged for the client id, so any namespace could name
+//!   any identity that trusts the controller). Not allowed by default. With `serviceAccountName`
+//!   the namespace's own ServiceAccount's token is exchanged and no grant is needed.
 //! - `aml-operator.io/allowed-workspaces`: comma-separated ARM id prefixes (a subscription, a
 //!   resource group, a workspace) the namespace's Workspaces may bind. Absent: any.
 //! - `aml-operator.io/allowed-networks`: comma-separated ARM id prefixes (a subscription, a
@@ -14,7 +17,7 @@
 //! A Workspace outside its namespace's grant is Stalled `NotPermitted` naming the rule, and
 //! nothing is sent to Azure for it or for the endpoints and deployments that use it.
 
-use api::workspace::WorkspaceSpec;
+use api::workspace::{WorkspaceCredential, WorkspaceSpec};
 
 /// Namespace annotation: `allowed` lets Workspaces without a credential use the controller's.
 pub const DEFAULT_CREDENTIAL_ANNOTATION: &str = "aml-operator.io/default-credential";
@@ -79,7 +82,19 @@ pub fn check(policy: &NamespacePolicy, spec: &WorkspaceSpec) -> Result<(), Strin
     let ns = &policy.namespace;
     if spec.credential.is_none() && !policy.default_credential {
         return Err(format!(
-            "spec.credential is absent, and namespace {ns} may not use the controller's own identity: name a credential (workloadIdentity or secretRef), or ask the cluster admin to annotate the namespace {DEFAULT_CREDENTIAL_ANNOTATION}=allowed"
+            "spec.credential is absent, and namespace {ns} may not use the controller's own identity: name a credential (workloadIdentity with serviceAccountName, or secretRef), or ask the cluster admin to annotate the namespace {DEFAULT_CREDENTIAL_ANNOTATION}=allowed"
+        ));
+    }
+    if let Some(WorkspaceCredential {
+        workload_identity: Some(wi),
+        ..
+    }) = &spec.credential
+        && wi.service_account_name.is_none()
+        && !policy.default_credential
+    {
+        return Err(format!(
+            "spec.credential.workloadIdentity.serviceAccountName is absent, so the controller's own token would be exchanged for client id {}, and namespace {ns} may not use the controller's own identity: name a ServiceAccount of this namespace that the identity's federated credential trusts, or ask the cluster admin to annotate the namespace {DEFAULT_CREDENTIAL_ANNOTATION}=allowed",
+            wi.client_id
         ));
     }
     if let Some(allowed) = &policy.workspaces
@@ -164,6 +179,42 @@ mod tests {
         );
         let by_flag = NamespacePolicy::from_annotations("team-b", true, |_| None);
         assert!(check(&by_flag, &spec(false, &subnet)).is_ok());
+    }
+
+    #[test]
+    fn workload_identity_without_a_service_account_is_the_controllers_identity() {
+        let subnet = format!(
+            "{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/pe"
+        );
+        let with = |sa: Option<&str>| {
+            let mut s = spec(true, &subnet);
+            let mut wi = serde_json::json!({"clientId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                "tenantId": "aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"});
+            if let Some(sa) = sa {
+                wi["serviceAccountName"] = sa.into();
+            }
+            s.credential = Some(
+                serde_json::from_value(serde_json::json!({"workloadIdentity": wi}))
+                    .expect("a credential"),
+            );
+            s
+        };
+        let err = check(&policy(&[]), &with(None)).expect_err("the controller's token");
+        assert!(
+            err.contains("serviceAccountName") && err.contains(DEFAULT_CREDENTIAL_ANNOTATION),
+            "{err}"
+        );
+        assert!(
+            check(
+                &policy(&[(DEFAULT_CREDENTIAL_ANNOTATION, "allowed")]),
+                &with(None)
+            )
+            .is_ok()
+        );
+        assert!(
+            check(&policy(&[]), &with(Some("runner"))).is_ok(),
+            "the namespace's own ServiceAccount needs no grant"
+        );
     }
 
     #[test]
