@@ -44,8 +44,8 @@ pub use error::Error;
 pub use faults::{Fault, FaultPlan, FaultRule};
 pub use journal::{JournalEntry, RequestRecord, StateChange};
 pub use seed::{
-    ManagedNetworkSeed, PrincipalSeed, PrivateEndpointSeed, ResourceGroupSeed, Seed, SubnetSeed,
-    SubscriptionSeed, VirtualNetworkSeed, WorkspaceSeed,
+    FederatedCredentialSeed, ManagedNetworkSeed, PrincipalSeed, PrivateEndpointSeed,
+    ResourceGroupSeed, Seed, SubnetSeed, SubscriptionSeed, VirtualNetworkSeed, WorkspaceSeed,
 };
 pub use server::Emulator;
 pub use world::Drift;

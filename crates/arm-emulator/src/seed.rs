@@ -168,10 +168,15 @@ pub struct PrincipalSeed {
     pub object_id: Option<String>,
     /// Client secret accepted by the client-credentials grant (`None` = secrets refused).
     pub secret: Option<String>,
-    /// Whether a client assertion (workload identity federation) is accepted.
+    /// Whether a client assertion (workload identity federation) is accepted. Ignored when
+    /// `federatedCredentials` is not empty (kept for seeds written before it).
     pub federated_assertion_accepted: bool,
     /// If set, the exact assertion that is accepted; otherwise any non-empty assertion.
     pub federated_assertion: Option<String>,
+    /// Federated identity credentials, as Entra ID keeps them on an app registration or a
+    /// user-assigned managed identity: a client assertion is accepted only when its `iss`,
+    /// `sub` and `aud` claims match one of them.
+    pub federated_credentials: Vec<FederatedCredentialSeed>,
     /// ARM scopes this principal may act on (`/`, `/subscriptions/<id>`,
     /// `/subscriptions/<id>/resourceGroups/<rg>`, or a resource id). Prefix match on segments.
     pub scopes: Vec<String>,
@@ -184,6 +189,19 @@ pub struct PrincipalSeed {
     /// Honoured by the linked-authorization check of private endpoint auto-approval; the
     /// request pipeline's own check is by scope only.
     pub not_actions: Vec<String>,
+}
+
+/// One federated identity credential (Microsoft Learn, "Workload identity federation"): the
+/// external token's issuer, subject and audience that the principal trusts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct FederatedCredentialSeed {
+    /// The external identity provider's issuer URL (a cluster's OIDC issuer), matched exactly.
+    pub issuer: String,
+    /// The external identity, e.g. `system:serviceaccount:<namespace>:<name>`, matched exactly.
+    pub subject: String,
+    /// The audiences the token must carry one of; empty means `api://AzureADTokenExchange`.
+    pub audiences: Vec<String>,
 }
 
 impl Seed {

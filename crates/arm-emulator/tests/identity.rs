@@ -113,6 +113,89 @@ async fn workload_identity_credential_gets_a_token_with_a_federated_assertion() 
     assert!(journal.contains(CONTROLLER));
 }
 
+/// A principal with federated identity credentials takes a client assertion only when its
+/// issuer, subject and audience match one of them (Entra's AADSTS70021 otherwise, naming what
+/// the assertion carried); a principal seeded the old way keeps accepting its assertion.
+#[tokio::test]
+async fn federated_credentials_decide_which_assertions_are_exchanged() {
+    use base64::Engine as _;
+    let h = Harness::start().await;
+    const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+    const TEAM_A: &str = "0c0c0c0c-0000-4000-8000-00000000000a";
+    let seed = arm_emulator::Seed {
+        principals: vec![arm_emulator::PrincipalSeed {
+            tenant_id: TENANT.into(),
+            client_id: TEAM_A.into(),
+            federated_credentials: vec![arm_emulator::FederatedCredentialSeed {
+                issuer: ISSUER.into(),
+                subject: "system:serviceaccount:team-a:runner".into(),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+            }],
+            scopes: vec![format!("/subscriptions/{SUB}/resourceGroups/rg-ml")],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    h.emulator.admin().seed(&seed).unwrap();
+    let jwt = |sub: &str| {
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let exp = jiff::Timestamp::now().as_second() + 600;
+        format!(
+            "{}.{}.c2ln",
+            b64(json!({"alg": "RS256"})),
+            b64(
+                json!({"iss": ISSUER, "sub": sub, "aud": ["api://AzureADTokenExchange"], "exp": exp})
+            )
+        )
+    };
+    let exchange = |assertion: String| {
+        let url = format!("{}/{TENANT}/oauth2/v2.0/token", h.emulator.authority_host());
+        let http = client_for(&h.emulator);
+        async move {
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", TEAM_A),
+                ("scope", SCOPE),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+            ];
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            let r = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = exchange(jwt("system:serviceaccount:team-a:runner")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["access_token"].is_string());
+
+    let (status, body) = exchange(jwt("system:serviceaccount:team-b:runner")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error_codes"], json!([70021]));
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains("Assertion Subject: 'system:serviceaccount:team-b:runner'"),
+        "{description}"
+    );
+    // Not a JWT at all.
+    let (status, body) = exchange("opaque".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error_codes"], json!([50027]));
+}
+
 #[tokio::test]
 async fn authentication_and_authorization_failures() {
     let h = Harness::start().await;

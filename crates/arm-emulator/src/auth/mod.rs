@@ -4,6 +4,7 @@
 //! Invariant: a token is valid only if this emulator issued it, it has not expired, and its
 //! principal still exists. Authorization is by ARM scope prefix (segment-wise, any case).
 
+pub(crate) mod federation;
 pub(crate) mod tokens;
 
 pub(crate) use tokens::{Auth, Principal};

@@ -113,6 +113,27 @@ fn authenticate_client(
                 "Invalid client_assertion_type.",
             ));
         }
+        if !principal.federated_credentials.is_empty() {
+            let now = jiff::Timestamp::now().as_second();
+            return match crate::auth::federation::check(
+                &principal.federated_credentials,
+                assertion,
+                now,
+            ) {
+                Ok(()) => Ok((principal.client_id.clone(), principal.tenant_id.clone())),
+                Err(refusal) => Err(entra_reject(
+                    if refusal.error == "invalid_client" {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    },
+                    refusal.error,
+                    refusal.code,
+                    &refusal.description,
+                )),
+            };
+        }
+        // Seeds without federated credentials: the older switch (any, or one exact, assertion).
         let accepted = principal.federated_assertion_accepted
             && !assertion.trim().is_empty()
             && principal
