@@ -61,9 +61,10 @@ pub struct PrivateEndpointSeed {
     pub name: String,
     /// ARM id of the subnet it is in.
     pub subnet_id: String,
-    /// ARM id of the private link resource (an ML workspace).
+    /// ARM id of the private link resource (an ML workspace, storage account, key vault or
+    /// Premium registry).
     pub target: String,
-    /// Group id, default `amlworkspace`.
+    /// Group id, default `amlworkspace` (`blob`, `file`, `vault`, `registry` for the others).
     pub group_id: Option<String>,
 }
 
@@ -83,6 +84,13 @@ pub struct WorkspaceSeed {
     pub container_registry: Option<String>,
     /// Application Insights ARM id; default a generated id.
     pub application_insights: Option<String>,
+    /// Whether the four associated resources are created too (public network access
+    /// `Enabled`, network ACLs `Allow`, as a fresh workspace's are), when their resource group is
+    /// in the seed and they do not exist yet. Default true.
+    pub create_associated_resources: bool,
+    /// The container registry's `sku.name`: `Basic`, `Standard` or `Premium` (default; private
+    /// link needs Premium).
+    pub container_registry_sku: String,
     /// `Enabled` or `Disabled`.
     pub public_network_access: String,
     /// Managed network settings.
@@ -104,6 +112,8 @@ impl Default for WorkspaceSeed {
             key_vault: None,
             container_registry: None,
             application_insights: None,
+            create_associated_resources: true,
+            container_registry_sku: "Premium".to_string(),
             public_network_access: "Enabled".to_string(),
             managed_network: ManagedNetworkSeed::default(),
             tags: serde_json::Map::new(),

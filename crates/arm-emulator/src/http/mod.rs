@@ -3,6 +3,7 @@
 //! throttling, api-version, authorization, journal).
 
 mod admin;
+mod associated;
 mod entra;
 mod ml;
 mod network;
@@ -21,6 +22,7 @@ pub(crate) use pipeline::ResetConnection;
 use crate::state::SharedState;
 
 const WS: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}";
+const RG: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers";
 const NET: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network";
 
 /// The whole router.
@@ -158,6 +160,60 @@ pub(crate) fn router(state: SharedState) -> Router {
             get(private_dns::get_a_record)
                 .put(private_dns::put_a_record)
                 .delete(private_dns::delete_a_record),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Storage/storageAccounts/{{name}}"),
+            get(associated::get_storage).patch(associated::patch_storage),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Storage/storageAccounts/{{name}}/privateLinkResources"),
+            get(associated::storage_link_resources),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Storage/storageAccounts/{{name}}/privateEndpointConnections"),
+            get(associated::storage_connections),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Storage/storageAccounts/{{name}}/privateEndpointConnections/{{pec}}"),
+            get(associated::storage_connection),
+        )
+        .route(
+            &format!("{RG}/Microsoft.KeyVault/vaults/{{name}}"),
+            get(associated::get_vault).patch(associated::patch_vault),
+        )
+        .route(
+            &format!("{RG}/Microsoft.KeyVault/vaults/{{name}}/privateLinkResources"),
+            get(associated::vault_link_resources),
+        )
+        .route(
+            &format!("{RG}/Microsoft.KeyVault/vaults/{{name}}/privateEndpointConnections"),
+            get(associated::vault_connections),
+        )
+        .route(
+            &format!("{RG}/Microsoft.KeyVault/vaults/{{name}}/privateEndpointConnections/{{pec}}"),
+            get(associated::vault_connection),
+        )
+        .route(
+            &format!("{RG}/Microsoft.ContainerRegistry/registries/{{name}}"),
+            get(associated::get_registry).patch(associated::patch_registry),
+        )
+        .route(
+            &format!("{RG}/Microsoft.ContainerRegistry/registries/{{name}}/privateLinkResources"),
+            get(associated::registry_link_resources),
+        )
+        .route(
+            &format!("{RG}/Microsoft.ContainerRegistry/registries/{{name}}/privateEndpointConnections"),
+            get(associated::registry_connections),
+        )
+        .route(
+            &format!("{RG}/Microsoft.ContainerRegistry/registries/{{name}}/privateEndpointConnections/{{pec}}"),
+            get(associated::registry_connection),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/components/{{name}}"),
+            get(associated::get_component)
+                .put(associated::put_component)
+                .patch(associated::patch_component),
         )
         .route("/{tenant}/oauth2/v2.0/token", post(entra::token_v2))
         .route("/{tenant}/oauth2/token", post(entra::token_v1))

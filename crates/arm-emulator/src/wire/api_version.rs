@@ -12,6 +12,10 @@ pub(crate) enum ApiFamily {
     Network,
     PrivateDns,
     Resources,
+    Storage,
+    KeyVault,
+    ContainerRegistry,
+    Insights,
 }
 
 /// Microsoft.MachineLearningServices versions (stable and preview). The controller uses
@@ -92,6 +96,46 @@ const NETWORK_VERSIONS: &[&str] = &[
 
 const PRIVATE_DNS_VERSIONS: &[&str] = &["2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"];
 
+/// Stable Microsoft.Storage versions of azure-rest-api-specs (`stable/<version>` folders; the
+/// controller uses 2025-01-01, whose `privatelinks.json` is the one read).
+const STORAGE_VERSIONS: &[&str] = &[
+    "2021-09-01",
+    "2022-05-01",
+    "2022-09-01",
+    "2023-01-01",
+    "2023-04-01",
+    "2023-05-01",
+    "2024-01-01",
+    "2025-01-01",
+    "2025-06-01",
+    "2025-08-01",
+    "2026-09-01",
+];
+
+/// Stable Microsoft.KeyVault versions (the controller uses 2024-11-01, the newest split spec).
+const KEYVAULT_VERSIONS: &[&str] = &[
+    "2021-10-01",
+    "2022-07-01",
+    "2023-02-01",
+    "2023-07-01",
+    "2024-11-01",
+    "2025-05-01",
+    "2026-02-01",
+    "2026-04-01",
+];
+
+/// Stable Microsoft.ContainerRegistry versions (the controller uses 2025-04-01).
+const REGISTRY_VERSIONS: &[&str] = &[
+    "2021-09-01",
+    "2022-12-01",
+    "2023-07-01",
+    "2025-04-01",
+    "2025-11-01",
+];
+
+/// Microsoft.Insights components versions (2020-02-02 is the newest stable with components).
+const INSIGHTS_VERSIONS: &[&str] = &["2015-05-01", "2020-02-02", "2020-02-02-preview"];
+
 const RESOURCES_VERSIONS: &[&str] = &[
     "2016-06-01",
     "2019-10-01",
@@ -120,6 +164,14 @@ impl ApiFamily {
             Self::PrivateDns
         } else if path.contains("/providers/Microsoft.Network") {
             Self::Network
+        } else if path.contains("/providers/Microsoft.Storage") {
+            Self::Storage
+        } else if path.contains("/providers/Microsoft.KeyVault") {
+            Self::KeyVault
+        } else if path.contains("/providers/Microsoft.ContainerRegistry") {
+            Self::ContainerRegistry
+        } else if path.contains("/providers/Microsoft.Insights") {
+            Self::Insights
         } else {
             Self::Resources
         }
@@ -131,6 +183,10 @@ impl ApiFamily {
             Self::Network => NETWORK_VERSIONS,
             Self::PrivateDns => PRIVATE_DNS_VERSIONS,
             Self::Resources => RESOURCES_VERSIONS,
+            Self::Storage => STORAGE_VERSIONS,
+            Self::KeyVault => KEYVAULT_VERSIONS,
+            Self::ContainerRegistry => REGISTRY_VERSIONS,
+            Self::Insights => INSIGHTS_VERSIONS,
         }
     }
 
@@ -139,6 +195,10 @@ impl ApiFamily {
             Self::MachineLearning => "Microsoft.MachineLearningServices",
             Self::Network | Self::PrivateDns => "Microsoft.Network",
             Self::Resources => "Microsoft.Resources",
+            Self::Storage => "Microsoft.Storage",
+            Self::KeyVault => "Microsoft.KeyVault",
+            Self::ContainerRegistry => "Microsoft.ContainerRegistry",
+            Self::Insights => "Microsoft.Insights",
         }
     }
 }

@@ -26,6 +26,13 @@ const KNOWN_SUFFIXES: &[&str] = &[
     "instances.azureml.ms",
 ];
 
+/// Key vault zone suffix → the public suffix of its vaults' FQDNs.
+const VAULT_ZONES: &[(&str, &str)] = &[
+    ("vaultcore.azure.net", "vault.azure.net"),
+    ("vaultcore.azure.cn", "vault.azure.cn"),
+    ("vaultcore.usgovcloudapi.net", "vault.usgovcloudapi.net"),
+];
+
 /// Split an FQDN into (record name, zone suffix) for a zone: `privatelink.<suffix>` zones take
 /// FQDNs ending in `.<suffix>`; other zones take the FQDN's first label (as Azure does for
 /// zones that do not match the service).
@@ -33,8 +40,15 @@ fn record_for(fqdn: &str, zone: &str) -> Option<String> {
     let zone = zone.to_ascii_lowercase();
     let fqdn_l = fqdn.to_ascii_lowercase();
     if let Some(suffix) = zone.strip_prefix("privatelink.") {
+        // A key vault's FQDN is `<vault>.vault.azure.net`, its zone
+        // `privatelink.vaultcore.azure.net` (Microsoft Learn, "Azure Private Endpoint private
+        // DNS zone values", Key Vault row; the same for the sovereign clouds' suffixes).
+        let public = VAULT_ZONES
+            .iter()
+            .find(|(z, _)| *z == suffix)
+            .map_or(suffix, |(_, public)| *public);
         return fqdn_l
-            .strip_suffix(&format!(".{suffix}"))
+            .strip_suffix(&format!(".{public}"))
             .map(str::to_string);
     }
     if KNOWN_SUFFIXES

@@ -14,7 +14,8 @@ use crate::wire::path;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum Drift {
-    /// Set `publicNetworkAccess` of an online endpoint or a workspace.
+    /// Set `publicNetworkAccess` of an online endpoint, a workspace, a storage account, key
+    /// vault or registry (both `publicNetworkAccessFor*` of an Application Insights component).
     #[serde(rename_all = "camelCase")]
     SetPublicNetworkAccess {
         /// Endpoint or workspace id.
@@ -103,6 +104,17 @@ impl World {
         match drift {
             Drift::SetPublicNetworkAccess { resource_id, value } => {
                 let value = canonical(value, &["Enabled", "Disabled"])?;
+                if self
+                    .drift_associated_public_access(resource_id, value)
+                    .is_some()
+                {
+                    let id = self
+                        .get(resource_id)
+                        .map(|r| r.id.clone())
+                        .unwrap_or_default();
+                    self.record(&id, "drift", "portal", ctx.now);
+                    return Ok(());
+                }
                 let r = self
                     .get_mut(resource_id)
                     .ok_or_else(|| missing(resource_id))?;

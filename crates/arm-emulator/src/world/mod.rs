@@ -10,6 +10,7 @@
 //!   forward and answers are reproducible without background tasks.
 //! - Every change of a resource's state is journalled (`record`).
 
+mod associated;
 mod dns_zone_group;
 mod drift;
 mod ml_deployment;
@@ -31,6 +32,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+pub(crate) use associated::Associated;
 pub use drift::Drift;
 pub(crate) use operations::Operation;
 pub(crate) use private_dns::Preconditions;
@@ -56,6 +58,12 @@ pub(crate) enum Kind {
     PrivateDnsZone,
     VirtualNetworkLink,
     DnsARecord,
+    StorageAccount,
+    KeyVault,
+    ContainerRegistry,
+    AppInsights,
+    /// A private endpoint connection of a storage account, key vault or registry.
+    LinkedConnection,
 }
 
 /// One resource.
@@ -360,6 +368,39 @@ impl World {
             }
             Kind::DnsARecord => {
                 copy("aRecords", props.get("aRecords"));
+            }
+            Kind::StorageAccount | Kind::KeyVault | Kind::ContainerRegistry => {
+                copy(
+                    "networkAclsDefaultAction",
+                    props
+                        .pointer("/networkAcls/defaultAction")
+                        .or_else(|| props.pointer("/networkRuleSet/defaultAction")),
+                );
+                copy("sku", r.body.pointer("/sku/name"));
+                let connections: Vec<Value> = self
+                    .children(&r.id, "privateEndpointConnections")
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "privateEndpoint": c.body.pointer("/properties/privateEndpoint/id"),
+                            "status": c.body.pointer("/properties/privateLinkServiceConnectionState/status"),
+                        })
+                    })
+                    .collect();
+                out.insert(
+                    "privateEndpointConnections".into(),
+                    Value::Array(connections),
+                );
+            }
+            Kind::AppInsights => {
+                copy(
+                    "publicNetworkAccessForIngestion",
+                    props.get("publicNetworkAccessForIngestion"),
+                );
+                copy(
+                    "publicNetworkAccessForQuery",
+                    props.get("publicNetworkAccessForQuery"),
+                );
             }
             _ => {}
         }

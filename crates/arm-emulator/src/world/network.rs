@@ -1,9 +1,10 @@
 //! Microsoft.Network: private endpoints (their DNS zone groups are in `dns_zone_group.rs`) and
 //! read access to seeded virtual networks and subnets.
 //!
-//! A private endpoint whose `privateLinkServiceConnections` target an ML workspace creates the
-//! workspace's privateEndpointConnection `Approved` (auto-approval) when the caller may approve
-//! connections on the workspace, and is refused with 403 `LinkedAuthorizationFailed` when it may
+//! A private endpoint whose `privateLinkServiceConnections` target an ML workspace (or a
+//! storage account, key vault or Premium container registry, with their group ids; see
+//! `associated.rs`) creates the target's privateEndpointConnection `Approved` (auto-approval)
+//! when the caller may approve connections on it (`<provider>/<type>/privateEndpointConnectionsApproval/action`), and is refused with 403 `LinkedAuthorizationFailed` when it may
 //! not; `manualPrivateLinkServiceConnections` create it `Pending` (see
 //! [`World::put_private_endpoint`] for the sources). The endpoint gets a NIC, private IPs from
 //! its subnet and `customDnsConfigs` for the workspace FQDNs. A DNS zone
@@ -128,6 +129,12 @@ impl World {
                     format!("ml-{name}-{region}-{wsid}.{region}.notebooks.azure.net"),
                     format!("*.{wsid}.inference.{region}.api.azureml.ms"),
                 ]
+            }
+            None if self
+                .get(target_id)
+                .is_some_and(|r| super::Associated::of_kind(r.kind).is_some()) =>
+            {
+                self.associated_fqdns(target_id, group_ids)
             }
             None => {
                 let name = path::name_of(target_id).to_ascii_lowercase();
@@ -319,6 +326,17 @@ impl World {
                         ));
                     }
                 }
+                // Storage accounts, key vaults and registries: their group ids, and Premium
+                // for a registry (see associated.rs for the sources).
+                let groups: Vec<String> = cprops
+                    .get("groupIds")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+                self.check_associated_target(target, &groups)?;
                 if !manual
                     && let Some(caller) = caller
                     && !caller.may_perform(&approval_action(target), target)
@@ -366,7 +384,13 @@ impl World {
             }));
             dns_configs.extend(self.dns_configs_for(&target, &groups, &subnet_id, &prefix));
             if self.get(&target).is_some_and(|w| w.kind == Kind::Workspace) {
-                workspace_links.push((target, state));
+                workspace_links.push((target, state, String::new()));
+            } else if self
+                .get(&target)
+                .is_some_and(|r| super::Associated::of_kind(r.kind).is_some())
+            {
+                let group = groups.first().cloned().unwrap_or_default();
+                workspace_links.push((target, state, group));
             }
         }
         let nic_id = format!(
@@ -408,8 +432,12 @@ impl World {
             keys: None,
         });
         self.record(&id, "created", &ctx.actor, ctx.now);
-        for (ws_id, state) in workspace_links {
-            self.add_workspace_connection(ctx, &ws_id, &id, name, state);
+        for (target, state, group) in workspace_links {
+            if group.is_empty() {
+                self.add_workspace_connection(ctx, &target, &id, name, state);
+            } else {
+                self.add_associated_connection(ctx, &target, &id, name, &group, state);
+            }
         }
         let links = self.start_operation(
             ctx,
@@ -507,8 +535,16 @@ impl World {
         }
     }
 
-    /// A private endpoint is going away: its workspace connections go too.
+    /// A private endpoint is going away: its workspace (and associated resources') connections
+    /// go too.
     pub(super) fn detach_private_endpoint(&mut self, pe: &Resource, time: Timestamp, actor: &str) {
+        for c in self.linked_connections_of(&pe.id) {
+            self.store.remove(&key(&c));
+            self.record(&c, "deleted", actor, time);
+            if let Some(parent) = path::parent(&c) {
+                self.record(&parent, "updated", actor, time);
+            }
+        }
         let connections: Vec<String> = self
             .store
             .values()

@@ -62,6 +62,15 @@ impl World {
                     props.insert("subnets".into(), Value::Array(subnets));
                 }
             }
+            Kind::StorageAccount | Kind::KeyVault | Kind::ContainerRegistry => {
+                let connections = self.associated_connections(&r.id);
+                if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert(
+                        "privateEndpointConnections".into(),
+                        Value::Array(connections),
+                    );
+                }
+            }
             Kind::Subnet => return self.render_subnet(&r.id),
             Kind::PrivateDnsZone => {
                 let links = self.children(&r.id, "virtualNetworkLinks");

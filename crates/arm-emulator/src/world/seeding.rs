@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Ctx, Kind, Resource, World};
 use crate::error::Error;
-use crate::seed::{PrivateEndpointSeed, ResourceGroupSeed, Seed};
+use crate::seed::{PrivateEndpointSeed, ResourceGroupSeed, Seed, WorkspaceSeed};
 
 impl World {
     /// Add everything in `seed` (principals are handled by the auth module).
@@ -41,9 +41,54 @@ impl World {
         }
         for sub in &seed.subscriptions {
             for rg in &sub.resource_groups {
+                for ws in rg
+                    .workspaces
+                    .iter()
+                    .filter(|w| w.create_associated_resources)
+                {
+                    self.seed_workspace_associated(&ctx, &sub.id, rg, ws)?;
+                }
+            }
+        }
+        for sub in &seed.subscriptions {
+            for rg in &sub.resource_groups {
                 for pe in &rg.private_endpoints {
                     self.seed_private_endpoint(&ctx, &sub.id, &rg.name, &rg.location, pe)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A seeded workspace's storage account, key vault, registry and Application Insights (in
+    /// the workspace's region), public as a fresh workspace's are.
+    fn seed_workspace_associated(
+        &mut self,
+        ctx: &Ctx,
+        sub: &str,
+        rg: &ResourceGroupSeed,
+        ws: &WorkspaceSeed,
+    ) -> Result<(), Error> {
+        let ws_id = format!(
+            "/subscriptions/{sub}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}",
+            rg.name, ws.name
+        );
+        let Some(body) = self.get(&ws_id).map(|w| w.body.clone()) else {
+            return Ok(());
+        };
+        let location = body["location"]
+            .as_str()
+            .unwrap_or(&rg.location)
+            .to_string();
+        for field in [
+            "storageAccount",
+            "keyVault",
+            "containerRegistry",
+            "applicationInsights",
+        ] {
+            if let Some(id) = body["properties"][field].as_str() {
+                self.seed_associated(ctx, id, &location, &ws.container_registry_sku)
+                    .map_err(|e| Error::InvalidSeed(format!("workspace {}: {e}", ws.name)))?;
             }
         }
         Ok(())
