@@ -318,12 +318,10 @@ async fn auto_approval_on_a_vault_needs_its_approval_permission() {
 
 #[tokio::test]
 async fn a_basic_registry_has_no_private_link_and_stays_public() {
-    let seed = Seed::from_yaml(
-        &include_str!("../seeds/sandbox.yaml").replace(
-            "            managedNetwork:\n              isolationMode: Disabled",
-            "            containerRegistrySku: Basic\n            managedNetwork:\n              isolationMode: Disabled",
-        ),
-    )
+    let seed = Seed::from_yaml(&include_str!("../seeds/sandbox.yaml").replace(
+        "containerRegistrySku: Premium",
+        "containerRegistrySku: Basic",
+    ))
     .unwrap();
     let h = Harness::with(EmulatorConfig::default().seed(seed)).await;
     assert_eq!(
