@@ -18,11 +18,16 @@ RELEASE = "aml-operator"
 NAMESPACE = "aml-system"
 WORK_RESOURCES = ["workspaces", "onlineendpoints", "onlinedeployments"]
 SECRETS_RULE = (("",), ("secrets",), ("get", "create", "update", "patch"))
+# credential.workloadIdentity.serviceAccountName: a TokenRequest for the namespace's ServiceAccount.
+TOKEN_RULE = (("",), ("serviceaccounts/token",), ("create",))
+# What a tenant namespace's Role holds (and the work rules, where Secrets are granted).
+CREDENTIAL_RULES = [SECRETS_RULE, TOKEN_RULE]
 EXPECTED_WORK_RULES = [
     (("aml-operator.io",), tuple(WORK_RESOURCES), ("list", "watch", "patch")),
     (("aml-operator.io",), tuple(f"{r}/status" for r in WORK_RESOURCES), ("patch",)),
     (("aml-operator.io",), ("onlineendpoints/finalizers",), ("update",)),
     SECRETS_RULE,
+    TOKEN_RULE,
     (("events.k8s.io",), ("events",), ("create", "patch")),
 ]
 
@@ -203,13 +208,13 @@ def check_tenants(f: Failures, objs: list[dict]) -> None:
     check_pod(f, mode, deployment, [
         "--concurrency=4", "--cloud=AzureCloud", "--leader-election", f"--lease-namespace={NAMESPACE}",
     ], ["--namespace="])
-    # The ClusterRole: every work rule but Secrets, and Namespaces get.
+    # The ClusterRole: every work rule but Secrets and ServiceAccount tokens, and Namespaces get.
     cluster_roles = by_kind(objs, "ClusterRole")
     f.check(len(cluster_roles) == 1, f"{mode}: {len(cluster_roles)} ClusterRoles, want 1")
     for cluster_role in cluster_roles:
         f.check(normalise(cluster_role["rules"])
-                == [r for r in EXPECTED_WORK_RULES if r != SECRETS_RULE] + EXPECTED_CLUSTER_RULES,
-                f"{mode}: ClusterRole rules are not the work rules without Secrets: {cluster_role['rules']}")
+                == [r for r in EXPECTED_WORK_RULES if r not in CREDENTIAL_RULES] + EXPECTED_CLUSTER_RULES,
+                f"{mode}: ClusterRole rules are not the work rules without Secrets and tokens: {cluster_role['rules']}")
     cluster_bindings = by_kind(objs, "ClusterRoleBinding")
     f.check(len(cluster_bindings) == 1 and cluster_bindings[0]["subjects"] == [SERVICE_ACCOUNT_SUBJECT]
             and cluster_bindings[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": RELEASE},
@@ -221,8 +226,8 @@ def check_tenants(f: Failures, objs: list[dict]) -> None:
     f.check(role_keys == want_roles, f"{mode}: Roles {role_keys}, want {want_roles}")
     for role in roles:
         if role["metadata"]["name"] == secrets_name:
-            f.check(normalise(role["rules"]) == [SECRETS_RULE] and all(set(r) == {"apiGroups", "resources", "verbs"} for r in role["rules"]),
-                    f"{mode}: Secrets Role in {role['metadata']['namespace']} is not exactly the Secrets verbs: {role['rules']}")
+            f.check(normalise(role["rules"]) == CREDENTIAL_RULES and all(set(r) == {"apiGroups", "resources", "verbs"} for r in role["rules"]),
+                    f"{mode}: Secrets Role in {role['metadata']['namespace']} is not exactly the Secrets and token verbs: {role['rules']}")
     bindings = by_kind(objs, "RoleBinding")
     binding_keys = sorted((b["metadata"]["namespace"], b["metadata"]["name"]) for b in bindings)
     f.check(binding_keys == want_roles, f"{mode}: RoleBindings {binding_keys}, want {want_roles}")

@@ -70,7 +70,8 @@ each tenant namespace's Role "<fullname>-secrets" grants it instead).
   verbs: ["create", "patch"]
 {{- end -}}
 
-{{/* The Secrets permission: in the work rules, or alone in each tenant namespace's Role. */}}
+{{/* The per-namespace credential permissions (Secrets, ServiceAccount tokens): in the work
+rules, or alone in each tenant namespace's Role. */}}
 {{- define "aml-operator.secretsRules" -}}
 # Referenced credential Secrets are read by name (get) and held with the
 # aml-operator.io/credential-in-use finalizer while a Workspace uses them (patch), so deletion can
@@ -80,4 +81,11 @@ each tenant namespace's Role "<fullname>-secrets" grants it instead).
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create", "update", "patch"]
+# A Workspace's credential.workloadIdentity.serviceAccountName: the controller requests a token
+# for that ServiceAccount of the Workspace's namespace (TokenRequest, audience
+# api://AzureADTokenExchange) and exchanges it with Entra ID. Only create on the token
+# subresource: no get, list or watch of ServiceAccounts.
+- apiGroups: [""]
+  resources: ["serviceaccounts/token"]
+  verbs: ["create"]
 {{- end -}}
