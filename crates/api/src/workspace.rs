@@ -182,6 +182,34 @@ pub struct WorkspaceNetwork {
     #[schemars(length(max = 8))]
     #[x_kube(merge_strategy = kube::core::ListMerge::Map(vec!["name".into()]))]
     pub private_endpoints: Vec<WorkspacePrivateEndpoint>,
+
+    /// The workspace's storage account, key vault, container registry and Application Insights
+    /// (the ids the AML workspace names). Present: each is read once per sync and becomes a
+    /// named leg of `NetworkIsolated` (public network access and network ACL default action;
+    /// the registry's SKU, since private link needs Premium; Application Insights' ingestion
+    /// and query public access; an Approved private endpoint connection). Absent: they are
+    /// neither read nor reported (as before this field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub associated_resources: Option<AssociatedResources>,
+}
+
+/// What the controller does with the workspace's associated resources.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssociatedResources {
+    /// `Observe` (the default): read and report them as legs of `NetworkIsolated`, never
+    /// change them. Enforcing (private endpoints, DNS, then public access off) is not in this
+    /// version.
+    #[serde(default)]
+    pub mode: AssociatedResourcesMode,
+}
+
+/// How associated resources are handled.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum AssociatedResourcesMode {
+    /// Read and report; never write.
+    #[default]
+    Observe,
 }
 
 /// The managed network of the workspace.

@@ -11,6 +11,16 @@ pub const NETWORK_API_VERSION: &str = "2025-05-01";
 /// Private DNS zones and their VNet links.
 pub const PRIVATE_DNS_API_VERSION: &str = "2024-06-01";
 
+/// Storage accounts (a workspace's associated storage; `stable/2025-01-01` of
+/// azure-rest-api-specs, the last split-file spec).
+pub const STORAGE_API_VERSION: &str = "2025-01-01";
+/// Key vaults (`stable/2024-11-01/keyvault.json`, the newest split-file spec).
+pub const KEYVAULT_API_VERSION: &str = "2024-11-01";
+/// Container registries.
+pub const CONTAINER_REGISTRY_API_VERSION: &str = "2025-04-01";
+/// Application Insights components (2020-02-02 is the newest stable version with them).
+pub const INSIGHTS_COMPONENTS_API_VERSION: &str = "2020-02-02";
+
 /// A table of resource-type prefixes and api-versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiVersions {
@@ -25,6 +35,16 @@ impl Default for ApiVersions {
             .with("Microsoft.Network", NETWORK_API_VERSION)
             .with("Microsoft.Network/privateDnsZones", PRIVATE_DNS_API_VERSION)
             .with("Microsoft.Resources", "2021-04-01")
+            .with("Microsoft.Storage", STORAGE_API_VERSION)
+            .with("Microsoft.KeyVault", KEYVAULT_API_VERSION)
+            .with(
+                "Microsoft.ContainerRegistry",
+                CONTAINER_REGISTRY_API_VERSION,
+            )
+            .with(
+                "Microsoft.Insights/components",
+                INSIGHTS_COMPONENTS_API_VERSION,
+            )
     }
 }
 

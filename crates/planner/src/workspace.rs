@@ -11,6 +11,7 @@ use api::workspace::IsolationMode;
 use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
+use crate::network::associated::{associated_findings, associated_reads};
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
 use crate::network::teardown::{TeardownStep, next_step};
@@ -459,9 +460,20 @@ fn plan_apply(
     status
         .private_endpoints
         .extend(removal.keep.iter().cloned());
+    let associated = associated_findings(
+        &associated_reads(input.spec, input.observed),
+        &input.network.associated,
+    );
     set_condition(
         &mut status.conditions,
-        isolation_condition(targets, resource, &findings, generation),
+        isolation_condition(
+            targets,
+            resource,
+            &findings,
+            &associated,
+            input.spec.network.associated_resources.is_some(),
+            generation,
+        ),
         now,
     );
     let mut p = next_apply_step(input, targets, &findings, removal.step, status);
@@ -601,18 +613,21 @@ fn linked_authorization_message(
     ))
 }
 
-/// `NetworkIsolated`: True only when the workspace is private and every leg holds; otherwise
-/// the message names each leg that does not.
+/// `NetworkIsolated`: True only when the workspace is private and every leg holds (with
+/// `associatedResources`, theirs too); otherwise the message names each leg that does not.
 fn isolation_condition(
     targets: &NetworkTargets,
     workspace: &serde_json::Value,
     findings: &[Finding],
+    associated: &[String],
+    observes_associated: bool,
     generation: Option<i64>,
 ) -> NewCondition {
     let mut problems: Vec<String> = findings
         .iter()
         .filter(|f| !f.holds_now())
         .map(|f| f.problem.clone())
+        .chain(associated.iter().cloned())
         .collect();
     let public = crate::body::observed_public_access(workspace);
     let allowed_public = !public.eq_ignore_ascii_case("Disabled")
@@ -625,10 +640,15 @@ fn isolation_condition(
     }
     if problems.is_empty() {
         let mode = observed_isolation_mode(workspace).unwrap_or(IsolationMode::Disabled);
+        let associated = if observes_associated {
+            "; storage account, key vault, container registry and Application Insights private"
+        } else {
+            ""
+        };
         return NewCondition::isolated(
             generation,
             format!(
-                "public access Disabled; {} private endpoint(s) Approved with private DNS; managed network {}",
+                "public access Disabled; {} private endpoint(s) Approved with private DNS; managed network {}{associated}",
                 targets.endpoints.len(),
                 mode.as_str()
             ),

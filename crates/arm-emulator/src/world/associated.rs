@@ -526,7 +526,7 @@ impl World {
         target: &str,
         pe_id: &str,
         pe_name: &str,
-        group: &str,
+        _group: &str,
         state: Value,
     ) {
         let Some(r) = self.get(target) else {
@@ -542,9 +542,9 @@ impl World {
         props.insert("privateEndpoint".into(), json!({ "id": pe_id }));
         props.insert("privateLinkServiceConnectionState".into(), state);
         props.insert("provisioningState".into(), Value::from("Succeeded"));
-        if kind == Associated::Registry || kind == Associated::Storage {
-            props.insert("groupIds".into(), json!([group]));
-        }
+        // Storage's and the registry's connection shapes carry no group id
+        // (`privatelinks.json`, `PrivateEndpointConnectionGet.json`); the group is on the
+        // private endpoint's own connection.
         self.insert(Resource {
             id: conn_id.clone(),
             kind: Kind::LinkedConnection,

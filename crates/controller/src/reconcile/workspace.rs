@@ -113,6 +113,7 @@ async fn read_network(
     Ok(NetworkObservation {
         endpoints,
         removed: gone,
+        associated: Vec::new(),
     })
 }
 
@@ -336,6 +337,16 @@ impl Kind for Workspace {
             seen.network = read_network(&client, targets, &removed)
                 .await
                 .map_err(azure)?;
+            // The associated resources the spec asks about: one GET each, named by the
+            // workspace just read.
+            if !deleting {
+                for target in
+                    planner::network::associated::associated_reads(&self.spec, &seen.observed)
+                {
+                    let observed = get(&client, &target.id).await.map_err(azure)?;
+                    seen.network.associated.push(observed);
+                }
+            }
         }
         seen.client = Some(client);
         Ok(seen)

@@ -7,7 +7,9 @@
 //! - [`bodies`]: the bodies sent and the readings taken;
 //! - [`teardown`]: deleting what the Workspace created, in reverse order;
 //! - [`removed`]: deleting the private endpoints the spec no longer declares;
-//! - [`action`]: the one step a reconcile takes, naming its target.
+//! - [`action`]: the one step a reconcile takes, naming its target;
+//! - [`associated`]: the workspace's storage account, key vault, registry and Application
+//!   Insights, observed as legs when the spec asks.
 //!
 //! # Guarantees
 //! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value.
@@ -18,6 +20,7 @@
 //! - Deletion touches only resources tagged with this Workspace's [`targets::OWNER_TAG`].
 
 pub mod action;
+pub mod associated;
 pub mod bodies;
 pub mod ids;
 pub mod legs;

@@ -14,6 +14,9 @@ pub struct NetworkObservation {
     /// GET of each private endpoint the spec no longer declares, in the order of
     /// [`super::removed::removed_endpoints`]; empty when nothing was read.
     pub removed: Vec<Observation>,
+    /// GET of each associated resource, in the order of
+    /// [`super::associated::associated_reads`]; empty when nothing asks for them.
+    pub associated: Vec<Observation>,
 }
 
 /// A private endpoint and its DNS, as read.

@@ -27,6 +27,11 @@ pub const PE: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resour
 pub const ZONE_API: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms";
 pub const ZONE_NB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.notebooks.azure.net";
 pub const OWNER: &str = "Workspace/ml-prod/housing";
+/// The workspace's associated resources (named by its properties; not in [`Azure::seed`]).
+pub const STORAGE: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/stmlwprod";
+pub const VAULT: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.KeyVault/vaults/kv-mlw-prod";
+pub const REGISTRY: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.ContainerRegistry/registries/crmlwprod";
+pub const APPI: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.Insights/components/appi-mlw-prod";
 
 pub fn subnet() -> String {
     format!("{VNET}/subnets/pe")
@@ -113,7 +118,9 @@ impl Azure {
             key(WS),
             json!({"id": WS, "name": "mlw-prod", "location": "westeurope", "properties": {
                 "provisioningState": "Succeeded", "publicNetworkAccess": "Enabled",
-                "managedNetwork": {"isolationMode": "Disabled", "status": {"status": "Inactive"}}
+                "managedNetwork": {"isolationMode": "Disabled", "status": {"status": "Inactive"}},
+                "storageAccount": STORAGE, "keyVault": VAULT, "containerRegistry": REGISTRY,
+                "applicationInsights": APPI
             }}),
         );
         resources.insert(
@@ -199,7 +206,7 @@ impl Azure {
         }
         NetworkObservation {
             endpoints,
-            removed: Vec::new(),
+            ..NetworkObservation::default()
         }
     }
 
@@ -621,10 +628,17 @@ impl Controller {
         } else {
             azure.observe(WS)
         };
-        let network = match &targets {
+        let mut network = match &targets {
             Some(t) if !pending => azure.read_with_removed(t, &self.status),
             _ => NetworkObservation::default(),
         };
+        if targets.is_some() && !pending && !self.deleting {
+            network.associated =
+                planner::network::associated::associated_reads(&self.spec, &observed)
+                    .iter()
+                    .map(|t| azure.observe(&t.id))
+                    .collect();
+        }
         let plan = plan_workspace_in(
             &WorkspaceInput {
                 namespace: "ml-prod",
