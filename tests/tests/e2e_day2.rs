@@ -54,6 +54,20 @@ fn get_logs(env: &Env) -> Vec<arm_emulator::RequestRecord> {
     env.controller_requests("POST", "/deployments/blue/getLogs")
 }
 
+/// Reconciles of OnlineDeployments the operator has finished (its `/metrics`): each touch of
+/// the object must show up here before the test counts getLogs.
+async fn deployment_reconciles(env: &Env) -> anyhow::Result<u64> {
+    let (_, metrics) = env.admin_get(0, "/metrics").await?;
+    Ok(metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("aml_operator_reconciles_total{")
+                && l.contains("kind=\"OnlineDeployment\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64)
+}
+
 /// The object's Events as (type, reason, note).
 async fn events(env: &Env, name: &str) -> anyhow::Result<Vec<(String, String, String)>> {
     let list = env.api::<Event>().list(&Default::default()).await?;
@@ -139,15 +153,14 @@ async fn failed_deployment_logs_reach_status_and_events_once() -> anyhow::Result
     assert!(warning.2.contains("KeyError: 'MODEL_DIR'"), "{warning:?}");
     assert!(warning.2.len() <= 1024);
 
-    // Several more reconciles (each annotation change wakes the object; each reads the
-    // deployment, which Azure still reports Failed): no second read of the logs.
-    let reads = || env.controller_requests("GET", "/deployments/blue").len();
+    // Several more reconciles (each annotation change wakes the object, which Azure still
+    // reports Failed): no second read of the logs.
     for i in 0..3 {
-        let before = reads();
+        let before = deployment_reconciles(&env).await?;
         env.apply(deployment(json!({"example.com/touch": i.to_string()})))
             .await?;
         env.wait("a reconcile", MINUTE, || async {
-            Ok((reads() > before).then_some(()))
+            Ok((deployment_reconciles(&env).await? > before).then_some(()))
         })
         .await?;
     }
@@ -178,13 +191,13 @@ async fn failed_deployment_logs_reach_status_and_events_once() -> anyhow::Result
     assert_eq!(logs["containers"].as_array().map(Vec::len), Some(2));
     assert_eq!(get_logs(&env).len(), 3);
     for i in 0..2 {
-        let before = reads();
+        let before = deployment_reconciles(&env).await?;
         env.apply(deployment(
             json!({"aml-operator.io/fetch-logs": "1", "example.com/touch": i.to_string()}),
         ))
         .await?;
         env.wait("a reconcile", MINUTE, || async {
-            Ok((reads() > before).then_some(()))
+            Ok((deployment_reconciles(&env).await? > before).then_some(()))
         })
         .await?;
     }
@@ -202,5 +215,55 @@ async fn failed_deployment_logs_reach_status_and_events_once() -> anyhow::Result
         !env.operator_log().contains(MARKER),
         "the controller logged container output"
     );
+    env.finish().await
+}
+
+/// getLogs answering 404 is recorded in status and blocks nothing: the failed deployment still
+/// stalls with Azure's error, and a spec change still repairs it to Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_get_logs_is_reported_and_blocks_nothing() -> anyhow::Result<()> {
+    let mut opts = options();
+    opts.arm = opts.arm.fault(arm_emulator::FaultRule::probability(
+        Some("POST"),
+        "*/getLogs",
+        1.0,
+        arm_emulator::Fault::NotFound,
+    ));
+    let env = Env::start("day2-logs-404", opts).await?;
+    env.apply(workspace()).await?;
+    env.apply(endpoint()).await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+    let dep_id = deployment_id("scoring", "blue");
+    env.arm
+        .admin()
+        .fail_next_operation(&dep_id, "OutOfQuota", Some("not enough quota"));
+    env.apply(deployment(json!({}))).await?;
+    let logs = env
+        .wait("status.lastLogs", MINUTE, || async {
+            Ok(env
+                .get_json("OnlineDeployment", "scoring-blue")
+                .await?
+                .and_then(|d| d.pointer("/status/lastLogs").cloned()))
+        })
+        .await?;
+    let containers = logs["containers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(containers.len(), 2, "the error does not say: both: {logs}");
+    for c in &containers {
+        let error = c["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("HTTP 404"), "{c}");
+        assert!(c.get("text").is_none(), "{c}");
+    }
+    let stalled = env
+        .condition("OnlineDeployment", "scoring-blue", "Stalled")
+        .await?
+        .expect("Stalled");
+    assert!(stalled.2.starts_with("OutOfQuota"), "{stalled:?}");
+
+    // A spec change retries the deployment; it becomes Ready.
+    let mut fixed = deployment(json!({}));
+    fixed["spec"]["instanceCount"] = json!(2);
+    env.apply(fixed).await?;
+    env.wait_ready("OnlineDeployment", "scoring-blue", MINUTE)
+        .await?;
     env.finish().await
 }
