@@ -1,9 +1,11 @@
-//! `aml-operator bench`: figures at scale. Starts both emulators in this process (operations
-//! finish at once, throttling off so the controller, not Azure's budget, is measured), runs the
-//! controller as a child process (this binary's `run`, so its memory is its own), creates the seed's
-//! private Workspace and N endpoints with two deployments each, and prints: wall time to all Ready, ARM
-//! requests per resource by verb, ARM requests during one idle sync period afterwards, and the
-//! controller's peak RSS.
+//! `aml-operator bench`: figures at scale. Starts both emulators in this process (ARM's real
+//! throttling limits by default, `--arm-limits none` to measure the controller alone; operations
+//! finish at once unless `--time-scale` gives them Azure-like durations), runs the controller as a
+//! child process (this binary's `run`, so its memory is its own), creates the seed's private
+//! Workspace and N endpoints with two deployments each, and prints: wall time to all Ready against
+//! the physical bound ARM's write bucket sets, 429s, ARM requests per object by verb, the longest
+//! wait of an object for its first reconcile, ARM requests per idle sync period, the reaction time
+//! of spec changes made while idle (p50/p99 to their first ARM write), CPU and peak RSS.
 
 use std::collections::BTreeMap;
 use std::process::{ExitCode, Stdio};
@@ -33,6 +35,26 @@ pub struct BenchArgs {
     /// Give up waiting for Ready after this long.
     #[arg(long, default_value = "15m", value_parser = |v: &str| crate::reconcile::parse_interval(v).ok_or_else(|| format!("{v:?} is not a duration")))]
     pub timeout: Duration,
+    /// ARM's throttling: `real` (ARM's token buckets per principal — reads 250 + 25/s, writes
+    /// 200 + 10/s, deletes 200 + 10/s — and the Network / Private DNS provider limits) or `none`.
+    #[arg(long, value_enum, default_value_t = ArmLimits::Real)]
+    pub arm_limits: ArmLimits,
+    /// Give Azure's operations Azure-like durations multiplied by this factor (e.g. 0.05); without
+    /// it they finish at once.
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// How many deployments get a spec change while idle, to time the reaction.
+    #[arg(long, default_value_t = 20)]
+    pub reaction_sample: usize,
+}
+
+/// ARM throttling in the bench.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArmLimits {
+    /// ARM's real limits.
+    Real,
+    /// No throttling at all.
+    None,
 }
 
 const NAMESPACE: &str = "bench";
@@ -59,7 +81,14 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) as f64 / 100.0)
 }
 
-async fn create_objects(client: &kube::Client, endpoints: usize) -> anyhow::Result<()> {
+/// When each object was created (`kind/name`).
+type Created = std::sync::Mutex<BTreeMap<String, Instant>>;
+
+async fn create_objects(
+    client: &kube::Client,
+    endpoints: usize,
+    created: &Created,
+) -> anyhow::Result<()> {
     let ns: k8s_openapi::api::core::v1::Namespace =
         serde_json::from_value(json!({"metadata": {"name": NAMESPACE,
             "annotations": {planner::tenancy::DEFAULT_CREDENTIAL_ANNOTATION: "allowed"}}}))?;
@@ -89,6 +118,7 @@ async fn create_objects(client: &kube::Client, endpoints: usize) -> anyhow::Resu
                     "spec": {"workspaceRef": {"name": "bench"}, "traffic": {"blue": 100}}
                 }))?;
                 eps.create(&PostParams::default(), &ep).await?;
+                note(created, format!("OnlineEndpoint/{name}"));
                 for color in ["blue", "green"] {
                     let dep: OnlineDeployment = serde_json::from_value(json!({
                         "metadata": {"name": format!("{name}-{color}")},
@@ -97,6 +127,7 @@ async fn create_objects(client: &kube::Client, endpoints: usize) -> anyhow::Resu
                                  "instanceType": "Standard_F2s_v2", "instanceCount": 1}
                     }))?;
                     deps.create(&PostParams::default(), &dep).await?;
+                    note(created, format!("OnlineDeployment/{name}-{color}"));
                 }
                 anyhow::Ok(())
             }
@@ -107,12 +138,19 @@ async fn create_objects(client: &kube::Client, endpoints: usize) -> anyhow::Resu
     Ok(())
 }
 
+fn note(created: &Created, key: String) {
+    if let Ok(mut map) = created.lock() {
+        map.insert(key, Instant::now());
+    }
+}
+
 /// How many objects are Ready for their generation, of how many, and why the others are not
-/// (`kind Ready=status reason` → count).
+/// (`kind Ready=status reason` → count); and which objects have a status (were reconciled).
 struct Readiness {
     ready: usize,
     total: usize,
     waiting: BTreeMap<String, usize>,
+    reconciled: Vec<String>,
 }
 
 async fn count_ready(client: &kube::Client) -> anyhow::Result<Readiness> {
@@ -122,9 +160,13 @@ async fn count_ready(client: &kube::Client) -> anyhow::Result<Readiness> {
         ready: 0,
         total: 0,
         waiting: BTreeMap::new(),
+        reconciled: Vec::new(),
     };
-    let mut tally = |kind: &str, conds: &[Condition], generation: Option<i64>| {
+    let mut tally = |kind: &str, name: String, conds: &[Condition], generation: Option<i64>| {
         out.total += 1;
+        if !conds.is_empty() {
+            out.reconciled.push(format!("{kind}/{name}"));
+        }
         let ready = conds.iter().find(|c| c.type_ == "Ready");
         match ready {
             Some(c) if c.status == "True" && c.observed_generation == generation => out.ready += 1,
@@ -140,15 +182,17 @@ async fn count_ready(client: &kube::Client) -> anyhow::Result<Readiness> {
         .list(&lp)
         .await?
     {
+        let name = ep.metadata.name.clone().unwrap_or_default();
         let conds = ep.status.map(|s| s.conditions).unwrap_or_default();
-        tally("OnlineEndpoint", &conds, ep.metadata.generation);
+        tally("OnlineEndpoint", name, &conds, ep.metadata.generation);
     }
     for dep in Api::<OnlineDeployment>::namespaced(client.clone(), NAMESPACE)
         .list(&lp)
         .await?
     {
+        let name = dep.metadata.name.clone().unwrap_or_default();
         let conds = dep.status.map(|s| s.conditions).unwrap_or_default();
-        tally("OnlineDeployment", &conds, dep.metadata.generation);
+        tally("OnlineDeployment", name, &conds, dep.metadata.generation);
     }
     Ok(out)
 }
@@ -181,10 +225,19 @@ fn by_kind(journal: &[JournalEntry]) -> BTreeMap<String, BTreeMap<String, usize>
 /// # Errors
 /// When the emulators or the controller cannot start, or nothing converges in time.
 pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let arm = EmulatorConfig::default()
+    let limits = match args.arm_limits {
+        ArmLimits::Real => ThrottleLimits::default(),
+        ArmLimits::None => ThrottleLimits::unlimited(),
+    };
+    let mut arm = EmulatorConfig::default()
         .seed(Seed::sandbox().context("sandbox seed")?)
-        .lro_durations(LroDurations::instant())
-        .throttle(ThrottleLimits::unlimited());
+        .throttle(limits);
+    arm = match args.time_scale {
+        Some(scale) => arm
+            .lro_durations(LroDurations::realistic())
+            .time_scale(scale),
+        None => arm.lro_durations(LroDurations::instant()),
+    };
     let sandbox = Sandbox::start(SandboxOptions {
         arm,
         concurrency: args.concurrency,
@@ -231,7 +284,26 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
         args.endpoints * 2
     );
     let started = Instant::now();
-    create_objects(&sandbox.client, args.endpoints).await?;
+    let created_at = Created::default();
+    let first_reconcile: std::sync::Mutex<BTreeMap<String, Duration>> = Default::default();
+    let watch = async {
+        // Poll for first reconciles while the objects are created, too.
+        loop {
+            if let Ok(r) = count_ready(&sandbox.client).await {
+                note_first_reconciles(&created_at, &first_reconcile, &r.reconciled);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    {
+        let creation = create_objects(&sandbox.client, args.endpoints, &created_at);
+        tokio::pin!(creation);
+        tokio::pin!(watch);
+        tokio::select! {
+            r = &mut creation => r?,
+            () = &mut watch => {}
+        }
+    }
     let created = started.elapsed();
     let deadline = started + args.timeout;
     let mut last_report = Instant::now();
@@ -240,7 +312,9 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
             ready: done,
             total,
             waiting,
+            reconciled,
         } = count_ready(&sandbox.client).await?;
+        note_first_reconciles(&created_at, &first_reconcile, &reconciled);
         if total == args.endpoints * 3 && done == total {
             break;
         }
@@ -264,6 +338,20 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let cpu_at_ready = cpu_seconds(pid);
     let journal = sandbox.arm.journal();
     let calls = by_kind(&journal);
+    let throttled = journal
+        .iter()
+        .filter(|e| matches!(e, JournalEntry::Request(r) if r.status == 429))
+        .count();
+    let (never, longest_first) = {
+        let firsts = first_reconcile
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        (
+            resources - 1 - firsts.len(),
+            firsts.into_iter().max_by_key(|(_, d)| *d),
+        )
+    };
     println!(
         "created all objects in {:.1}s; all Ready after {:.1}s; now measuring {IDLE_PERIODS} idle sync periods ({:?})",
         created.as_secs_f64(),
@@ -293,9 +381,34 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
             *n = n.div_ceil(IDLE_PERIODS as usize);
         }
     }
+    let reactions = react(&sandbox, args.endpoints, args.reaction_sample).await?;
     let rss = peak_rss_kib(pid);
     let cpu_at_end = cpu_seconds(pid);
     let _ = child.kill().await;
+
+    // ARM's write bucket sets the bound: each endpoint costs four writes (its create, two
+    // deployment creates, the traffic update); the bucket holds 200 and refills 10 per second.
+    let writes_needed = 4 * args.endpoints;
+    let bound = match args.arm_limits {
+        ArmLimits::Real => writes_needed.saturating_sub(200) as f64 / 10.0,
+        ArmLimits::None => 0.0,
+    };
+    println!(
+        "converged in {:.1}s; physical bound (write bucket, {writes_needed} writes) {bound:.1}s{}; 429 answers: {throttled}",
+        converged.as_secs_f64(),
+        if bound > 0.0 {
+            format!(" → {:.2}× the bound", converged.as_secs_f64() / bound)
+        } else {
+            String::new()
+        }
+    );
+    match longest_first {
+        Some((object, wait)) => println!(
+            "longest wait for a first reconcile: {:.1}s ({object}); never reconciled: {never}",
+            wait.as_secs_f64()
+        ),
+        None => println!("no first reconcile observed"),
+    }
 
     println!("ARM requests until Ready, by resource type and verb:");
     println!("{}", crate::sandbox::render_calls(&calls));
@@ -321,10 +434,100 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
             (end - ready) / idle
         );
     }
+    if reactions.is_empty() {
+        println!("reaction to spec changes while idle: none measured");
+    } else {
+        println!(
+            "reaction to {} spec changes while idle (to their first ARM write): p50 {:.2}s, p99 {:.2}s, max {:.2}s",
+            reactions.len(),
+            percentile(&reactions, 0.5),
+            percentile(&reactions, 0.99),
+            percentile(&reactions, 1.0)
+        );
+    }
     match rss {
         Some(kib) => println!("controller peak RSS: {:.1} MiB", kib as f64 / 1024.0),
         None => println!("controller peak RSS: unavailable (no /proc)"),
     }
     sandbox.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn note_first_reconciles(
+    created: &Created,
+    firsts: &std::sync::Mutex<BTreeMap<String, Duration>>,
+    reconciled: &[String],
+) {
+    let (Ok(created), Ok(mut firsts)) = (created.lock(), firsts.lock()) else {
+        return;
+    };
+    for key in reconciled {
+        if let Some(at) = created.get(key)
+            && !firsts.contains_key(key)
+        {
+            firsts.insert(key.clone(), at.elapsed());
+        }
+    }
+}
+
+/// The value below which `q` of the sorted figures fall (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Changes the instance count of `sample` deployments spread over the endpoints, while
+/// everything is idle, and returns (sorted) the seconds from each change to the first ARM write to
+/// that deployment in the journal.
+async fn react(sandbox: &Sandbox, endpoints: usize, sample: usize) -> anyhow::Result<Vec<f64>> {
+    use kube::api::{Patch, PatchParams};
+    let deps: Api<OnlineDeployment> = Api::namespaced(sandbox.client.clone(), NAMESPACE);
+    let sample = sample.min(endpoints);
+    let step = endpoints.checked_div(sample).unwrap_or(1).max(1);
+    let mut changed = Vec::new();
+    for i in (0..endpoints).step_by(step).take(sample) {
+        let name = format!("bench-{i:05}-blue");
+        let path = format!("/onlineendpoints/bench-{i:05}/deployments/blue");
+        let at = k8s_openapi::jiff::Timestamp::now();
+        deps.patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"instanceCount": 2}})),
+        )
+        .await
+        .with_context(|| format!("patching {name}"))?;
+        changed.push((path, at));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let journal = sandbox.arm.journal();
+        let mut out = Vec::new();
+        for (path, at) in &changed {
+            let first = journal.iter().find_map(|e| match e {
+                JournalEntry::Request(r)
+                    if r.method != "GET"
+                        && r.path.to_ascii_lowercase().ends_with(path.as_str()) =>
+                {
+                    r.time
+                        .parse::<k8s_openapi::jiff::Timestamp>()
+                        .ok()
+                        .filter(|t| t >= at)
+                        .map(|t| t.duration_since(*at).as_secs_f64())
+                }
+                _ => None,
+            });
+            if let Some(secs) = first {
+                out.push(secs);
+            }
+        }
+        if out.len() == changed.len() || Instant::now() > deadline {
+            out.sort_by(f64::total_cmp);
+            return Ok(out);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }

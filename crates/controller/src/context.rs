@@ -195,6 +195,8 @@ pub struct Context {
     pub workspace_zones: planner::network::WorkspaceZones,
     /// What the probes report (reconciles started and finished feed /healthz).
     pub health: Arc<crate::admin::Health>,
+    /// Bodies one list told, shared across an endpoint tree (see [`crate::observations`]).
+    pub observations: crate::observations::Observations,
 }
 
 /// The namespaces' grants (see `planner::tenancy`), read from their Namespace objects and kept
@@ -226,6 +228,12 @@ impl Grants {
 }
 
 impl Context {
+    /// How old a listed body may be and still replace a GET: one sync interval and its jitter
+    /// (±10%), so every sync still sees Azure as the last list found it.
+    pub fn observation_max_age(&self) -> Duration {
+        self.sync_interval.saturating_mul(6) / 5
+    }
+
     /// True once the controller has its caches and serves.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)

@@ -19,6 +19,7 @@ pub mod context;
 pub mod keys;
 pub mod leader;
 pub mod metrics;
+pub mod observations;
 pub mod reconcile;
 pub mod run;
 #[cfg(feature = "sandbox")]

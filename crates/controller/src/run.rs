@@ -479,6 +479,7 @@ pub async fn run(
         grants: crate::context::Grants::default(),
         workspace_zones: options.workspace_zones,
         health: health.clone(),
+        observations: crate::observations::Observations::default(),
     });
 
     on_start(Running {

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::driver::{Kind, Stop, drive};
 use super::endpoint::resolve_workspace;
-use super::{Error, execute_write, observe, poll, with_finalizer};
+use super::{Error, execute_write, observe_shared, poll, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 
@@ -339,7 +339,10 @@ impl Kind for OnlineDeployment {
             operation = poll(client, stored.operation.as_ref())
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
-            observed = observe(client, id, &operation)
+            let may_share = !deleting
+                && stored.operation.is_none()
+                && stored.observed_generation == self.meta().generation;
+            observed = observe_shared(ctx, client, &namespace, id, &operation, may_share)
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
             // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.

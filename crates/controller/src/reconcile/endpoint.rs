@@ -19,7 +19,7 @@ use planner::{
 };
 
 use super::driver::{Kind, Stop, drive};
-use super::{Error, execute_write, key, observe, poll, with_finalizer};
+use super::{Error, execute_write, key, list_for_sharing, observe_shared, poll, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 use crate::keys;
@@ -272,9 +272,17 @@ impl Kind for OnlineEndpoint {
             operation = poll(client, stored.operation.as_ref())
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
-            observed = observe(client, id, &operation)
+            let may_share = !deleting
+                && stored.operation.is_none()
+                && stored.observed_generation == self.meta().generation;
+            observed = observe_shared(ctx, client, &namespace, id, &operation, may_share)
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
+            // One list of the endpoint's deployments a sync tells each of them what a GET
+            // would.
+            if !deleting && !deployments.is_empty() && matches!(observed, Observation::Found(_)) {
+                list_for_sharing(ctx, client, &namespace, id, "deployments").await;
+            }
             // About to be deleted: Azure deletes its deployments with it, so read which they are.
             if deleting && matches!(observed, Observation::Found(_)) {
                 azure_deployments = Some(

@@ -221,6 +221,77 @@ pub async fn observe(
     })
 }
 
+/// Observes `id` as a recent list of `namespace` told it when `may_share` (no operation of its
+/// in flight, nothing new in its spec, not being deleted) and the listed body shows the resource
+/// settled (a terminal provisioningState: a body caught mid-operation is read again), else with a
+/// GET.
+pub async fn observe_shared(
+    ctx: &Context,
+    client: &ArmClient,
+    namespace: &str,
+    id: &ResourceId,
+    operation: &OperationOutcome,
+    may_share: bool,
+) -> Result<Observation, ArmError> {
+    if may_share
+        && matches!(operation, OperationOutcome::None)
+        && let Some(body) =
+            ctx.observations
+                .fresh(namespace, &id.to_string(), ctx.observation_max_age())
+        && body
+            .pointer("/properties/provisioningState")
+            .and_then(Value::as_str)
+            .is_some_and(|s| {
+                ["Succeeded", "Failed", "Canceled"]
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(s))
+            })
+    {
+        return Ok(Observation::Found(body));
+    }
+    let started = std::time::Instant::now();
+    let observed = observe(client, id, operation).await?;
+    // What this GET told serves the next reconciles of the tree within the same sync, as a list
+    // would (an object is woken many times while its tree converges).
+    if let Observation::Found(body) = &observed {
+        ctx.observations.listed(
+            namespace,
+            std::slice::from_ref(body),
+            started,
+            ctx.observation_max_age().saturating_mul(2),
+        );
+    }
+    Ok(observed)
+}
+
+/// Lists `parent`'s `child` resources into the shared observations, at most once per half sync
+/// interval per namespace. A failed list costs nothing but the GETs it would have saved.
+pub async fn list_for_sharing(
+    ctx: &Context,
+    client: &ArmClient,
+    namespace: &str,
+    parent: &ResourceId,
+    child: &str,
+) {
+    let collection = format!("{parent}/{child}");
+    if !ctx
+        .observations
+        .list_due(namespace, &collection, ctx.sync_interval / 2)
+    {
+        return;
+    }
+    let started = std::time::Instant::now();
+    match client.list::<Value>(parent, child).await {
+        Ok(items) => ctx.observations.listed(
+            namespace,
+            &items,
+            started,
+            ctx.observation_max_age().saturating_mul(2),
+        ),
+        Err(e) => tracing::debug!(error = %e, collection, "list for shared observation failed"),
+    }
+}
+
 /// What executing a write did.
 pub enum Written {
     /// Azure finished at once.
@@ -367,6 +438,8 @@ pub async fn execute_write<S: api::status::CommonStatus>(
     events: &mut Vec<EventNote>,
 ) -> Option<Requeue> {
     let now = k8s_openapi::jiff::Timestamp::now();
+    // What a list told of this resource before now no longer holds.
+    ctx.observations.wrote(&id.to_string());
     match write(client, id, action).await {
         Ok(Some(Written::Started(op))) => {
             planner::progress::started(status, generation, op, now);

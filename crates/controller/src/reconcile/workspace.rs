@@ -333,6 +333,14 @@ impl Kind for Workspace {
         if !matches!(seen.operation, OperationOutcome::Pending { .. }) {
             if !deleting {
                 seen.observed = get(&client, &targets.workspace_id).await.map_err(azure)?;
+                // One paged list of the workspace's endpoints a sync tells each endpoint of this
+                // namespace what its GET would.
+                if !endpoints_here(&seen.endpoints).is_empty()
+                    && matches!(seen.observed, Observation::Found(_))
+                    && let Ok(id) = ResourceId::parse(&targets.workspace_id)
+                {
+                    super::list_for_sharing(ctx, &client, &namespace, &id, "onlineEndpoints").await;
+                }
             }
             seen.network = read_network(&client, targets, &removed)
                 .await
@@ -444,6 +452,14 @@ impl Kind for Workspace {
 
 /// What in the namespace still uses this Workspace: its endpoints, and deployments whose
 /// endpoint object is gone but whose Azure deployment lies in this workspace.
+/// The endpoint objects among a Workspace's users.
+fn endpoints_here(users: &[String]) -> Vec<&str> {
+    users
+        .iter()
+        .filter_map(|u| u.strip_prefix("OnlineEndpoint "))
+        .collect()
+}
+
 fn users(ctx: &Context, ws: &Workspace) -> Vec<String> {
     let namespace = ws.namespace().unwrap_or_default();
     let name = ws.name_any();
