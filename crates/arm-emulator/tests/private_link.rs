@@ -629,9 +629,8 @@ async fn a_seeded_private_endpoint_is_approved_and_listed_on_the_workspace() {
             target: ws_id(),
             group_id: None,
         });
-    let err = arm_emulator::Emulator::start(EmulatorConfig::default().seed(bad))
-        .await
-        .err()
-        .expect("refused");
+    let Err(err) = arm_emulator::Emulator::start(EmulatorConfig::default().seed(bad)).await else {
+        panic!("a seed with a missing subnet was accepted");
+    };
     assert!(err.to_string().contains("lost"), "{err}");
 }
