@@ -108,14 +108,100 @@ pub struct OnlineEndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<EndpointIdentity>,
 
-    /// With `authMode: Key`: a Secret in this namespace the controller writes the endpoint's
-    /// `primaryKey`, `secondaryKey` and `scoringUri` into, and keeps current.
+    /// A Secret in this namespace the controller writes the endpoint's credentials into and keeps
+    /// current. `authMode: Key`: `primaryKey`, `secondaryKey`, `activeKey` (`primary` or
+    /// `secondary`: the one to use), `key` (its value) and `scoringUri`. `authMode: AMLToken`:
+    /// `accessToken`, `tokenType`, `expiryTimeUtc`, `refreshAfterTimeUtc` and `scoringUri`,
+    /// refreshed at `refreshAfterTimeUtc`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys_secret: Option<LocalObjectReference>,
+
+    /// Key rotation (`authMode: Key` with `keysSecret`): how often, and how long the previous key
+    /// stays valid after the Secret names the new one active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<EndpointKeys>,
 
     /// `Delete` (the default) deletes the Azure endpoint with this object; `Orphan` leaves it.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+/// A duration such as `30d`, `12h`, `90m`, `1h30m` or `45s` (units d, h, m, s).
+pub const DURATION_PATTERN: &str = "^([0-9]{1,6}[dhms]){1,4}$";
+
+/// Zero-downtime rotation of an endpoint's keys (`authMode: Key` with `keysSecret`).
+///
+/// A rotation regenerates the key the Secret does not name in `activeKey`, publishes it and names
+/// it active, then after `rotationGrace` regenerates the other key (now unused) and publishes it.
+/// A rotation also starts when the annotation `aml-operator.io/rotate-keys` takes a new value.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointKeys {
+    /// Rotate the keys this often (`30d`, `720h`; 1h to 365d). Absent: only on request (the
+    /// annotation). Applies to `authMode: Key` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), regex(pattern = DURATION_PATTERN))]
+    pub rotate_every: Option<String>,
+
+    /// How long the previous key stays valid after the Secret names the new key active, so that
+    /// consumers can pick up the new one (default `10m`; 1s to 7d).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), regex(pattern = DURATION_PATTERN))]
+    pub rotation_grace: Option<String>,
+}
+
+/// Where a key rotation stands, so that a restarted controller resumes it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRotationStatus {
+    /// `Idle`, `RegeneratingInactive` (the key the Secret does not name active is being
+    /// regenerated), `Grace` (the Secret names the new key active; the previous one is still
+    /// valid until `graceUntil`), `RegeneratingPrevious` (the previous key is being regenerated)
+    /// or `NotApplicable` (see `message`).
+    #[schemars(length(max = 32))]
+    pub phase: String,
+
+    /// The key the Secret names active: `primary` or `secondary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 16))]
+    pub active_key: Option<String>,
+
+    /// The key being regenerated in this phase: `primary` or `secondary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 16))]
+    pub regenerating: Option<String>,
+
+    /// Azure finished regenerating the key named in `regenerating` (an answer without an
+    /// operation to follow); the next step publishes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub regenerated: bool,
+
+    /// When the current rotation started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// Until when the previous key stays valid (phase `Grace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_until: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// When the last rotation finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotation_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// When the next rotation is due (with `spec.keys.rotateEvery`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_rotation_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// The last value of the `aml-operator.io/rotate-keys` annotation served (each new value
+    /// starts one rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub served_request: Option<String>,
+
+    /// Why rotation does not apply (phase `NotApplicable`), for humans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    pub message: Option<String>,
 }
 
 /// How clients authenticate to an online endpoint.
@@ -211,6 +297,10 @@ pub struct OnlineEndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub identity_principal_id: Option<String>,
+
+    /// Key rotation (`spec.keys`): phase, active key, last and next rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_rotation: Option<KeyRotationStatus>,
 
     /// Live traffic as last observed in Azure.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

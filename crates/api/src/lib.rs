@@ -22,7 +22,10 @@ pub use common::{
 pub use deployment::{
     ContainerLogs, DeploymentLogs, OnlineDeployment, OnlineDeploymentSpec, OnlineDeploymentStatus,
 };
-pub use endpoint::{AuthMode, OnlineEndpoint, OnlineEndpointSpec, OnlineEndpointStatus};
+pub use endpoint::{
+    AuthMode, EndpointKeys, KeyRotationStatus, OnlineEndpoint, OnlineEndpointSpec,
+    OnlineEndpointStatus,
+};
 pub use workspace::{Workspace, WorkspaceSpec, WorkspaceStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -48,6 +51,10 @@ pub const ADOPT_ANNOTATION: &str = "aml-operator.io/adopt";
 /// Any new value asks the controller to read an OnlineDeployment's container logs once (into
 /// `status.lastLogs` and an Event); the value served is recorded there.
 pub const FETCH_LOGS_ANNOTATION: &str = "aml-operator.io/fetch-logs";
+
+/// Any new value starts one key rotation of an OnlineEndpoint with `authMode: Key` and
+/// `keysSecret` (see `spec.keys`); the value served is recorded in `status.keyRotation`.
+pub const ROTATE_KEYS_ANNOTATION: &str = "aml-operator.io/rotate-keys";
 
 /// The three CRDs, in the order they should be installed.
 pub fn crds() -> Vec<CustomResourceDefinition> {

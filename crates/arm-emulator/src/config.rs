@@ -355,6 +355,10 @@ pub struct EmulatorConfig {
     /// Learning" (how-to-manage-quotas) lists "Number of instances per deployment: 50" for
     /// managed online endpoints, a limit that "allows exception" (raise it here).
     pub deployment_instance_quota: u32,
+    /// Lifetime of the scoring tokens an AMLToken endpoint's `token` action issues
+    /// (`expiryTimeUtc` = now + this, `refreshAfterTimeUtc` = now + half of it). One hour by
+    /// default; the lifetime Azure really gives is not stated in the spec.
+    pub endpoint_token_lifetime: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -373,6 +377,7 @@ impl Default for EmulatorConfig {
             list_page_size: 100,
             journal_path: None,
             deployment_instance_quota: 50,
+            endpoint_token_lifetime: Duration::from_secs(3600),
         }
     }
 }
@@ -448,6 +453,11 @@ impl EmulatorConfig {
     /// Also write the journal as JSON lines to `path`.
     pub fn journal_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal_path = Some(path.into());
+        self
+    }
+    /// Set the lifetime of AMLToken endpoints' scoring tokens (at least 2 s).
+    pub fn endpoint_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.endpoint_token_lifetime = lifetime.max(Duration::from_secs(2));
         self
     }
     /// Set the instances one deployment may have (an endpoint limit increase).

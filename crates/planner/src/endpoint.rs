@@ -43,8 +43,25 @@ pub enum KeysState {
     NotWanted,
     /// The Secret does not exist yet.
     Missing,
-    /// The Secret holds keys fetched at this time.
+    /// The Secret holds keys fetched at this time and names the primary key active (or, written
+    /// before rotation existed, none).
     SyncedAt(Timestamp),
+    /// The Secret holds keys fetched at `synced_at` and names `active` the one to use.
+    Keys {
+        /// When the keys were fetched.
+        synced_at: Timestamp,
+        /// The Secret's `activeKey`.
+        active: crate::keys::KeySlot,
+    },
+    /// The Secret holds a token (`authMode: AMLToken`) fetched at `synced_at`.
+    Token {
+        /// When the token was fetched.
+        synced_at: Timestamp,
+        /// Azure's `refreshAfterTimeUtc`.
+        refresh_after: Option<Timestamp>,
+        /// Azure's `expiryTimeUtc`.
+        expires: Option<Timestamp>,
+    },
 }
 
 /// Everything the endpoint planner needs, observed by the controller.
@@ -75,6 +92,8 @@ pub struct EndpointInput<'a> {
     /// How old the keys in the Secret may get before they are fetched again (keys regenerated in
     /// Azure show up within this time).
     pub keys_refresh: std::time::Duration,
+    /// The `aml-operator.io/rotate-keys` annotation (each new value starts one key rotation).
+    pub rotate_keys_request: Option<&'a str>,
     /// Owner tag, annotations, claims and deletion time.
     pub lifecycle: &'a Lifecycle,
     /// `metadata.namespace` (deployments of this endpoint are tagged `OnlineDeployment/<ns>/...`).
@@ -168,6 +187,7 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
     let v = match validate_endpoint(input.name, input.spec)
         .map_err(|e| e.to_string())
         .and_then(|v| with_owner_tags(v, input.lifecycle))
+        .and_then(|v| crate::keys::keys_config(input.spec).map(|_| v))
     {
         Ok(v) => v,
         // An invalid spec does not block deletion of what exists.
@@ -392,18 +412,55 @@ fn plan_steps(
         ),
         now,
     );
-    let keys_due = match input.keys {
-        KeysState::NotWanted => false,
-        KeysState::Missing => true,
-        KeysState::SyncedAt(at) => std::time::Duration::try_from(now.duration_since(at))
-            .map_or(true, |age| age >= input.keys_refresh),
+    plan_keys_step(input, status)
+}
+
+/// The keys Secret's step once the endpoint is Ready with nothing else to do (see
+/// [`crate::keys`]).
+fn plan_keys_step(
+    input: &EndpointInput<'_>,
+    mut status: OnlineEndpointStatus,
+) -> Plan<OnlineEndpointStatus> {
+    // Checked with the rest of the spec before anything was planned.
+    let Ok(config) = crate::keys::keys_config(input.spec) else {
+        return plan(Action::None, status, Requeue::Sync);
     };
-    let action = if keys_due {
-        Action::SyncKeys
-    } else {
-        Action::None
+    let regenerate_finished = matches!(input.operation, OperationOutcome::Succeeded)
+        && input
+            .status
+            .operation
+            .as_ref()
+            .is_some_and(|o| o.kind.eq_ignore_ascii_case("regenerateKeys"));
+    let keys = crate::keys::plan_keys(&crate::keys::KeysInput {
+        auth_mode: input.spec.auth_mode,
+        // The controller reports NotWanted without `keysSecret` (or for AADToken).
+        has_secret: input.keys != KeysState::NotWanted,
+        config,
+        secret: input.keys,
+        rotation: input.status.key_rotation.as_ref(),
+        request: input.rotate_keys_request,
+        regenerate_finished,
+        tree_busy: input.tree_busy,
+        keys_refresh: input.keys_refresh,
+        secret_name: input
+            .spec
+            .keys_secret
+            .as_ref()
+            .map_or("", |s| s.name.as_str()),
+        now: input.now,
+    });
+    status.key_rotation = keys.rotation;
+    // A wake-up sooner than the keys refresh is asked for; later ones ride on the sync (which
+    // the controller holds to the keys refresh for endpoints with a Secret).
+    let requeue = match keys.wake {
+        Some(d) if d < input.keys_refresh => {
+            Requeue::After(d.max(std::time::Duration::from_secs(1)))
+        }
+        _ => Requeue::Sync,
     };
-    plan(action, status, Requeue::Sync)
+    let mut p = plan(keys.action, status, requeue);
+    p.events = keys.events;
+    p
 }
 
 /// The validated endpoint with the lifecycle's tags added; a spec tag may not use their keys.

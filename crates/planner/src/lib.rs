@@ -27,6 +27,7 @@ pub mod deployment;
 pub mod endpoint;
 pub mod endpoint_isolation;
 pub mod failure;
+pub mod keys;
 pub mod lifecycle;
 pub mod logs;
 pub mod network;

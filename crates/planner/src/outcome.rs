@@ -26,8 +26,14 @@ pub enum Action {
     },
     /// DELETE the object's ARM resource.
     Delete,
-    /// POST listKeys and write the keys Secret (endpoints with `keysSecret`).
+    /// POST listKeys and write the keys Secret (endpoints with `keysSecret`), naming active the
+    /// key `status.keyRotation.activeKey` says (primary when it says none).
     SyncKeys,
+    /// POST regenerateKeys with this keyType (a step of a key rotation; never the key the
+    /// Secret names active).
+    RegenerateKey(crate::keys::KeySlot),
+    /// POST token and write the token into the keys Secret (`authMode: AMLToken`).
+    SyncToken,
     /// The Azure side is done (deleted or orphaned): remove the finalizer.
     RemoveFinalizer,
 }
@@ -35,7 +41,10 @@ pub enum Action {
 impl Action {
     /// True for actions that change Azure (counted against the one-write-per-tree rule).
     pub fn is_write(&self) -> bool {
-        matches!(self, Self::Put { .. } | Self::Patch { .. } | Self::Delete)
+        matches!(
+            self,
+            Self::Put { .. } | Self::Patch { .. } | Self::Delete | Self::RegenerateKey(_)
+        )
     }
 }
 

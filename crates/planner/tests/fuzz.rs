@@ -846,6 +846,7 @@ impl EpCase {
             tree_busy: self.tree_busy.as_deref(),
             keys: self.keys,
             keys_refresh: self.keys_refresh,
+            rotate_keys_request: None,
             lifecycle: &self.lifecycle,
             namespace: NAMESPACE,
             azure_deployments: self.azure_deployments.as_deref(),

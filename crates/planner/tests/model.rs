@@ -375,6 +375,7 @@ impl World {
             tree_busy: busy.as_deref(),
             keys: KeysState::NotWanted,
             keys_refresh: planner::KEYS_REFRESH,
+            rotate_keys_request: None,
             lifecycle: &planner::Lifecycle::from_annotations("OnlineEndpoint", "ns", EP, |_| None),
             namespace: "ns",
             azure_deployments: None,
@@ -431,7 +432,11 @@ impl World {
                 .violations
                 .push("the endpoint is never deleted in this model".into()),
             Action::Patch { .. } => self.violations.push("endpoints are not patched".into()),
-            Action::None | Action::SyncKeys | Action::RemoveFinalizer => {}
+            Action::None
+            | Action::SyncKeys
+            | Action::SyncToken
+            | Action::RegenerateKey(_)
+            | Action::RemoveFinalizer => {}
         }
         self.endpoint.status = status;
     }
@@ -582,7 +587,7 @@ impl World {
             }
             Action::Delete => write(self, "Delete", None, true, &mut status),
             Action::RemoveFinalizer => remove = true,
-            Action::None | Action::SyncKeys => {}
+            Action::None | Action::SyncKeys | Action::SyncToken | Action::RegenerateKey(_) => {}
         }
         if remove {
             self.deployments.remove(name);

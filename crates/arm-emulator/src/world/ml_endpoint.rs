@@ -621,7 +621,11 @@ impl World {
         })
     }
 
-    /// POST token (AMLToken endpoints).
+    /// POST token (AMLToken endpoints): 200 with `accessToken`, `tokenType`, `expiryTimeUtc` and
+    /// `refreshAfterTimeUtc` (seconds since the Unix epoch), as `OnlineEndpoints_GetToken`'s
+    /// examples show (testdata/azure-api/examples/machinelearningservices/2025-12-01 and
+    /// 2026-07-01, Workspace/OnlineEndpoint/getToken.json; mfe.json 2025-12-01, `AccessToken`).
+    /// The lifetime is `EmulatorConfig::endpoint_token_lifetime`, refresh after half of it.
     pub fn endpoint_token(
         &self,
         ctx: &Ctx,
@@ -645,11 +649,12 @@ impl World {
             ));
         }
         let now = ctx.now.as_second();
+        let lifetime = i64::try_from(self.config.endpoint_token_lifetime.as_secs()).unwrap_or(3600);
         Ok(Answer::ok(json!({
             "accessToken": format!("aml.{}", new_key()),
             "tokenType": "Bearer",
-            "expiryTimeUtc": now + 3600,
-            "refreshAfterTimeUtc": now + 1800,
+            "expiryTimeUtc": now.saturating_add(lifetime),
+            "refreshAfterTimeUtc": now.saturating_add(lifetime / 2),
         })))
     }
 }

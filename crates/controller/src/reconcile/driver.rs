@@ -81,6 +81,8 @@ impl PlanAction for planner::Action {
             Self::Patch { kind, .. } => format!("PATCH ({})", kind.as_str()),
             Self::Delete => "DELETE".into(),
             Self::SyncKeys => "SyncKeys".into(),
+            Self::RegenerateKey(key) => format!("regenerateKeys ({})", key.key_type()),
+            Self::SyncToken => "SyncToken".into(),
             Self::RemoveFinalizer => "RemoveFinalizer".into(),
         }
     }

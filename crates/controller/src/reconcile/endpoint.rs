@@ -349,6 +349,10 @@ impl Kind for OnlineEndpoint {
             tree_busy: seen.tree_busy.as_deref(),
             keys: seen.keys,
             keys_refresh: ctx.keys_refresh,
+            rotate_keys_request: self
+                .annotations()
+                .get(api::ROTATE_KEYS_ANNOTATION)
+                .map(String::as_str),
             lifecycle,
             namespace: &namespace,
             azure_deployments: seen.azure_deployments.as_deref(),
@@ -431,67 +435,150 @@ impl Kind for OnlineEndpoint {
                 )
                 .await
             }
-            Action::SyncKeys => {
-                let now = Timestamp::now();
-                let written = keys::sync_keys(
-                    &ctx.client,
+            Action::RegenerateKey(_) => {
+                let requeue = execute_write(
+                    ctx,
                     client,
-                    self,
                     id,
-                    status.scoring_uri.as_deref(),
-                    now,
+                    &plan.action,
+                    status,
+                    self.meta().generation,
+                    (&tree, &me(self)),
+                    events,
                 )
                 .await;
-                let generation = self.meta().generation;
-                let backoff_key = format!("keys:{}", key(self));
-                match written {
-                    Err(e) => {
-                        tracing::warn!(endpoint = %key(self), error = %e, "keys not synced");
-                        events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
-                        api::conditions::set_condition(
-                            &mut status.conditions,
-                            api::conditions::NewCondition::keys_synced(
-                                generation,
-                                false,
-                                format!("the keys Secret was not written: {e}"),
-                            ),
-                            now,
-                        );
-                        // Back off per endpoint: a Secret that cannot be written (RBAC, a
-                        // foreign Secret of that name) must not be retried every few seconds.
-                        Some(Requeue::After(ctx.backoff.failed(
-                            &backoff_key,
-                            planner::WAIT_POLL,
-                            std::time::Duration::from_secs(600),
-                        )))
-                    }
-                    Ok(_) => {
-                        ctx.backoff.succeeded(&backoff_key);
-                        api::conditions::set_condition(
-                            &mut status.conditions,
-                            api::conditions::NewCondition::keys_synced(
-                                generation,
-                                true,
-                                "the keys Secret holds the endpoint's keys",
-                            ),
-                            now,
-                        );
-                        events.push(planner::EventNote::normal(
-                            "KeysSynced",
-                            format!(
-                                "wrote the endpoint's keys to Secret {}",
-                                self.spec
-                                    .keys_secret
-                                    .as_ref()
-                                    .map(|s| s.name.as_str())
-                                    .unwrap_or_default()
-                            ),
-                        ));
-                        None
-                    }
+                // No operation to follow (Azure answered at once): the key is regenerated;
+                // recorded so that the next step publishes it instead of regenerating again.
+                if requeue.is_none()
+                    && status.operation.is_none()
+                    && let Some(rotation) = status.key_rotation.as_mut()
+                {
+                    rotation.regenerated = true;
                 }
+                requeue
+            }
+            Action::SyncKeys | Action::SyncToken => {
+                sync_secret(self, ctx, seen, &plan.action, status, events).await
             }
             Action::None | Action::RemoveFinalizer => None,
+        }
+    }
+}
+
+/// Writes the keys Secret (keys or token) and records the outcome in the `KeysSynced`
+/// condition; a Secret that cannot be written backs off per endpoint.
+async fn sync_secret(
+    ep: &OnlineEndpoint,
+    ctx: &Context,
+    seen: &Seen,
+    action: &Action,
+    status: &mut OnlineEndpointStatus,
+    events: &mut Vec<planner::EventNote>,
+) -> Option<Requeue> {
+    let (Some(client), Some(id)) = (&seen.client, &seen.id) else {
+        return None;
+    };
+    let now = Timestamp::now();
+    let secret = ep
+        .spec
+        .keys_secret
+        .as_ref()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let written = if *action == Action::SyncToken {
+        keys::sync_token(
+            &ctx.client,
+            client,
+            ep,
+            id,
+            status.scoring_uri.as_deref(),
+            now,
+        )
+        .await
+        .map(|t| {
+            // The new token's refresh, as the planner computes it from the Secret.
+            let refresh = planner::keys::token_refresh_at(now, t.refresh_after, t.expires);
+            let wake = std::time::Duration::try_from(refresh.duration_since(now))
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1));
+            let expires = t.expires.map_or("unknown".to_owned(), |t| t.to_string());
+            (
+                format!(
+                    "the keys Secret holds a token from the endpoint's token action, valid until {expires}; refreshed at {refresh}"
+                ),
+                format!("wrote a token of the endpoint to Secret {secret}"),
+                (wake < ctx.keys_refresh).then_some(Requeue::After(wake)),
+            )
+        })
+    } else {
+        // The key the plan's status names active (the planner decided it; a Secret written
+        // before rotation existed names the primary key).
+        let active = status
+            .key_rotation
+            .as_ref()
+            .and_then(|r| r.active_key.as_deref())
+            .and_then(planner::keys::KeySlot::parse)
+            .or(match seen.keys {
+                KeysState::Keys { active, .. } => Some(active),
+                _ => None,
+            })
+            .unwrap_or(planner::keys::KeySlot::Primary);
+        keys::sync_keys(
+            &ctx.client,
+            client,
+            ep,
+            id,
+            status.scoring_uri.as_deref(),
+            active,
+            now,
+        )
+        .await
+        .map(|()| {
+            (
+                format!(
+                    "the keys Secret holds the endpoint's keys; activeKey is {}",
+                    active.as_str()
+                ),
+                format!(
+                    "wrote the endpoint's keys to Secret {secret} (activeKey {})",
+                    active.as_str()
+                ),
+                None,
+            )
+        })
+    };
+    let generation = ep.meta().generation;
+    let backoff_key = format!("keys:{}", key(ep));
+    match written {
+        Err(e) => {
+            tracing::warn!(endpoint = %key(ep), error = %e, "keys not synced");
+            events.push(planner::EventNote::warning("KeysNotSynced", e.to_string()));
+            api::conditions::set_condition(
+                &mut status.conditions,
+                api::conditions::NewCondition::keys_synced(
+                    generation,
+                    false,
+                    format!("the keys Secret was not written: {e}"),
+                ),
+                now,
+            );
+            // Back off per endpoint: a Secret that cannot be written (RBAC, a foreign Secret
+            // of that name) must not be retried every few seconds.
+            Some(Requeue::After(ctx.backoff.failed(
+                &backoff_key,
+                planner::WAIT_POLL,
+                std::time::Duration::from_secs(600),
+            )))
+        }
+        Ok((condition, note, requeue)) => {
+            ctx.backoff.succeeded(&backoff_key);
+            api::conditions::set_condition(
+                &mut status.conditions,
+                api::conditions::NewCondition::keys_synced(generation, true, condition),
+                now,
+            );
+            events.push(planner::EventNote::normal("KeysSynced", note));
+            requeue
         }
     }
 }

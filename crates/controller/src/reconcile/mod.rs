@@ -322,7 +322,22 @@ pub async fn write(
             Started::Done(_) => Started::Done(None),
             Started::Pending(h) => Started::Pending(h),
         },
-        Action::None | Action::SyncKeys | Action::RemoveFinalizer => return Ok(None),
+        Action::RegenerateKey(key) => {
+            let body = arm::models::RegenerateEndpointKeysRequest {
+                key_type: match key {
+                    planner::keys::KeySlot::Primary => arm::models::KeyType::Primary,
+                    planner::keys::KeySlot::Secondary => arm::models::KeyType::Secondary,
+                },
+                key_value: None,
+                extra: Default::default(),
+            };
+            client
+                .begin_post::<_, Value>(id, "regenerateKeys", Some(&body))
+                .await?
+        }
+        Action::None | Action::SyncKeys | Action::SyncToken | Action::RemoveFinalizer => {
+            return Ok(None);
+        }
     };
     Ok(Some(match started {
         Started::Done(_) => Written::Done,

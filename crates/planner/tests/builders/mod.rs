@@ -23,6 +23,7 @@ pub struct Ep {
     pub deployments: Vec<DeploymentView>,
     pub tree_busy: Option<String>,
     pub keys: KeysState,
+    pub rotate_keys_request: Option<String>,
     pub lifecycle: planner::Lifecycle,
     pub azure_deployments: Option<Vec<Value>>,
 }
@@ -40,6 +41,7 @@ impl Ep {
             deployments: Vec::new(),
             tree_busy: None,
             keys: KeysState::NotWanted,
+            rotate_keys_request: None,
             lifecycle: endpoint_lifecycle(),
             azure_deployments: None,
         }
@@ -75,6 +77,7 @@ impl Ep {
             tree_busy: self.tree_busy.as_deref(),
             keys: self.keys,
             keys_refresh: planner::KEYS_REFRESH,
+            rotate_keys_request: self.rotate_keys_request.as_deref(),
             lifecycle: &self.lifecycle,
             namespace: NAMESPACE,
             azure_deployments: self.azure_deployments.as_deref(),
