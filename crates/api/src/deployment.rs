@@ -89,10 +89,18 @@ pub struct OnlineDeploymentSpec {
     #[schemars(length(min = 1, max = 64), regex(pattern = "^[A-Za-z0-9_]+$"))]
     pub instance_type: String,
 
-    /// Number of instances (1-50). A change scales the deployment in place.
+    /// Number of instances (1-50). A change scales the deployment in place. With `autoscale`
+    /// it is the count the deployment is created with (held within the autoscale bounds), and
+    /// the autoscaler owns it from then on.
     #[serde(default = "default_instance_count")]
     #[schemars(range(min = 1, max = 50))]
     pub instance_count: i32,
+
+    /// Scale with an Azure Monitor autoscale setting the controller creates and keeps for this
+    /// deployment (deleted with it, or when this field is removed). Absent: `instanceCount` is
+    /// enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<crate::autoscale::Autoscale>,
 
     /// Legacy outbound isolation: `Disabled` keeps the deployment's egress on private endpoints
     /// to the workspace's resources. Azure sets it only at create. Immutable. Absent: `Disabled`
@@ -224,6 +232,12 @@ pub struct OnlineDeploymentStatus {
     /// The Azure operation in flight, resumed by a restarted controller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<OperationStatus>,
+
+    /// ARM id of the autoscale setting (`Microsoft.Insights/autoscalesettings`) the controller
+    /// created for `spec.autoscale`; kept until Azure says it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::RESOURCE_ID))]
+    pub autoscale_setting_id: Option<String>,
 
     /// The last error from Azure Resource Manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@
 // kube's `printcolumn(...)` attributes repeat keys such as `type_` by design.
 #![allow(clippy::duplicated_attributes)]
 
+pub mod autoscale;
 pub mod common;
 pub mod conditions;
 pub mod deployment;
@@ -16,6 +17,7 @@ pub mod endpoint;
 pub mod status;
 pub mod workspace;
 
+pub use autoscale::{Autoscale, AutoscaleMetric, AutoscaleRule, ScaleDirection};
 pub use common::{
     ArmErrorStatus, DeletionPolicy, LocalObjectReference, OperationStatus, PublicNetworkAccess,
 };
