@@ -232,6 +232,10 @@ pub async fn main(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut arm = EmulatorConfig::default()
         .seed(Seed::sandbox().context("sandbox seed")?)
         .throttle(limits);
+    // `AML_BENCH_JOURNAL=<file>` keeps every ARM request as JSON lines, to see where they go.
+    if let Some(path) = std::env::var_os("AML_BENCH_JOURNAL") {
+        arm = arm.journal_path(std::path::PathBuf::from(path));
+    }
     arm = match args.time_scale {
         Some(scale) => arm
             .lro_durations(LroDurations::realistic())

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::driver::{Kind, Stop, drive};
 use super::endpoint::resolve_workspace;
-use super::{Error, execute_write, observe_shared, poll, with_finalizer};
+use super::{Error, execute_write, observe_shared, poll_with_result, with_finalizer};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 
@@ -336,15 +336,23 @@ impl Kind for OnlineDeployment {
             _ => None,
         };
         if let (Some(client), Some(id)) = (&client, &id) {
-            operation = poll(client, stored.operation.as_ref())
+            let (outcome, final_body) = poll_with_result(client, stored.operation.as_ref())
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
+            operation = outcome;
             let may_share = !deleting
                 && stored.operation.is_none()
                 && stored.observed_generation == self.meta().generation;
-            observed = observe_shared(ctx, client, &namespace, id, &operation, may_share)
-                .await
-                .map_err(|e| azure(to_failure(&e)))?;
+            observed = observe_shared(
+                ctx,
+                client,
+                &namespace,
+                id,
+                (&operation, final_body),
+                may_share,
+            )
+            .await
+            .map_err(|e| azure(to_failure(&e)))?;
             // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.
             if deleting
                 && matches!(observed, Observation::Found(_))

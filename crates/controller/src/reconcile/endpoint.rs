@@ -19,7 +19,9 @@ use planner::{
 };
 
 use super::driver::{Kind, Stop, drive};
-use super::{Error, execute_write, key, list_for_sharing, observe_shared, poll, with_finalizer};
+use super::{
+    Error, execute_write, key, list_for_sharing, observe_shared, poll_with_result, with_finalizer,
+};
 use crate::azure::to_failure;
 use crate::context::{Context, TreeKey};
 use crate::keys;
@@ -269,15 +271,23 @@ impl Kind for OnlineEndpoint {
             _ => None,
         };
         if let (Some(client), Some(id)) = (&client, &id) {
-            operation = poll(client, stored.operation.as_ref())
+            let (outcome, final_body) = poll_with_result(client, stored.operation.as_ref())
                 .await
                 .map_err(|e| azure(to_failure(&e)))?;
+            operation = outcome;
             let may_share = !deleting
                 && stored.operation.is_none()
                 && stored.observed_generation == self.meta().generation;
-            observed = observe_shared(ctx, client, &namespace, id, &operation, may_share)
-                .await
-                .map_err(|e| azure(to_failure(&e)))?;
+            observed = observe_shared(
+                ctx,
+                client,
+                &namespace,
+                id,
+                (&operation, final_body),
+                may_share,
+            )
+            .await
+            .map_err(|e| azure(to_failure(&e)))?;
             // One list of the endpoint's deployments a sync tells each of them what a GET
             // would.
             if !deleting && !deployments.is_empty() && matches!(observed, Observation::Found(_)) {

@@ -166,15 +166,27 @@ pub async fn poll(
     client: &ArmClient,
     operation: Option<&OperationStatus>,
 ) -> Result<OperationOutcome, ArmError> {
+    Ok(poll_with_result(client, operation).await?.0)
+}
+
+/// [`poll`], and the resource as the operation's end left it when Azure's answer carried it (the
+/// final GET of a create or update): what a GET right after would tell.
+pub async fn poll_with_result(
+    client: &ArmClient,
+    operation: Option<&OperationStatus>,
+) -> Result<(OperationOutcome, Option<Value>), ArmError> {
     let Some(op) = operation else {
-        return Ok(OperationOutcome::None);
+        return Ok((OperationOutcome::None, None));
     };
     if planner::lifecycle::operation_expired(&op.started_at, k8s_openapi::jiff::Timestamp::now()) {
-        return Ok(OperationOutcome::Lost(format!(
-            "started at {}, longer ago than {}h",
-            op.started_at,
-            planner::lifecycle::OPERATION_MAX_AGE.as_secs() / 3600
-        )));
+        return Ok((
+            OperationOutcome::Lost(format!(
+                "started at {}, longer ago than {}h",
+                op.started_at,
+                planner::lifecycle::OPERATION_MAX_AGE.as_secs() / 3600
+            )),
+            None,
+        ));
     }
     let parts = OperationParts {
         kind: op.kind.clone(),
@@ -187,23 +199,36 @@ pub async fn poll(
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, "dropping an unreadable operation record");
-            return Ok(OperationOutcome::Lost(format!("unreadable record: {e}")));
+            return Ok((
+                OperationOutcome::Lost(format!("unreadable record: {e}")),
+                None,
+            ));
         }
     };
     let polled = match client.poll::<Value>(&handle).await {
         Err(e) if matches!(e.status(), Some(404 | 410)) => {
-            return Ok(OperationOutcome::Lost(format!(
-                "its status URL answers {}",
-                e.status().unwrap_or_default()
-            )));
+            return Ok((
+                OperationOutcome::Lost(format!(
+                    "its status URL answers {}",
+                    e.status().unwrap_or_default()
+                )),
+                None,
+            ));
         }
         other => other?,
     };
     Ok(match polled {
+        PollOutcome::Succeeded(result) => (OperationOutcome::Succeeded, result),
+        other => (outcome_of(other), None),
+    })
+}
+
+fn outcome_of(polled: PollOutcome<Value>) -> OperationOutcome {
+    match polled {
         PollOutcome::Pending { retry_after } => OperationOutcome::Pending { retry_after },
         PollOutcome::Succeeded(_) => OperationOutcome::Succeeded,
         PollOutcome::Failed(err) => OperationOutcome::Failed(to_failure(&err)),
-    })
+    }
 }
 
 /// GETs `id` unless an operation is still pending.
@@ -230,9 +255,25 @@ pub async fn observe_shared(
     client: &ArmClient,
     namespace: &str,
     id: &ResourceId,
-    operation: &OperationOutcome,
+    (operation, final_body): (&OperationOutcome, Option<Value>),
     may_share: bool,
 ) -> Result<Observation, ArmError> {
+    // The operation just ended and Azure's answer carried the resource: no GET to repeat it.
+    if matches!(operation, OperationOutcome::Succeeded)
+        && let Some(body) = final_body.filter(|b| {
+            b.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|i| i.eq_ignore_ascii_case(&id.to_string()))
+        })
+    {
+        ctx.observations.listed(
+            namespace,
+            std::slice::from_ref(&body),
+            std::time::Instant::now(),
+            ctx.observation_max_age().saturating_mul(2),
+        );
+        return Ok(Observation::Found(body));
+    }
     if may_share
         && matches!(operation, OperationOutcome::None)
         && let Some(body) =
