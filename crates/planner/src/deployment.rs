@@ -328,6 +328,13 @@ fn plan_apply(
             return plan(Action::None, status, Requeue::After(STALLED_RETRY));
         }
     };
+    // With autoscale the instance count Azure has within the bounds is the autoscaler's.
+    let mut v = v;
+    v.instance_count = crate::autoscale::effective_capacity(
+        input.spec.autoscale.as_ref(),
+        v.instance_count,
+        input.observed.found().and_then(observed_capacity),
+    );
     if status.azure_resource_id.is_none()
         && let Some(endpoint_id) = &endpoint.arm_id
     {
@@ -494,11 +501,17 @@ fn plan_apply(
         }
         return p;
     }
+    let scaling = input
+        .spec
+        .autoscale
+        .as_ref()
+        .map(|a| format!(" (autoscale {}-{})", a.min_instances, a.max_instances))
+        .unwrap_or_default();
     ready(
         &mut status,
         generation,
         format!(
-            "deployment {display} is Succeeded with {} instance(s)",
+            "deployment {display} is Succeeded with {} instance(s){scaling}",
             v.instance_count
         ),
         now,

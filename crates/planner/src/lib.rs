@@ -21,6 +21,7 @@
 //! - Traffic in a body gives or raises a share only for deployments the input reports as
 //!   Succeeded (otherwise it keeps what Azure routes), and sums to 0 or 100.
 
+pub mod autoscale;
 pub mod body;
 pub mod deletion;
 pub mod deployment;
