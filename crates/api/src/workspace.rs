@@ -166,6 +166,7 @@ pub struct SecretReference {
 /// The workspace's network posture: inbound (public access, private endpoints) and outbound
 /// (managed network).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[x_kube(validation = kube::core::Rule::new("!has(self.associatedResources) || !has(self.associatedResources.mode) || self.associatedResources.mode != 'Enforce' || (has(self.privateEndpoints) && size(self.privateEndpoints) > 0 && has(self.privateEndpoints[0].privateDnsZones) && has(self.privateEndpoints[0].privateDnsZones.resourceGroup))").message("spec.network.associatedResources.mode Enforce needs spec.network.privateEndpoints[0] with privateDnsZones.resourceGroup: the associated resources' private endpoints go into that private endpoint's subnet, and their private DNS zones are created in that resource group and linked to its linkVirtualNetworkId").field_path(".associatedResources"))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkspaceNetwork {
     /// Enforced on the workspace; `Disabled` (the default) makes it reachable only through its
@@ -187,8 +188,9 @@ pub struct WorkspaceNetwork {
     /// (the ids the AML workspace names). Present: each is read once per sync and becomes a
     /// named leg of `NetworkIsolated` (public network access and network ACL default action;
     /// the registry's SKU, since private link needs Premium; Application Insights' ingestion
-    /// and query public access; an Approved private endpoint connection). Absent: they are
-    /// neither read nor reported (as before this field existed).
+    /// and query public access; an Approved private endpoint connection). With `mode: Enforce`
+    /// the controller also makes them private (see `mode`).
+    /// Absent: they are neither read nor reported (as before this field existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated_resources: Option<AssociatedResources>,
 }
@@ -198,8 +200,13 @@ pub struct WorkspaceNetwork {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssociatedResources {
     /// `Observe` (the default): read and report them as legs of `NetworkIsolated`, never
-    /// change them. Enforcing (private endpoints, DNS, then public access off) is not in this
-    /// version.
+    /// change them. `Enforce`: private endpoints for storage (`blob`, `file`), key vault
+    /// (`vault`) and a Premium registry (`registry`) in the subnet of
+    /// `spec.network.privateEndpoints[0]`, their private DNS zones in its
+    /// `privateDnsZones.resourceGroup` linked to its `linkVirtualNetworkId`, and each
+    /// resource's public network access turned off only once its private endpoints are
+    /// Approved with DNS records (make before break). A registry that is not Premium is
+    /// reported and left as it is; Application Insights is observed only.
     #[serde(default)]
     pub mode: AssociatedResourcesMode,
 }
@@ -210,6 +217,9 @@ pub enum AssociatedResourcesMode {
     /// Read and report; never write.
     #[default]
     Observe,
+    /// Make storage, key vault and a Premium registry private: private endpoints and DNS
+    /// first, public network access off once they hold.
+    Enforce,
 }
 
 /// The managed network of the workspace.

@@ -11,7 +11,9 @@ use api::workspace::IsolationMode;
 use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::network::associated::{associated_findings, associated_reads};
+use crate::network::associated::{
+    associated_findings, associated_reads, enforce_targets, observed_resource,
+};
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
 use crate::network::teardown::{TeardownStep, next_step};
@@ -85,6 +87,34 @@ pub fn workspace_reads_in(
     zones: WorkspaceZones,
 ) -> Result<NetworkTargets, crate::FieldError> {
     network_targets(&owner_value(namespace, name), spec, zones)
+}
+
+/// Every id a Workspace reconciles: [`workspace_reads_in`], then with
+/// `associatedResources.mode: Enforce` the private endpoints, zones and public access of the
+/// associated resources the AML workspace names (`workspace`, as read) — see
+/// [`crate::network::associated::enforce_targets`]; `associated` is what was read of them, in
+/// [`associated_reads`] order. The controller reads with these targets and the planner plans
+/// with the same, so both agree on which private endpoints are declared.
+///
+/// # Errors
+/// A [`crate::FieldError`] naming the spec field that cannot be turned into ARM ids.
+pub fn workspace_targets_in(
+    namespace: &str,
+    name: &str,
+    spec: &WorkspaceSpec,
+    zones: WorkspaceZones,
+    workspace: &Observation,
+    associated: &[Observation],
+) -> Result<NetworkTargets, crate::FieldError> {
+    let mut targets = workspace_reads_in(namespace, name, spec, zones)?;
+    enforce_targets(
+        &mut targets,
+        spec,
+        workspace,
+        associated,
+        zones.associated(),
+    )?;
+    Ok(targets)
 }
 
 /// The managed network mode Azure reports, if any.
@@ -182,7 +212,14 @@ pub fn plan_workspace_in(input: &WorkspaceInput<'_>, zones: WorkspaceZones) -> W
     let mut status = input.status.clone();
     crate::lifecycle::lift_lifecycle_stall(&mut status);
 
-    let targets = match workspace_reads_in(input.namespace, input.name, input.spec, zones) {
+    let targets = match workspace_targets_in(
+        input.namespace,
+        input.name,
+        input.spec,
+        zones,
+        input.observed,
+        &input.network.associated,
+    ) {
         Ok(t) => t,
         Err(err) if input.deleting => {
             let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
@@ -460,10 +497,18 @@ fn plan_apply(
     status
         .private_endpoints
         .extend(removal.keep.iter().cloned());
-    let associated = associated_findings(
-        &associated_reads(input.spec, input.observed),
-        &input.network.associated,
-    );
+    // Enforced resources are legs of their own (private endpoints, public access); the others
+    // (Application Insights, or all of them when observing) are reported as read.
+    let reads = associated_reads(input.spec, input.observed);
+    let (reported, read): (Vec<_>, Vec<_>) = reads
+        .iter()
+        .filter(|r| !targets.associated.iter().any(|e| e.id == r.id))
+        .map(|r| {
+            let o = observed_resource(&r.id, &reads, &input.network.associated);
+            (r.clone(), o.clone())
+        })
+        .unzip();
+    let associated = associated_findings(&reported, &read);
     set_condition(
         &mut status.conditions,
         isolation_condition(
@@ -569,7 +614,13 @@ fn next_apply_step(
         // Drift on other legs is still looked for at every sync.
         return plan(NetworkAction::None, status, Requeue::Sync);
     }
-    if let Some((reason, _)) = waiting.first() {
+    // A leg waiting on another (public access on its private endpoint) names the wait's
+    // cause as Ready's reason: the other leg's (ApprovalPending, Creating, ...).
+    let cause = waiting
+        .iter()
+        .find(|(r, _)| *r != Reason::DependencyNotReady)
+        .or(waiting.first());
+    if let Some((reason, _)) = cause {
         // A leg that held and now waits on Azure was changed out of band (a person deleting a
         // private endpoint): marked, so its repair once Azure is done counts as drift.
         let reason = waiting_reason(input.status, generation, *reason);

@@ -135,20 +135,18 @@ fn duplicate_private_endpoint_names_stall() {
     assert!(message.contains("privateEndpoints[1].name"), "{message}");
 }
 
-/// Public access goes first: one PATCH of the workspace, with the spec's value only.
+/// Make before break: with a private endpoint declared, the workspace's public access is not
+/// turned off first; the private endpoint is created first and Ready says why public access
+/// waits. The NetworkIsolated message names every leg that does not hold.
 #[test]
-fn public_access_is_turned_off_first() {
+fn public_access_waits_for_the_private_endpoint() {
     let mut azure = Azure::seed();
     let mut c = Controller::new(spec(Dns::Create, true, None));
     let plan = c.reconcile(&mut azure, Answer::Ok);
-    let NetworkAction::Patch { target, body } = &plan.action else {
-        panic!("expected a PATCH, got {:?}", plan.action);
+    let NetworkAction::Put { target, .. } = &plan.action else {
+        panic!("expected the private endpoint's PUT, got {:?}", plan.action);
     };
-    assert_eq!(target, WS);
-    assert_eq!(
-        body,
-        &json!({"properties": {"publicNetworkAccess": "Disabled"}})
-    );
+    assert_eq!(target, PE);
     let (status, reason, message) = isolated(&c);
     assert_eq!((status.as_str(), reason.as_str()), ("False", "NotIsolated"));
     for leg in [
@@ -159,8 +157,97 @@ fn public_access_is_turned_off_first() {
     ] {
         assert!(message.contains(leg), "{leg:?} not in {message}");
     }
-    assert!(plan.events.iter().any(|e| e.reason == "Updating"));
     assert!(plan.drift.is_empty(), "the first change is not drift");
+}
+
+/// The order, from Azure's side: the one PATCH of public access (the spec's value only) comes
+/// after the private endpoint's connection is Approved and its zone group holds records in both
+/// zones; every write before it leaves public access as it was.
+#[test]
+fn public_access_is_turned_off_after_the_private_path_holds() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, true, None));
+    let mut patched_when = None;
+    for _ in 0..60 {
+        let plan = c.reconcile(&mut azure, Answer::Ok);
+        if let NetworkAction::Patch { target, body } = &plan.action {
+            assert_eq!(target, WS);
+            assert_eq!(
+                body,
+                &json!({"properties": {"publicNetworkAccess": "Disabled"}})
+            );
+            // What Azure had when the PATCH was decided (the model applied it just now).
+            let connection = azure.connection().expect("a connection");
+            let group = azure.get(&group_id()).cloned().expect("a zone group");
+            patched_when = Some((connection, group));
+            break;
+        }
+        assert_eq!(azure.public_access(), "Enabled", "{:?}", plan.action);
+        azure.tick();
+    }
+    let (connection, group) = patched_when.expect("public access was turned off");
+    assert_eq!(
+        connection.pointer("/properties/privateLinkServiceConnectionState/status"),
+        Some(&json!("Approved"))
+    );
+    let records = planner::network::bodies::zone_group_records(&group);
+    assert_eq!(records.len(), 2, "{group}");
+    assert!(records.iter().all(|(_, n)| *n > 0), "{records:?}");
+    assert_eq!(
+        azure
+            .writes
+            .last()
+            .map(|(v, t, _)| (v.as_str(), t.as_str())),
+        Some(("PATCH", WS))
+    );
+    c.settle(&mut azure, 10);
+    assert_eq!(isolated(&c).0, "True");
+}
+
+/// A Workspace that declares no private endpoint keeps the old behaviour: public access is
+/// turned off at once (there is no private path to wait for).
+#[test]
+fn without_private_endpoints_public_access_goes_first() {
+    let mut azure = Azure::seed();
+    let mut s = spec(Dns::None, true, None);
+    s.network.private_endpoints.clear();
+    let mut c = Controller::new(s);
+    let plan = c.reconcile(&mut azure, Answer::Ok);
+    assert_eq!(
+        plan.action,
+        NetworkAction::Patch {
+            target: WS.to_owned(),
+            body: json!({"properties": {"publicNetworkAccess": "Disabled"}}),
+        }
+    );
+    assert!(plan.events.iter().any(|e| e.reason == "Updating"));
+}
+
+/// A private endpoint whose connection waits for a person keeps the workspace public (nothing
+/// is sent: never Enabled, not yet Disabled); its approval lets public access go off.
+#[test]
+fn a_pending_connection_keeps_public_access_as_it_is() {
+    let mut azure = Azure::seed();
+    let mut c = Controller::new(spec(Dns::Create, false, None));
+    c.settle(&mut azure, 30);
+    assert_eq!(ready(&c).1, "ApprovalPending", "{:?}", ready(&c));
+    assert!(
+        ready(&c)
+            .2
+            .contains("public access of workspace mlw-prod stays Enabled until private endpoint mlw-prod-pe is Approved with private DNS (make before break)"),
+        "{:?}",
+        ready(&c)
+    );
+    assert_eq!(azure.public_access(), "Enabled");
+    assert!(
+        !azure.writes.iter().any(|(v, _, _)| v == "PATCH"),
+        "{:?}",
+        azure.writes
+    );
+    azure.set_connection("Approved");
+    c.settle(&mut azure, 10);
+    assert_eq!(azure.public_access(), "Disabled");
+    assert_eq!(ready(&c).0, "True");
 }
 
 /// The private endpoint is created in its subnet, in the VNet's region, tagged as ours, with one
@@ -236,13 +323,13 @@ fn converges_in_order_and_then_writes_nothing() {
         .collect();
     let expected = [
         ("PATCH", "mlw-prod"),
-        ("PATCH", "mlw-prod"),
         ("PUT", "mlw-prod-pe"),
         ("PUT", "privatelink.api.azureml.ms"),
         ("PUT", "vnet-hub-link"),
         ("PUT", "privatelink.notebooks.azure.net"),
         ("PUT", "vnet-hub-link"),
         ("PUT", "default"),
+        ("PATCH", "mlw-prod"),
         ("POST", "mlw-prod"),
     ];
     let expected: Vec<(String, String)> = expected
@@ -250,15 +337,15 @@ fn converges_in_order_and_then_writes_nothing() {
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
     assert_eq!(order, expected);
-    // Public access first, alone: never in one PATCH with a managed network change Azure may
-    // refuse.
+    // Public access once the private path holds (make before break), alone: never in one
+    // PATCH with a managed network change Azure may refuse.
     assert_eq!(
         azure.writes[0].2,
-        json!({"properties": {"publicNetworkAccess": "Disabled"}})
+        json!({"properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}})
     );
     assert_eq!(
-        azure.writes[1].2,
-        json!({"properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}})
+        azure.writes[7].2,
+        json!({"properties": {"publicNetworkAccess": "Disabled"}})
     );
     assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
     let (status, reason, message) = isolated(&c);
@@ -371,8 +458,8 @@ fn approve_true_approves_a_pending_connection() {
 /// approve: true without the approval permission: Azure refuses the private endpoint with 403
 /// LinkedAuthorizationFailed (it does not leave a Pending connection). The Workspace is Stalled
 /// with AuthorizationFailed naming the missing action and the ways out, the PUT is not re-sent
-/// before the slow retry, and public access is still enforced; once the permission is granted
-/// the slow retry converges.
+/// before the slow retry, and public access stays as it is (make before break: no private path,
+/// so no PATCH, and never Enabled); once the permission is granted the slow retry converges.
 #[test]
 fn auto_approval_without_the_permission_stalls_naming_the_action() {
     let mut azure = Azure::seed();
@@ -404,9 +491,10 @@ fn auto_approval_without_the_permission_stalls_naming_the_action() {
     assert!(c.condition("Reconciling").is_none());
     assert_eq!(
         azure.public_access(),
-        "Disabled",
-        "public access still enforced"
+        "Enabled",
+        "public access is not closed before a private path exists"
     );
+    assert!(!azure.writes.iter().any(|(v, _, _)| v == "PATCH"));
     for _ in 0..3 {
         let p = c.reconcile(&mut azure, Answer::Ok);
         assert!(!p.action.is_write(), "{:?}", p.action);
@@ -416,6 +504,7 @@ fn auto_approval_without_the_permission_stalls_naming_the_action() {
     c.settle(&mut azure, 20);
     assert_eq!(pe_puts(&azure), 2);
     assert_eq!(ready(&c).0, "True", "{:?}", c.status.conditions);
+    assert_eq!(azure.public_access(), "Disabled");
 }
 
 /// Rejected (or Disconnected) is terminal: Stalled with ConnectionRejected, not Reconciling.
@@ -1173,8 +1262,9 @@ fn bodies_keep_to_azure_lengths_for_the_longest_names() {
 }
 
 /// A workspace whose provisioningState is `Unknown` (a value of the ML spec's ProvisioningState
-/// enum, workspaceRP.json) is not busy: its network legs are enforced — public access turned
-/// off first — rather than waited on forever; a workspace that is Updating is waited on.
+/// enum, workspaceRP.json) is not busy: its network legs are enforced — the managed network
+/// first (public access waits for the private endpoint) — rather than waited on forever; a
+/// workspace that is Updating is waited on.
 #[test]
 fn workspace_provisioning_state_unknown_is_settled() {
     for state in ["Unknown", "unknown"] {
@@ -1190,7 +1280,7 @@ fn workspace_provisioning_state_unknown_is_settled() {
             plan.action,
             NetworkAction::Patch {
                 target: WS.to_owned(),
-                body: json!({"properties": {"publicNetworkAccess": "Disabled"}}),
+                body: json!({"properties": {"managedNetwork": {"isolationMode": "AllowInternetOutbound"}}}),
             },
             "{state}"
         );

@@ -331,8 +331,13 @@ impl Kind for Workspace {
             .await
             .map_err(|e| azure(to_failure(&e)))?;
         if !matches!(seen.operation, OperationOutcome::Pending { .. }) {
-            if !deleting {
+            // Deleting a Workspace that enforces its associated resources reads the workspace
+            // too: it names the resources whose private endpoints this Workspace created.
+            let enforces = planner::network::associated::enforces(&self.spec);
+            if !deleting || enforces {
                 seen.observed = get(&client, &targets.workspace_id).await.map_err(azure)?;
+            }
+            if !deleting {
                 // One paged list of the workspace's endpoints a sync tells each endpoint of this
                 // namespace what its GET would.
                 if !endpoints_here(&seen.endpoints).is_empty()
@@ -341,13 +346,8 @@ impl Kind for Workspace {
                 {
                     super::list_for_sharing(ctx, &client, &namespace, &id, "onlineEndpoints").await;
                 }
-            }
-            seen.network = read_network(&client, targets, &removed)
-                .await
-                .map_err(azure)?;
-            // The associated resources the spec asks about: one GET each, named by the
-            // workspace just read.
-            if !deleting {
+                // The associated resources the spec asks about: one GET each, named by the
+                // workspace just read.
                 for target in
                     planner::network::associated::associated_reads(&self.spec, &seen.observed)
                 {
@@ -355,6 +355,23 @@ impl Kind for Workspace {
                     seen.network.associated.push(observed);
                 }
             }
+            // With mode Enforce the associated resources' private endpoints join the declared
+            // ones; the planner computes the same targets from the same reads.
+            let full = planner::workspace::workspace_targets_in(
+                &namespace,
+                &name,
+                &self.spec,
+                ctx.workspace_zones,
+                &seen.observed,
+                &seen.network.associated,
+            );
+            let targets = full.as_ref().unwrap_or(targets);
+            let removed = removed_endpoints(targets, stored);
+            let network = read_network(&client, targets, &removed)
+                .await
+                .map_err(azure)?;
+            seen.network.endpoints = network.endpoints;
+            seen.network.removed = network.removed;
         }
         seen.client = Some(client);
         Ok(seen)

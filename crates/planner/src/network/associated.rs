@@ -23,10 +23,16 @@
 //! storage connection does not carry its group id).
 
 use api::WorkspaceSpec;
+use api::workspace::AssociatedResourcesMode;
 use serde_json::Value;
 
-use super::ids::name_of;
+use super::ids::{name_of, parent_of, resource_group_of, same_id, subscription_of};
+use super::targets::{
+    AssociatedZones, EndpointTarget, LinkTarget, NetworkTargets, ZONE_GROUP_NAME, ZoneTarget,
+    link_name,
+};
 use crate::observe::{Observation, str_at};
+use crate::validate::FieldError;
 
 /// One of the four associated resource kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +63,28 @@ impl AssociatedKind {
             Self::KeyVault => "keyVault",
             Self::ContainerRegistry => "containerRegistry",
             Self::ApplicationInsights => "applicationInsights",
+        }
+    }
+
+    /// The group ids the controller makes private endpoints for with `mode: Enforce`
+    /// (storage `blob` and `file`, key vault `vault`, registry `registry`); none for
+    /// Application Insights (its private path is an Azure Monitor Private Link Scope).
+    pub fn enforced_groups(self) -> &'static [&'static str] {
+        match self {
+            Self::StorageAccount => &["blob", "file"],
+            Self::KeyVault => &["vault"],
+            Self::ContainerRegistry => &["registry"],
+            Self::ApplicationInsights => &[],
+        }
+    }
+
+    /// Its ARM resource type.
+    pub fn arm_type(self) -> &'static str {
+        match self {
+            Self::StorageAccount => "Microsoft.Storage/storageAccounts",
+            Self::KeyVault => "Microsoft.KeyVault/vaults",
+            Self::ContainerRegistry => "Microsoft.ContainerRegistry/registries",
+            Self::ApplicationInsights => "Microsoft.Insights/components",
         }
     }
 
@@ -101,6 +129,142 @@ pub fn associated_reads(spec: &WorkspaceSpec, workspace: &Observation) -> Vec<As
             })
         })
         .collect()
+}
+
+/// True when the spec asks the controller to make the associated resources private.
+pub fn enforces(spec: &WorkspaceSpec) -> bool {
+    spec.network
+        .associated_resources
+        .as_ref()
+        .is_some_and(|a| a.mode == AssociatedResourcesMode::Enforce)
+}
+
+/// True when a registry, as read, is not Premium (private link needs Premium; Microsoft Learn,
+/// "Azure Container Registry service tiers"). A registry not read is not known to be anything.
+pub fn not_premium(registry: &Observation) -> Option<String> {
+    let sku = str_at(registry.found()?, "/sku/name").unwrap_or("unknown");
+    (!sku.eq_ignore_ascii_case("Premium")).then(|| shown(sku))
+}
+
+/// The observation of the associated resource `id` among `observed` (read in the order of
+/// [`associated_reads`]): matched by the `id` Azure returned.
+pub fn observed_resource<'a>(
+    id: &str,
+    targets: &[AssociatedTarget],
+    observed: &'a [Observation],
+) -> &'a Observation {
+    targets
+        .iter()
+        .position(|t| same_id(&t.id, id))
+        .and_then(|i| observed.get(i))
+        .unwrap_or(&Observation::Skipped)
+}
+
+/// With `mode: Enforce`, adds to `targets` the associated resources whose public access is
+/// enforced and a private endpoint per resource and group id (`<resource>-<group>-pe`, in the
+/// subnet of `spec.network.privateEndpoints[0]`, with its `approve`), each with its one private
+/// DNS zone (`zones`, created in `privateDnsZones.resourceGroup` in the linked VNet's
+/// subscription and linked to that VNet) and a zone group. A registry read as not Premium gets
+/// no private endpoint (Azure refuses one). `workspace` is the AML workspace as read (it names
+/// the resources); `observed` the associated resources as read, in [`associated_reads`] order.
+/// Without `mode: Enforce`, or before the workspace is read, `targets` is left as it is.
+///
+/// # Errors
+/// A [`FieldError`] naming `spec.network.associatedResources` when the first private endpoint
+/// gives no subnet or zone resource group (the CRD refuses such a spec; objects that did not
+/// pass the API server's validation are refused here), or a generated name is already a
+/// declared private endpoint's.
+pub fn enforce_targets(
+    targets: &mut NetworkTargets,
+    spec: &WorkspaceSpec,
+    workspace: &Observation,
+    observed: &[Observation],
+    zones: AssociatedZones,
+) -> Result<(), FieldError> {
+    if !enforces(spec) {
+        return Ok(());
+    }
+    let field = "spec.network.associatedResources".to_owned();
+    let needs = || {
+        FieldError {
+        field: field.clone(),
+        message: "mode Enforce needs spec.network.privateEndpoints[0] with privateDnsZones.resourceGroup and linkVirtualNetworkId: the associated resources' private endpoints go into its subnet and their zones into that resource group".to_owned(),
+    }
+    };
+    let first = spec.network.private_endpoints.first().ok_or_else(needs)?;
+    let dns = first.private_dns_zones.as_ref().ok_or_else(needs)?;
+    let (Some(zone_rg), Some(link_vnet)) = (&dns.resource_group, &dns.link_virtual_network_id)
+    else {
+        return Err(needs());
+    };
+    let (Some(sub), Some(rg), Some(vnet_id), Some(zone_sub)) = (
+        subscription_of(&first.subnet_id),
+        resource_group_of(&first.subnet_id),
+        parent_of(&first.subnet_id),
+        subscription_of(link_vnet),
+    ) else {
+        return Err(needs());
+    };
+    let reads = associated_reads(spec, workspace);
+    for target in &reads {
+        if target.kind.enforced_groups().is_empty() {
+            continue;
+        }
+        targets.associated.push(target.clone());
+        if target.kind == AssociatedKind::ContainerRegistry
+            && not_premium(observed_resource(&target.id, &reads, observed)).is_some()
+        {
+            continue;
+        }
+        for group in target.kind.enforced_groups() {
+            let Some(zone) = zones.for_group(group) else {
+                continue;
+            };
+            let name = format!("{}-{group}-pe", name_of(&target.id));
+            if spec
+                .network
+                .private_endpoints
+                .iter()
+                .any(|pe| pe.name.eq_ignore_ascii_case(&name))
+            {
+                return Err(FieldError {
+                    field: field.clone(),
+                    message: format!(
+                        "mode Enforce names the private endpoint of {} {} {name:?}, which spec.network.privateEndpoints already declares; rename that one",
+                        target.kind.label(),
+                        name_of(&target.id)
+                    ),
+                });
+            }
+            let id = format!(
+                "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateEndpoints/{name}"
+            );
+            let zone_id = format!(
+                "/subscriptions/{zone_sub}/resourceGroups/{zone_rg}/providers/Microsoft.Network/privateDnsZones/{zone}"
+            );
+            targets.endpoints.push(EndpointTarget {
+                name,
+                zone_group_id: Some(format!("{id}/privateDnsZoneGroups/{ZONE_GROUP_NAME}")),
+                id,
+                subnet_id: first.subnet_id.clone(),
+                vnet_id: vnet_id.clone(),
+                service_id: target.id.clone(),
+                group_id: (*group).to_owned(),
+                associated: Some(target.kind),
+                approve: first.approve,
+                zones: vec![ZoneTarget {
+                    link: Some(LinkTarget {
+                        vnet_id: link_vnet.clone(),
+                        id: format!("{zone_id}/virtualNetworkLinks/{}", link_name(link_vnet)),
+                    }),
+                    id: zone_id,
+                    name: zone.to_owned(),
+                    create: true,
+                }],
+            });
+        }
+    }
+    Ok(())
 }
 
 fn disabled(v: Option<&str>) -> bool {

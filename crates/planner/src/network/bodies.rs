@@ -7,15 +7,16 @@
 use serde_json::{Map, Value, json};
 
 use super::ids::same_id;
-use super::targets::{EndpointTarget, GROUP_ID, LinkTarget, NetworkTargets, OWNER_TAG, ZoneTarget};
+use super::targets::{EndpointTarget, LinkTarget, NetworkTargets, OWNER_TAG, ZoneTarget};
 use crate::observe::str_at;
 
 fn owner_tags(targets: &NetworkTargets) -> Value {
     json!({ OWNER_TAG: targets.owner, "managed-by": "aml-operator" })
 }
 
-/// The Network private endpoint to create: one connection to the workspace's `amlworkspace`
-/// group. With `approve: true` (the controller holds
+/// The Network private endpoint to create: one connection to its private link service's group
+/// (the workspace's `amlworkspace`, or an associated resource's `blob`, `file`, `vault`,
+/// `registry`). With `approve: true` (the controller holds
 /// `Microsoft.MachineLearningServices/workspaces/privateEndpointConnectionsApproval/action`) it
 /// asks for automatic approval (`privateLinkServiceConnections`); Azure refuses that with 403
 /// `LinkedAuthorizationFailed` from a caller without the permission rather than leaving it
@@ -30,8 +31,8 @@ pub fn private_endpoint_body(
     let mut connection = json!({
         "name": endpoint.name,
         "properties": {
-            "privateLinkServiceId": targets.workspace_id,
-            "groupIds": [GROUP_ID],
+            "privateLinkServiceId": endpoint.service_id,
+            "groupIds": [endpoint.group_id],
         }
     });
     let field = if endpoint.approve {
@@ -100,6 +101,13 @@ pub fn approval_body(targets: &NetworkTargets, private_endpoint_id: &str) -> Val
             }
         }
     })
+}
+
+/// The PATCH that turns an associated resource's public network access off (storage
+/// `StorageAccounts_Update`, key vault `Vaults_Update`, registry `Registries_Update`: each takes
+/// `properties.publicNetworkAccess`). Only ever `Disabled`: the controller never opens one.
+pub fn public_access_off_patch() -> Value {
+    json!({"properties": {"publicNetworkAccess": "Disabled"}})
 }
 
 /// A workspace PATCH body with only the given properties.

@@ -16,9 +16,10 @@ use api::workspace::PrivateEndpointObservation;
 use serde_json::{Map, Value, json};
 
 use super::action::{NetworkAction, PROVISION_MANAGED_NETWORK};
+use super::associated::{AssociatedKind, AssociatedTarget, not_premium};
 use super::bodies::{
     approval_body, connection_of, link_body, link_to, owned_by, private_endpoint_body,
-    workspace_patch, zone_body, zone_group_body, zone_group_records,
+    public_access_off_patch, workspace_patch, zone_body, zone_group_body, zone_group_records,
 };
 use super::ids::{name_of, same_id};
 use super::observed::{EndpointObservation, NetworkObservation};
@@ -181,7 +182,46 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
             },
         )
     };
-    findings.push(if pna_differs {
+    // The private endpoints first: the workspace's public access waits for one of them.
+    let mut endpoints = Vec::new();
+    let mut endpoint_findings = Vec::new();
+    let empty = EndpointObservation::default();
+    for (i, target) in t.endpoints.iter().enumerate() {
+        let o = obs.endpoints.get(i).unwrap_or(&empty);
+        let service = if target.associated.is_some() {
+            associated_body(&obs.associated, &target.service_id)
+        } else {
+            Some(workspace)
+        };
+        let (mut legs, reading) = endpoint_legs(t, target, workspace, service, o);
+        endpoint_findings.append(&mut legs);
+        endpoints.push(reading);
+    }
+
+    let closing = wanted_pna.eq_ignore_ascii_case("Disabled");
+    let declared: Vec<(&EndpointTarget, &PrivateEndpointObservation)> = t
+        .endpoints
+        .iter()
+        .zip(&endpoints)
+        .filter(|(target, _)| target.associated.is_none())
+        .collect();
+    let private_path = declared.is_empty()
+        || declared
+            .iter()
+            .any(|(target, reading)| private_path_holds(target, reading));
+    findings.push(if pna_differs && closing && !private_path {
+        // Make before break (DESIGN §3.13): the public path is closed only once a declared
+        // private endpoint is Approved with its DNS; nothing is sent meanwhile (never Enabled).
+        let names: Vec<&str> = declared.iter().map(|(t, _)| t.name.as_str()).collect();
+        Finding::waiting(
+            format!("publicNetworkAccess is {observed_pna} (spec: {wanted_pna})"),
+            Reason::DependencyNotReady,
+            format!(
+                "public access of workspace {ws_name} stays {observed_pna} until private endpoint {} is Approved with private DNS (make before break)",
+                names.join(" or ")
+            ),
+        )
+    } else if pna_differs {
         flag_fix(
             "publicNetworkAccess",
             patch_of("publicNetworkAccess", json!(wanted_pna)),
@@ -214,13 +254,14 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
         _ => findings.push(Finding::holds()),
     }
 
-    let mut endpoints = Vec::new();
-    let empty = EndpointObservation::default();
-    for (i, target) in t.endpoints.iter().enumerate() {
-        let o = obs.endpoints.get(i).unwrap_or(&empty);
-        let (mut legs, reading) = endpoint_legs(t, target, workspace, o);
-        findings.append(&mut legs);
-        endpoints.push(reading);
+    findings.append(&mut endpoint_findings);
+    for resource in &t.associated {
+        findings.push(associated_public_access_leg(
+            t,
+            resource,
+            associated_body(&obs.associated, &resource.id),
+            &endpoints,
+        ));
     }
 
     // Provisioning the managed network comes last: it is slow and inbound does not wait for it.
@@ -293,6 +334,101 @@ pub fn managed_network_refusal(
     }
 }
 
+/// True when a private endpoint's private path holds: its connection Approved and, when it
+/// declares private DNS, its zone group holding records in every zone.
+fn private_path_holds(target: &EndpointTarget, reading: &PrivateEndpointObservation) -> bool {
+    let approved = reading
+        .connection_state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("Approved"));
+    approved && (target.zone_group_id.is_none() || reading.dns_ready == Some(true))
+}
+
+/// The associated resource `id` as read this sync (matched by the id Azure returned).
+fn associated_body<'a>(observed: &'a [Observation], id: &str) -> Option<&'a Value> {
+    observed
+        .iter()
+        .filter_map(Observation::found)
+        .find(|r| str_at(r, "/id").is_some_and(|rid| same_id(rid, id)))
+}
+
+/// The public access leg of an enforced associated resource (storage, key vault, registry):
+/// holds when Azure reports `Disabled`; turned off with a PATCH only once every private
+/// endpoint the controller makes for it is Approved with DNS records (make before break); a
+/// registry that is not Premium is named and left alone (no private endpoint is possible, and
+/// Azure refuses to turn a Basic or Standard registry's public access off).
+fn associated_public_access_leg(
+    t: &NetworkTargets,
+    resource: &AssociatedTarget,
+    body: Option<&Value>,
+    readings: &[PrivateEndpointObservation],
+) -> Finding {
+    let label = format!("{} {}", resource.kind.label(), name_of(&resource.id));
+    let Some(body) = body else {
+        return Finding::waiting(
+            format!("{label} not read"),
+            Reason::Progressing,
+            format!("reading {label}"),
+        );
+    };
+    let observed = str_at(body, "/properties/publicNetworkAccess").unwrap_or("Enabled");
+    if resource.kind == AssociatedKind::ContainerRegistry
+        && let Some(sku) = not_premium(&Observation::Found(body.clone()))
+    {
+        return Finding::blocked(
+            format!(
+                "{label}: SKU {sku}: a private endpoint needs the Premium SKU (the controller does not change SKUs); public network access {observed}"
+            ),
+            Reason::NotIsolated,
+            format!(
+                "{label} is SKU {sku}: Azure offers private endpoints only on Premium registries, so the controller makes none and leaves its public network access {observed} (it never changes a SKU): upgrade it (az acr update --name {} --sku Premium) or set spec.network.associatedResources.mode to Observe",
+                name_of(&resource.id)
+            ),
+        );
+    }
+    if observed.eq_ignore_ascii_case("Disabled") {
+        return Finding::holds();
+    }
+    let problem = format!("{label}: public network access {observed}");
+    let mine: Vec<(&EndpointTarget, &PrivateEndpointObservation)> = t
+        .endpoints
+        .iter()
+        .zip(readings)
+        .filter(|(e, _)| same_id(&e.service_id, &resource.id))
+        .collect();
+    let waiting_for: Vec<&str> = mine
+        .iter()
+        .filter(|(e, r)| !private_path_holds(e, r))
+        .map(|(e, _)| e.name.as_str())
+        .collect();
+    if mine.is_empty() || !waiting_for.is_empty() {
+        return Finding::waiting(
+            problem,
+            Reason::DependencyNotReady,
+            format!(
+                "public network access of {label} stays {observed} until private endpoint {} is Approved with private DNS (make before break)",
+                waiting_for.join(" and ")
+            ),
+        );
+    }
+    Finding::fix(
+        problem,
+        Fix {
+            action: NetworkAction::Patch {
+                target: resource.id.clone(),
+                body: public_access_off_patch(),
+            },
+            reason: Reason::Updating,
+            what: format!(
+                "turn public network access of {label} off (its private endpoints are Approved with private DNS)"
+            ),
+            drift: drift("associatedPublicNetworkAccess", observed, "Disabled"),
+            event: "Updating",
+            urgent: false,
+        },
+    )
+}
+
 /// True while an operation runs on the AML workspace itself. `Unknown` is one of the values the
 /// workspace's `provisioningState` takes (Microsoft.MachineLearningServices `workspaceRP.json`,
 /// 2025-12-01, `ProvisioningState`: Unknown, Updating, Creating, Deleting, Succeeded, Failed,
@@ -314,6 +450,7 @@ fn endpoint_legs(
     t: &NetworkTargets,
     target: &EndpointTarget,
     workspace: &Value,
+    service: Option<&Value>,
     o: &EndpointObservation,
 ) -> (Vec<Finding>, PrivateEndpointObservation) {
     let name = &target.name;
@@ -427,7 +564,17 @@ fn endpoint_legs(
                 pe_ready = true;
                 out.push(Finding::holds());
             }
-            out.push(connection_leg(t, target, workspace, pe, &mut reading));
+            out.push(match service {
+                Some(service) => connection_leg(t, target, service, pe, &mut reading),
+                None => Finding::waiting(
+                    format!("connection of private endpoint {name} not read"),
+                    Reason::Progressing,
+                    format!(
+                        "reading {}, the private link service of private endpoint {name}",
+                        name_of(&target.service_id)
+                    ),
+                ),
+            });
         }
     }
 
@@ -702,13 +849,13 @@ fn endpoint_legs(
 fn connection_leg(
     t: &NetworkTargets,
     target: &EndpointTarget,
-    workspace: &Value,
+    service: &Value,
     pe: &Value,
     reading: &mut PrivateEndpointObservation,
 ) -> Finding {
     let name = &target.name;
-    let ws_name = name_of(&t.workspace_id);
-    let Some(conn) = connection_of(workspace, pe, &target.id, &t.workspace_id) else {
+    let ws_name = name_of(&target.service_id);
+    let Some(conn) = connection_of(service, pe, &target.id, &target.service_id) else {
         return Finding::blocked(
             format!("private endpoint {name} does not connect to workspace {ws_name}"),
             Reason::InvalidSpec,
@@ -726,6 +873,18 @@ fn connection_leg(
     match conn.status.to_ascii_lowercase().as_str() {
         "approved" => Finding::holds(),
         "pending" => match (&conn.id, target.approve) {
+            // Associated resources: the controller does not approve their connections itself
+            // (with approve: true Azure auto-approves at creation); an owner approves a
+            // manual request.
+            (id, _) if target.associated.is_some() => Finding::waiting(
+                format!("connection {label} is Pending approval"),
+                Reason::ApprovalPending,
+                format!(
+                    "connection {label} waits for approval by an owner of {ws_name}: az network private-endpoint-connection approve --id {}; or set approve: true on spec.network.privateEndpoints[0] (with {}/privateEndpointConnectionsApproval/action) to have new ones auto-approved",
+                    id.as_deref().unwrap_or(&target.id),
+                    target.associated.map_or("", |k| k.arm_type())
+                ),
+            ),
             (Some(id), true) => Finding::fix(
                 format!("connection {label} is Pending approval"),
                 Fix {

@@ -61,6 +61,71 @@ impl WorkspaceZones {
     }
 }
 
+impl WorkspaceZones {
+    /// The private DNS zones of the associated resources in the same cloud (see
+    /// [`AssociatedZones`]); a cloud this version does not know gets the public cloud's.
+    pub fn associated(self) -> AssociatedZones {
+        if self == Self::AZURE_US_GOVERNMENT {
+            AssociatedZones::AZURE_US_GOVERNMENT
+        } else if self == Self::AZURE_CHINA_CLOUD {
+            AssociatedZones::AZURE_CHINA_CLOUD
+        } else {
+            AssociatedZones::AZURE_CLOUD
+        }
+    }
+}
+
+/// The private DNS zones of the associated resources' private endpoints in one Azure cloud,
+/// per group id: storage `blob` and `file`, key vault `vault`, container registry `registry`
+/// (Microsoft Learn, "Azure Private Endpoint private DNS zone values": Storage, Key Vault and
+/// Container Registry rows of the commercial, Government and China tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssociatedZones {
+    /// `blob`.
+    pub blob: &'static str,
+    /// `file`.
+    pub file: &'static str,
+    /// `vault`.
+    pub vault: &'static str,
+    /// `registry`.
+    pub registry: &'static str,
+}
+
+impl AssociatedZones {
+    /// Azure public cloud.
+    pub const AZURE_CLOUD: Self = Self {
+        blob: "privatelink.blob.core.windows.net",
+        file: "privatelink.file.core.windows.net",
+        vault: "privatelink.vaultcore.azure.net",
+        registry: "privatelink.azurecr.io",
+    };
+    /// Azure Government.
+    pub const AZURE_US_GOVERNMENT: Self = Self {
+        blob: "privatelink.blob.core.usgovcloudapi.net",
+        file: "privatelink.file.core.usgovcloudapi.net",
+        vault: "privatelink.vaultcore.usgovcloudapi.net",
+        registry: "privatelink.azurecr.us",
+    };
+    /// Azure operated by 21Vianet.
+    pub const AZURE_CHINA_CLOUD: Self = Self {
+        blob: "privatelink.blob.core.chinacloudapi.cn",
+        file: "privatelink.file.core.chinacloudapi.cn",
+        vault: "privatelink.vaultcore.azure.cn",
+        registry: "privatelink.azurecr.cn",
+    };
+
+    /// The zone of a group id (`None` for one the controller does not enforce).
+    pub fn for_group(self, group_id: &str) -> Option<&'static str> {
+        match group_id {
+            "blob" => Some(self.blob),
+            "file" => Some(self.file),
+            "vault" => Some(self.vault),
+            "registry" => Some(self.registry),
+            _ => None,
+        }
+    }
+}
+
 impl Default for WorkspaceZones {
     fn default() -> Self {
         Self::AZURE_CLOUD
@@ -85,8 +150,13 @@ pub struct NetworkTargets {
     pub managed_network: Option<IsolationMode>,
     /// The cloud's private DNS zone names for the workspace.
     pub zones: WorkspaceZones,
-    /// One per `network.privateEndpoints` entry, in spec order.
+    /// One per `network.privateEndpoints` entry, in spec order; then, with
+    /// `associatedResources.mode: Enforce`, one per associated resource and group id (see
+    /// [`super::associated::enforce_targets`]).
     pub endpoints: Vec<EndpointTarget>,
+    /// The associated resources whose public access is enforced (`mode: Enforce`): storage,
+    /// key vault and registry, as the workspace names them; empty otherwise.
+    pub associated: Vec<super::associated::AssociatedTarget>,
 }
 
 /// One private endpoint and its DNS.
@@ -100,6 +170,12 @@ pub struct EndpointTarget {
     pub subnet_id: String,
     /// The subnet's virtual network (the endpoint is created in its region).
     pub vnet_id: String,
+    /// The private link service it connects to: the AML workspace, or an associated resource.
+    pub service_id: String,
+    /// The group id of its connection (`amlworkspace`, `blob`, `file`, `vault`, `registry`).
+    pub group_id: String,
+    /// The associated resource kind it serves; `None` for a workspace private endpoint.
+    pub associated: Option<super::associated::AssociatedKind>,
     /// Approve a Pending connection.
     pub approve: bool,
     /// ARM id of the DNS zone group; `None` without `privateDnsZones`.
@@ -147,7 +223,7 @@ fn bad(field: String, message: impl Into<String>) -> FieldError {
 }
 
 /// The link name the controller gives a zone's link to `vnet_id`.
-fn link_name(vnet_id: &str) -> String {
+pub(super) fn link_name(vnet_id: &str) -> String {
     format!("{}-link", name_of(vnet_id))
 }
 
@@ -263,6 +339,9 @@ pub fn network_targets(
             id,
             subnet_id: pe.subnet_id.clone(),
             vnet_id,
+            service_id: spec.resource_id.clone(),
+            group_id: GROUP_ID.to_owned(),
+            associated: None,
             approve: pe.approve,
             zone_group_id,
             zones,
@@ -279,5 +358,6 @@ pub fn network_targets(
             .map(|m| m.isolation_mode),
         zones: cloud_zones,
         endpoints,
+        associated: Vec::new(),
     })
 }
