@@ -180,6 +180,18 @@ impl Admin {
         })
     }
 
+    /// The autoscaler: scale an online deployment toward `capacity` as Azure Monitor's autoscale
+    /// engine would, within the bounds of the enabled autoscale setting that targets it
+    /// (journalled with actor `autoscale`). Returns the count set.
+    ///
+    /// # Errors
+    /// No enabled autoscale setting targets the deployment, or it does not exist.
+    pub fn autoscale_deployment(&self, deployment_id: &str, capacity: u32) -> Result<u32, Error> {
+        let mut world = self.state.world();
+        world.advance(std::time::Instant::now());
+        world.autoscale_deployment(deployment_id, capacity)
+    }
+
     /// Approve a pending connection (by connection id or private endpoint id).
     ///
     /// # Errors

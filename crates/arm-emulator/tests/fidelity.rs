@@ -70,6 +70,9 @@ fn fixture_seed() -> Seed {
                      "virtualNetworks": [{"name": "myVnet", "addressPrefixes": ["192.168.0.0/16"], "subnets": [{"name": "mySubnet", "addressPrefix": "192.168.0.0/24"}]}]},
                 ]},
                 {"id": "subscriptionId", "resourceGroups": [{"name": "resourceGroup1", "location": "global", "privateDnsZones": ["privatezone1.com"]}]},
+                {"id": "b67f7fec-69fc-4974-9099-a26bd6ffeda3", "resourceGroups": [
+                    {"name": "TestingMetricsScaleSet", "location": "westus"},
+                ]},
                 {"id": "virtualNetworkSubscriptionId", "resourceGroups": [
                     {"name": "virtualNetworkResourceGroup", "location": "westus",
                      "virtualNetworks": [{"name": "virtualNetworkName", "addressPrefixes": ["10.2.0.0/16"], "subnets": []}]},
@@ -214,6 +217,8 @@ enum Setup {
     WorkspaceConnection,
     PrivateEndpoint,
     ZoneGroup,
+    /// PUT the list example's setting (its location, tags and properties) to its id.
+    AutoscaleSettingFromListExample,
 }
 
 struct Case {
@@ -285,6 +290,19 @@ const GROUP_EXTRA: &[&str] = &[
 fn cases() -> Vec<Case> {
     use Setup::*;
     vec![
+        Case {
+            file: "monitor/2022-10-01/listAutoscaleSettingBySubscription.json",
+            method: Method::GET,
+            path: "/subscriptions/{subscriptionId}/providers/Microsoft.Insights/autoscalesettings",
+            body: None,
+            setup: &[AutoscaleSettingFromListExample],
+            status: 200,
+            final_compare: None,
+            // ARM's systemData (the spec's TrackedResource) is not in the example; the list
+            // is one page.
+            extra_ok: &["value[].systemData"],
+            missing_ok: &["nextLink"],
+        },
         Case {
             file: "machinelearningservices/2025-12-01/Workspace/OnlineEndpoint/createOrUpdate.json",
             method: Method::PUT,
@@ -760,6 +778,23 @@ async fn setup(h: &Harness, params: &mut Value, steps: &[Setup]) {
                     .await;
                 assert!(r.status.is_success(), "setup PE: {:?}", r.body);
                 h.finish(&r).await;
+            }
+            Setup::AutoscaleSettingFromListExample => {
+                let item =
+                    load("monitor/2022-10-01/listAutoscaleSettingBySubscription.json")["responses"]
+                        ["200"]["body"]["value"][0]
+                        .clone();
+                let body = json!({
+                    "location": item["location"],
+                    "tags": item["tags"],
+                    "properties": item["properties"],
+                });
+                let r = h.put(item["id"].as_str().unwrap(), &api, &body).await;
+                assert!(
+                    r.status.is_success(),
+                    "setup autoscale setting: {:?}",
+                    r.body
+                );
             }
             Setup::ZoneGroup => {
                 let body = json!({"properties": {"privateDnsZoneConfigs": [

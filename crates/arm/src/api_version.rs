@@ -21,6 +21,9 @@ pub const CONTAINER_REGISTRY_API_VERSION: &str = "2025-04-01";
 /// Application Insights components (2020-02-02 is the newest stable version with them).
 pub const INSIGHTS_COMPONENTS_API_VERSION: &str = "2020-02-02";
 
+/// Azure Monitor autoscale settings (`stable/2022-10-01/autoScale.json`).
+pub const AUTOSCALE_API_VERSION: &str = "2022-10-01";
+
 /// A table of resource-type prefixes and api-versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiVersions {
@@ -45,6 +48,7 @@ impl Default for ApiVersions {
                 "Microsoft.Insights/components",
                 INSIGHTS_COMPONENTS_API_VERSION,
             )
+            .with("Microsoft.Insights/autoscalesettings", AUTOSCALE_API_VERSION)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod associated;
+mod autoscale;
 mod entra;
 mod ml;
 mod network;
@@ -214,6 +215,21 @@ pub(crate) fn router(state: SharedState) -> Router {
             get(associated::get_component)
                 .put(associated::put_component)
                 .patch(associated::patch_component),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/autoscalesettings"),
+            get(autoscale::list_in_group),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/autoscalesettings/{{name}}"),
+            get(autoscale::get_setting)
+                .put(autoscale::put_setting)
+                .patch(autoscale::patch_setting)
+                .delete(autoscale::delete_setting),
+        )
+        .route(
+            "/subscriptions/{sub}/providers/Microsoft.Insights/autoscalesettings",
+            get(autoscale::list_in_subscription),
         )
         .route("/{tenant}/oauth2/v2.0/token", post(entra::token_v2))
         .route("/{tenant}/oauth2/token", post(entra::token_v1))

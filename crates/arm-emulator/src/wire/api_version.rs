@@ -16,6 +16,8 @@ pub(crate) enum ApiFamily {
     KeyVault,
     ContainerRegistry,
     Insights,
+    /// Microsoft.Insights/autoscalesettings, which publishes its own versions.
+    Autoscale,
 }
 
 /// Microsoft.MachineLearningServices versions (stable and preview). The controller uses
@@ -136,6 +138,11 @@ const REGISTRY_VERSIONS: &[&str] = &[
 /// Microsoft.Insights components versions (2020-02-02 is the newest stable with components).
 const INSIGHTS_VERSIONS: &[&str] = &["2015-05-01", "2020-02-02", "2020-02-02-preview"];
 
+/// Microsoft.Insights autoscalesettings versions (`stable/2015-04-01`, `preview/2021-05-01-preview`
+/// and `stable/2022-10-01` of azure-rest-api-specs `monitor/.../Insights`; the controller uses
+/// 2022-10-01).
+const AUTOSCALE_VERSIONS: &[&str] = &["2015-04-01", "2021-05-01-preview", "2022-10-01"];
+
 const RESOURCES_VERSIONS: &[&str] = &[
     "2016-06-01",
     "2019-10-01",
@@ -170,6 +177,8 @@ impl ApiFamily {
             Self::KeyVault
         } else if path.contains("/providers/Microsoft.ContainerRegistry") {
             Self::ContainerRegistry
+        } else if path.contains("/providers/Microsoft.Insights/autoscalesettings") {
+            Self::Autoscale
         } else if path.contains("/providers/Microsoft.Insights") {
             Self::Insights
         } else {
@@ -187,6 +196,7 @@ impl ApiFamily {
             Self::KeyVault => KEYVAULT_VERSIONS,
             Self::ContainerRegistry => REGISTRY_VERSIONS,
             Self::Insights => INSIGHTS_VERSIONS,
+            Self::Autoscale => AUTOSCALE_VERSIONS,
         }
     }
 
@@ -198,7 +208,7 @@ impl ApiFamily {
             Self::Storage => "Microsoft.Storage",
             Self::KeyVault => "Microsoft.KeyVault",
             Self::ContainerRegistry => "Microsoft.ContainerRegistry",
-            Self::Insights => "Microsoft.Insights",
+            Self::Insights | Self::Autoscale => "Microsoft.Insights",
         }
     }
 }

@@ -17,6 +17,7 @@ const WORDS: &[&str] = &[
     "Microsoft.KeyVault",
     "Microsoft.ContainerRegistry",
     "Microsoft.Insights",
+    "autoscalesettings",
     "storageAccounts",
     "vaults",
     "registries",

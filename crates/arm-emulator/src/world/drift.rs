@@ -186,13 +186,13 @@ impl World {
                 resource_id,
                 capacity,
             } => {
-                let r = self
-                    .get_mut(resource_id)
-                    .filter(|r| r.kind == Kind::OnlineDeployment)
-                    .ok_or_else(|| missing(resource_id))?;
-                r.body["sku"]["capacity"] = Value::from(*capacity);
-                let id = r.id.clone();
-                self.record(&id, "drift", "portal", ctx.now);
+                if self
+                    .get(resource_id)
+                    .is_none_or(|r| r.kind != Kind::OnlineDeployment)
+                {
+                    return Err(missing(resource_id));
+                }
+                self.set_capacity(resource_id, *capacity, &ctx.actor, "drift")?;
             }
             Drift::SetConnectionStatus {
                 resource_id,

@@ -11,6 +11,7 @@
 //! - Every change of a resource's state is journalled (`record`).
 
 mod associated;
+mod autoscale;
 mod dns_zone_group;
 mod drift;
 mod ml_deployment;
@@ -64,6 +65,8 @@ pub(crate) enum Kind {
     AppInsights,
     /// A private endpoint connection of a storage account, key vault or registry.
     LinkedConnection,
+    /// An Azure Monitor autoscale setting (`Microsoft.Insights/autoscalesettings`).
+    AutoscaleSetting,
 }
 
 /// One resource.
