@@ -125,6 +125,8 @@ pub struct Seen {
     operation: OperationOutcome,
     observed: Observation,
     azure_traffic: Option<i32>,
+    /// The deployment's autoscale setting, as read.
+    autoscale: super::autoscale::SeenSetting,
 }
 
 fn me(dep: &OnlineDeployment) -> String {
@@ -140,11 +142,13 @@ pub struct DeploymentStep {
     pub azure: Action,
     /// The logs to read before it.
     pub logs: Option<LogsFetch>,
+    /// The step on the deployment's autoscale setting (`spec.autoscale`).
+    pub autoscale: planner::autoscale::AutoscaleStep,
 }
 
 impl super::driver::PlanAction for DeploymentStep {
     fn writes(&self) -> bool {
-        self.azure.is_write()
+        self.azure.is_write() || self.autoscale.is_write()
     }
     fn releases(&self) -> bool {
         super::driver::PlanAction::releases(&self.azure)
@@ -153,10 +157,15 @@ impl super::driver::PlanAction for DeploymentStep {
         Self {
             azure: Action::None,
             logs: None,
+            autoscale: planner::autoscale::AutoscaleStep::None,
         }
     }
     fn label(&self) -> String {
         let azure = super::driver::PlanAction::label(&self.azure);
+        let azure = match super::autoscale::label(&self.autoscale) {
+            Some(step) => format!("{azure} + {step}"),
+            None => azure,
+        };
         match &self.logs {
             Some(logs) => format!(
                 "{azure} + getLogs ({}, {})",
@@ -377,6 +386,16 @@ impl Kind for OnlineDeployment {
                 }
             }
         }
+        let autoscale = super::autoscale::observe(
+            client.as_ref(),
+            self,
+            &*lifecycle,
+            ws_view.as_ref().ok(),
+            stored,
+            deleting,
+        )
+        .await
+        .map_err(|e| azure(to_failure(&e)))?;
         super::settle_in_flight(
             ctx,
             &tree,
@@ -394,6 +413,7 @@ impl Kind for OnlineDeployment {
             operation,
             observed,
             azure_traffic,
+            autoscale,
         })
     }
 
@@ -436,6 +456,23 @@ impl Kind for OnlineDeployment {
         {
             api::conditions::set_condition(&mut plan.status.conditions, condition, now);
         }
+        // The autoscale setting: its id, Events and drift join the deployment's plan.
+        let setting = super::autoscale::plan(
+            self,
+            &seen.autoscale,
+            &seen.observed,
+            seen.workspace.as_ref().ok(),
+            stored,
+            lifecycle,
+            deleting,
+        );
+        planner::autoscale::merge(&mut plan, stored, &setting, generation, now);
+        // A deployment keeps its finalizer until its setting is deleted (the next reconcile
+        // reads it gone).
+        if setting.step.is_write() && plan.action == Action::RemoveFinalizer {
+            plan.action = Action::None;
+            plan.requeue = Requeue::Now;
+        }
         let logs = planner::logs::plan_logs(&LogsInput {
             status: stored,
             planned: &plan.status,
@@ -453,6 +490,7 @@ impl Kind for OnlineDeployment {
             action: DeploymentStep {
                 azure: plan.action,
                 logs,
+                autoscale: setting.step,
             },
             status: plan.status,
             requeue: plan.requeue,
@@ -485,8 +523,9 @@ impl Kind for OnlineDeployment {
                 Timestamp::now(),
             ));
         }
+        let autoscale = super::autoscale::execute(client, &plan.action.autoscale, events).await;
         if !plan.action.azure.is_write() {
-            return None;
+            return autoscale;
         }
         let tree = self.tree().unwrap_or_default();
         execute_write(
@@ -500,5 +539,6 @@ impl Kind for OnlineDeployment {
             events,
         )
         .await
+        .or(autoscale)
     }
 }

@@ -4,6 +4,7 @@
 //! Nothing here waits on Azure: a write answered 201/202 records its operation in status and the
 //! object is requeued after `Retry-After`.
 
+pub mod autoscale;
 pub mod deployment;
 pub mod driver;
 pub mod endpoint;
