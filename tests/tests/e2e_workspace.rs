@@ -122,6 +122,48 @@ fn workspace_public_violations(journal: &[JournalEntry]) -> Vec<String> {
     out
 }
 
+/// Make before break, from the ARM journal: the change that turned the workspace's public
+/// access off comes after Azure reported its private endpoint connection Approved and after the
+/// private endpoint's DNS zone group finished with A records.
+fn assert_public_access_closed_after_private_path(journal: &[JournalEntry]) {
+    let changes: Vec<&arm_emulator::StateChange> = journal
+        .iter()
+        .filter_map(|e| match e {
+            JournalEntry::StateChange(c) => Some(c),
+            JournalEntry::Request(_) => None,
+        })
+        .collect();
+    let closed = changes
+        .iter()
+        .position(|c| {
+            c.resource_id.eq_ignore_ascii_case(WORKSPACE_ID)
+                && c.public_network_access.as_deref() == Some("Disabled")
+        })
+        .expect("the workspace's public access was turned off");
+    let approved = changes.iter().position(|c| {
+        c.resource_id.eq_ignore_ascii_case(WORKSPACE_ID)
+            && c.isolation
+                .get("privateEndpointConnections")
+                .and_then(Value::as_array)
+                .is_some_and(|cs| cs.iter().any(|x| x["status"] == "Approved"))
+    });
+    let dns = changes.iter().position(|c| {
+        c.resource_id.eq_ignore_ascii_case(&group_id())
+            && c.isolation
+                .get("recordCount")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n > 0)
+    });
+    assert!(
+        approved.is_some_and(|a| a < closed),
+        "connection Approved ({approved:?}) before public access off ({closed})"
+    );
+    assert!(
+        dns.is_some_and(|d| d < closed),
+        "zone group with records ({dns:?}) before public access off ({closed})"
+    );
+}
+
 /// Checks the workspace invariant, then `Env::finish`.
 async fn finish(env: Env) -> anyhow::Result<()> {
     let violations = workspace_public_violations(&env.arm.journal());
@@ -268,18 +310,22 @@ async fn from_nothing_to_every_leg() -> anyhow::Result<()> {
         })
         .collect();
     let expected: Vec<(String, String)> = [
-        ("PATCH", "mlw-prod"),
         ("PUT", "mlw-prod-pe"),
         ("PUT", API_ZONE),
         ("PUT", "vnet-hub-link"),
         ("PUT", NB_ZONE),
         ("PUT", "vnet-hub-link"),
         ("PUT", "default"),
+        ("PATCH", "mlw-prod"),
     ]
     .iter()
     .map(|(m, n)| ((*m).to_owned(), (*n).to_owned()))
     .collect();
-    assert_eq!(writes, expected, "one write per leg, public access first");
+    assert_eq!(
+        writes, expected,
+        "one write per leg, public access last (make before break)"
+    );
+    assert_public_access_closed_after_private_path(&env.arm.journal());
     let gets = env
         .requests()
         .iter()
@@ -600,7 +646,8 @@ async fn manual_approval_path() -> anyhow::Result<()> {
 
 /// `approve: true` while the controller's identity lacks the approval action: Azure refuses the
 /// private endpoint with 403 LinkedAuthorizationFailed (no Pending connection appears); the
-/// Workspace is Stalled naming the action; the workspace's public access is still turned off.
+/// Workspace is Stalled naming the action; the workspace's public access is left Enabled (make
+/// before break: there is no private path to it) and no PATCH is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_approval_without_the_permission_stalls() -> anyhow::Result<()> {
     let env = Env::start(
@@ -638,7 +685,12 @@ async fn auto_approval_without_the_permission_stalls() -> anyhow::Result<()> {
     );
     assert_eq!(
         str_at(&ws, "/properties/publicNetworkAccess"),
-        Some("Disabled")
+        Some("Enabled")
+    );
+    assert!(
+        env.controller_requests("PATCH", "/workspaces/mlw-prod")
+            .is_empty(),
+        "no public access change without a private path"
     );
     finish(env).await
 }
@@ -1065,7 +1117,7 @@ async fn managed_network_replaces_the_egress_flag() -> anyhow::Result<()> {
 
 /// Azure cannot relax a managed network from AllowOnlyApprovedOutbound to AllowInternetOutbound:
 /// a Workspace asking for it is Stalled naming the field, no PATCH asks for it, and public
-/// access is still turned off (in a PATCH of its own).
+/// access is still turned off (in a PATCH of its own, once the private endpoint holds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_network_is_never_relaxed() -> anyhow::Result<()> {
     let mut opts = options(Duration::from_secs(2))?;
@@ -1110,11 +1162,12 @@ async fn managed_network_is_never_relaxed() -> anyhow::Result<()> {
             .is_none()),
         "no PATCH asks to relax the managed network"
     );
+    env.wait("public access Disabled", MINUTE, || async {
+        let ws = env.azure(WORKSPACE_ID);
+        Ok((str_at(&ws, "/properties/publicNetworkAccess") == Some("Disabled")).then_some(()))
+    })
+    .await?;
     let ws = env.azure(WORKSPACE_ID);
-    assert_eq!(
-        str_at(&ws, "/properties/publicNetworkAccess"),
-        Some("Disabled")
-    );
     assert_eq!(
         str_at(&ws, "/properties/managedNetwork/isolationMode"),
         Some("AllowOnlyApprovedOutbound")

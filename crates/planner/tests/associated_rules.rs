@@ -209,3 +209,439 @@ fn drift_is_reported_then_clears() {
     c.settle(&mut azure, 5);
     assert_eq!(isolated(&c).0, "True");
 }
+
+// ---- mode: Enforce -------------------------------------------------------------------------
+
+const RG_NET: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints";
+const RG_DNS: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones";
+
+fn enforcing(approve: bool) -> api::WorkspaceSpec {
+    let mut s = spec(Dns::Create, approve, None);
+    s.network.associated_resources = Some(api::workspace::AssociatedResources {
+        mode: api::workspace::AssociatedResourcesMode::Enforce,
+    });
+    s
+}
+
+/// The private endpoints Enforce makes: (name, service, group, zone).
+fn enforced_endpoints() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "stmlwprod-blob-pe".into(),
+            STORAGE,
+            "blob",
+            "privatelink.blob.core.windows.net",
+        ),
+        (
+            "stmlwprod-file-pe".into(),
+            STORAGE,
+            "file",
+            "privatelink.file.core.windows.net",
+        ),
+        (
+            "kv-mlw-prod-vault-pe".into(),
+            VAULT,
+            "vault",
+            "privatelink.vaultcore.azure.net",
+        ),
+        (
+            "crmlwprod-registry-pe".into(),
+            REGISTRY,
+            "registry",
+            "privatelink.azurecr.io",
+        ),
+    ]
+}
+
+fn pe_id(name: &str) -> String {
+    format!("{RG_NET}/{name}")
+}
+
+fn ready(c: &Controller) -> (String, String, String) {
+    c.condition("Ready").expect("Ready")
+}
+
+/// The targets of Enforce: one private endpoint per resource and group id, in the subnet of
+/// the first declared private endpoint, each with its one zone (created in rg-dns, linked to
+/// the hub VNet) and a zone group; the enforced resources are storage, key vault and registry.
+#[test]
+fn enforce_targets_per_resource_and_group() {
+    let azure = Azure::seed().with_associated("Premium");
+    let s = enforcing(true);
+    let ws = azure.observe(WS);
+    let reads = associated_reads(&s, &ws);
+    let observed: Vec<Observation> = reads.iter().map(|t| azure.observe(&t.id)).collect();
+    let t = planner::workspace::workspace_targets_in(
+        "ml-prod",
+        "housing",
+        &s,
+        planner::network::WorkspaceZones::AZURE_CLOUD,
+        &ws,
+        &observed,
+    )
+    .expect("targets");
+    assert_eq!(t.endpoints.len(), 5, "the workspace's own and four more");
+    for ((name, service, group, zone), e) in enforced_endpoints().iter().zip(&t.endpoints[1..]) {
+        assert_eq!(e.name, *name);
+        assert_eq!(e.id, pe_id(name));
+        assert_eq!(e.service_id, *service);
+        assert_eq!(e.group_id, *group);
+        assert_eq!(e.subnet_id, network_world::subnet());
+        assert_eq!(e.zones.len(), 1);
+        assert_eq!(e.zones[0].id, format!("{RG_DNS}/{zone}"));
+        assert!(e.zones[0].create);
+        assert_eq!(
+            e.zones[0].link.as_ref().map(|l| l.vnet_id.as_str()),
+            Some(network_world::VNET)
+        );
+        assert_eq!(
+            e.zone_group_id.as_deref(),
+            Some(format!("{}/privateDnsZoneGroups/default", pe_id(name)).as_str())
+        );
+    }
+    let enforced: Vec<&str> = t.associated.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        enforced,
+        [STORAGE, VAULT, REGISTRY],
+        "Application Insights is observed only"
+    );
+
+    // Sovereign clouds name the zones after their own suffixes.
+    let gov = planner::workspace::workspace_targets_in(
+        "ml-prod",
+        "housing",
+        &s,
+        planner::network::WorkspaceZones::AZURE_US_GOVERNMENT,
+        &ws,
+        &observed,
+    )
+    .expect("targets");
+    let zones: Vec<&str> = gov.endpoints[1..]
+        .iter()
+        .map(|e| e.zones[0].name.as_str())
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "privatelink.blob.core.usgovcloudapi.net",
+            "privatelink.file.core.usgovcloudapi.net",
+            "privatelink.vaultcore.usgovcloudapi.net",
+            "privatelink.azurecr.us"
+        ]
+    );
+    let china = planner::network::WorkspaceZones::AZURE_CHINA_CLOUD.associated();
+    assert_eq!(china.registry, "privatelink.azurecr.cn");
+    assert_eq!(china.vault, "privatelink.vaultcore.azure.cn");
+}
+
+/// Enforce from a fully public sandbox: every private endpoint, zone, link and zone group is
+/// created; each resource's public access is PATCHed to Disabled only after all of its private
+/// endpoints' connections are Approved and their zone groups hold A records (checked on the
+/// model of Azure at the moment each PATCH is decided); nothing ever asks for Enabled; the
+/// Workspace ends Ready with only Application Insights (observed, not enforced) named.
+#[test]
+fn enforce_makes_before_it_breaks() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing(true));
+    let mut closed: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        let plan = c.reconcile(&mut azure, network_world::Answer::Ok);
+        if let planner::NetworkAction::Patch { target, body } = &plan.action
+            && [STORAGE, VAULT, REGISTRY].contains(&target.as_str())
+        {
+            assert_eq!(
+                body,
+                &json!({"properties": {"publicNetworkAccess": "Disabled"}})
+            );
+            for (name, service, _, _) in enforced_endpoints() {
+                if service != target {
+                    continue;
+                }
+                let conns = azure.connections_of(&pe_id(&name));
+                assert!(
+                    !conns.is_empty()
+                        && conns.iter().all(|x| {
+                            x.pointer("/properties/privateLinkServiceConnectionState/status")
+                                == Some(&json!("Approved"))
+                        }),
+                    "{name}: {conns:?}"
+                );
+                let group = azure
+                    .get(&format!("{}/privateDnsZoneGroups/default", pe_id(&name)))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let records = planner::network::bodies::zone_group_records(&group);
+                assert!(
+                    records.len() == 1 && records[0].1 > 0,
+                    "{name}: zone group {group}"
+                );
+            }
+            closed.push(target.clone());
+        }
+        azure.tick();
+        if !plan.action.is_write() && c.status.operation.is_none() && !azure.busy() {
+            let again = c.reconcile(&mut azure, network_world::Answer::Ok);
+            if !again.action.is_write() && c.status.operation.is_none() {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        closed,
+        [STORAGE, VAULT, REGISTRY],
+        "each closed once, in order"
+    );
+    for id in [STORAGE, VAULT, REGISTRY] {
+        assert_eq!(
+            azure
+                .get(id)
+                .and_then(|r| r.pointer("/properties/publicNetworkAccess")),
+            Some(&json!("Disabled")),
+            "{id}"
+        );
+    }
+    for (name, _, _, zone) in enforced_endpoints() {
+        assert!(azure.exists(&pe_id(&name)), "{name}");
+        assert!(azure.exists(&format!("{RG_DNS}/{zone}")), "{zone}");
+        assert!(
+            azure.exists(&format!(
+                "{RG_DNS}/{zone}/virtualNetworkLinks/vnet-hub-link"
+            )),
+            "{zone} link"
+        );
+    }
+    assert!(
+        azure.writes.iter().all(|(_, _, body)| {
+            body.pointer("/properties/publicNetworkAccess")
+                .is_none_or(|v| v == "Disabled")
+        }),
+        "never Enabled"
+    );
+    // The PEs carry the owner tag and connect to their group.
+    let blob = azure
+        .get(&pe_id("stmlwprod-blob-pe"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        blob["tags"]["aml-operator-owner"],
+        "Workspace/ml-prod/housing"
+    );
+    assert_eq!(
+        blob.pointer("/properties/privateLinkServiceConnections/0/properties/groupIds"),
+        Some(&json!(["blob"]))
+    );
+    assert_eq!(ready(&c).0, "True", "{:?}", ready(&c));
+    let (status, _, message) = isolated(&c);
+    assert_eq!(status, "False");
+    assert!(
+        message.contains("Application Insights appi-mlw-prod"),
+        "{message}"
+    );
+    for name in ["storage account", "key vault", "container registry"] {
+        assert!(!message.contains(name), "{name} holds: {message}");
+    }
+    let statuses: Vec<&str> = c
+        .status
+        .private_endpoints
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(statuses.len(), 5, "{statuses:?}");
+    // A resync writes nothing.
+    let writes = azure.writes.len();
+    for _ in 0..3 {
+        c.reconcile(&mut azure, network_world::Answer::Ok);
+        azure.tick();
+    }
+    assert_eq!(azure.writes.len(), writes);
+}
+
+/// A person turns the storage account's public access back on: the controller turns it off
+/// again at once (its private path still holds), as drift.
+#[test]
+fn enforce_corrects_public_access_drift() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    assert_eq!(ready(&c).0, "True");
+    azure.get_mut(STORAGE).expect("storage")["properties"]["publicNetworkAccess"] =
+        json!("Enabled");
+    let plan = c.reconcile(&mut azure, network_world::Answer::Ok);
+    assert_eq!(
+        plan.action,
+        planner::NetworkAction::Patch {
+            target: STORAGE.to_owned(),
+            body: json!({"properties": {"publicNetworkAccess": "Disabled"}}),
+        }
+    );
+    assert!(
+        plan.events.iter().any(|e| e.reason == "DriftCorrected"),
+        "{:?}",
+        plan.events
+    );
+}
+
+/// A manual request (approve off) to the key vault stays Pending: the key vault's public access
+/// is not touched and Ready names the wait and who approves; storage and the registry, whose
+/// connections are approved by their owners too, wait the same way.
+#[test]
+fn enforce_waits_for_a_pending_connection() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing(false));
+    c.settle(&mut azure, 200);
+    let (status, reason, message) = ready(&c);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "ApprovalPending")
+    );
+    assert!(
+        message.contains("public network access of key vault kv-mlw-prod stays Enabled until private endpoint kv-mlw-prod-vault-pe"),
+        "{message}"
+    );
+    assert!(message.contains("an owner of kv-mlw-prod"), "{message}");
+    assert!(
+        !azure
+            .writes
+            .iter()
+            .any(|(v, t, _)| v == "PATCH" || t.contains("/privateEndpointConnections/")),
+        "no PATCH and no approval of an associated connection: {:?}",
+        azure.writes
+    );
+}
+
+/// A Basic registry: no private endpoint for it, nothing written to it; the Workspace is
+/// Stalled naming the SKU and the ways out, while storage and key vault are still made private.
+#[test]
+fn enforce_leaves_a_basic_registry_alone() {
+    let mut azure = Azure::seed().with_associated("Basic");
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    assert!(!azure.exists(&pe_id("crmlwprod-registry-pe")));
+    assert!(
+        azure.writes.iter().all(|(_, t, b)| t != REGISTRY
+            && b.pointer(
+                "/properties/privateLinkServiceConnections/0/properties/privateLinkServiceId"
+            ) != Some(&json!(REGISTRY))),
+        "{:?}",
+        azure.writes
+    );
+    assert_eq!(
+        azure
+            .get(REGISTRY)
+            .and_then(|r| r.pointer("/properties/publicNetworkAccess")),
+        Some(&json!("Enabled"))
+    );
+    assert_eq!(
+        azure.get(REGISTRY).and_then(|r| r.pointer("/sku/name")),
+        Some(&json!("Basic"))
+    );
+    for id in [STORAGE, VAULT] {
+        assert_eq!(
+            azure
+                .get(id)
+                .and_then(|r| r.pointer("/properties/publicNetworkAccess")),
+            Some(&json!("Disabled"))
+        );
+    }
+    let (status, _, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!(status, "True");
+    assert!(
+        message.contains("container registry crmlwprod is SKU Basic")
+            && message.contains("az acr update --name crmlwprod --sku Premium"),
+        "{message}"
+    );
+    assert!(
+        isolated(&c)
+            .2
+            .contains("container registry crmlwprod: SKU Basic"),
+        "{:?}",
+        isolated(&c)
+    );
+}
+
+/// Deleting an enforcing Workspace removes what it created — zone groups and private endpoints
+/// (last first), then links and zones — and writes nothing to the storage account, key vault or
+/// registry (their public access stays as it is: the controller never opens it).
+#[test]
+fn enforce_teardown_removes_only_what_it_created() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    assert_eq!(ready(&c).0, "True");
+    let before = azure.writes.len();
+    c.deleting = true;
+    c.settle(&mut azure, 200);
+    assert!(c.finalized, "{:?}", c.status.conditions);
+    let deletes: Vec<&str> = azure.writes[before..]
+        .iter()
+        .map(|(v, t, _)| {
+            assert_eq!(v, "DELETE", "{t}");
+            t.as_str()
+        })
+        .collect();
+    // Last declared first: the registry's zone group, then its private endpoint, ...
+    assert_eq!(
+        deletes[0],
+        format!(
+            "{}/privateDnsZoneGroups/default",
+            pe_id("crmlwprod-registry-pe")
+        )
+    );
+    assert_eq!(deletes[1], pe_id("crmlwprod-registry-pe"));
+    for (name, _, _, zone) in enforced_endpoints() {
+        assert!(!azure.exists(&pe_id(&name)), "{name}");
+        assert!(!azure.exists(&format!("{RG_DNS}/{zone}")), "{zone}");
+        let pe_at = deletes
+            .iter()
+            .position(|d| *d == pe_id(&name))
+            .expect("deleted");
+        let zone_at = deletes
+            .iter()
+            .position(|d| *d == format!("{RG_DNS}/{zone}"))
+            .expect("zone deleted");
+        assert!(pe_at < zone_at, "{name} before {zone}");
+    }
+    for id in [STORAGE, VAULT, REGISTRY, WS] {
+        assert!(azure.exists(id), "{id} is never deleted");
+        assert!(!deletes.contains(&id));
+    }
+}
+
+/// Back to Observe: the private endpoints Enforce created are deleted (owned, listed in
+/// status), their zones stay until the Workspace goes; nothing is re-opened.
+#[test]
+fn enforce_removed_deletes_its_private_endpoints() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    c.spec.network.associated_resources = Some(Default::default());
+    c.generation += 1;
+    c.settle(&mut azure, 200);
+    for (name, _, _, zone) in enforced_endpoints() {
+        assert!(!azure.exists(&pe_id(&name)), "{name}");
+        assert!(azure.exists(&format!("{RG_DNS}/{zone}")), "{zone} stays");
+    }
+    assert_eq!(c.status.private_endpoints.len(), 1);
+    assert!(azure.writes.iter().all(|(_, _, b)| {
+        b.pointer("/properties/publicNetworkAccess")
+            .is_none_or(|v| v == "Disabled")
+    }));
+}
+
+/// Enforce without a first private endpoint that gives a zone resource group (refused by the
+/// CRD; an object that skipped the API server's validation) is Stalled naming the field.
+#[test]
+fn enforce_without_a_private_endpoint_is_refused_naming_the_field() {
+    let mut s = enforcing(true);
+    s.network.private_endpoints.clear();
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(s);
+    let plan = c.reconcile(&mut azure, network_world::Answer::Ok);
+    assert!(!plan.action.is_write());
+    let (status, reason, message) = c.condition("Stalled").expect("Stalled");
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "InvalidSpec"));
+    assert!(
+        message.contains("spec.network.associatedResources"),
+        "{message}"
+    );
+}

@@ -110,6 +110,15 @@ fn key(id: &str) -> String {
     id.to_ascii_lowercase()
 }
 
+/// A storage account, key vault or registry (the associated resources with private link).
+pub fn is_associated(id: &str) -> bool {
+    let id = key(id);
+    ["/storageaccounts/", "/vaults/", "/registries/"]
+        .iter()
+        .any(|t| id.contains(t))
+        && !id.contains("/privateendpointconnections/")
+}
+
 impl Azure {
     /// The sandbox seed: the workspace public, managed network off, the hub VNet.
     pub fn seed() -> Self {
@@ -162,7 +171,8 @@ impl Azure {
             .retain(|r, _| r != &k && !r.starts_with(&format!("{k}/")));
     }
 
-    /// A GET as ARM answers it: the workspace carries its connections.
+    /// A GET as ARM answers it: the workspace carries its connections, and so does an
+    /// associated resource (those a test put in its body, then those private endpoints made).
     pub fn observe(&self, id: &str) -> Observation {
         match self.get(id) {
             None => Observation::Missing,
@@ -172,8 +182,53 @@ impl Azure {
                     Value::Array(self.children(WS, "privateEndpointConnections"));
                 Observation::Found(v)
             }
+            Some(v) if is_associated(id) => {
+                let mut v = v.clone();
+                let mut connections: Vec<Value> = v
+                    .pointer("/properties/privateEndpointConnections")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                connections.extend(self.children(id, "privateEndpointConnections"));
+                v["properties"]["privateEndpointConnections"] = Value::Array(connections);
+                Observation::Found(v)
+            }
             Some(v) => Observation::Found(v.clone()),
         }
+    }
+
+    /// The sandbox's associated resources, public as a fresh workspace's are; the registry of
+    /// the given SKU.
+    pub fn with_associated(mut self, registry_sku: &str) -> Self {
+        let public = |id: &str| {
+            json!({"id": id, "name": planner::network::ids::name_of(id), "location": "westeurope",
+                "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": "Enabled"}})
+        };
+        self.insert(STORAGE, public(STORAGE));
+        self.insert(VAULT, public(VAULT));
+        let mut registry = public(REGISTRY);
+        registry["sku"] = json!({"name": registry_sku});
+        self.insert(REGISTRY, registry);
+        self.insert(
+            APPI,
+            json!({"id": APPI, "properties": {"publicNetworkAccessForIngestion": "Enabled",
+                "publicNetworkAccessForQuery": "Enabled"}}),
+        );
+        self
+    }
+
+    /// Every connection (on the workspace or an associated resource) of a private endpoint.
+    pub fn connections_of(&self, pe_id: &str) -> Vec<Value> {
+        self.resources
+            .iter()
+            .filter(|(k, _)| k.contains("/privateendpointconnections/"))
+            .filter(|(_, c)| {
+                c.pointer("/properties/privateEndpoint/id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(pe_id))
+            })
+            .map(|(_, c)| c.clone())
+            .collect()
     }
 
     /// What the controller reads, as it reads it (children only under existing parents).
@@ -284,6 +339,15 @@ impl Azure {
             .push((verb.to_owned(), target.to_owned(), body.clone()));
         let lower = key(target);
         match verb {
+            // Storage, key vault and registry PATCHes answer 200 at once (see the ARM
+            // emulator's world/associated.rs for the specs).
+            "PATCH" if is_associated(target) => {
+                let r = self.get_mut(target)?;
+                if let Some(p) = body.pointer("/properties/publicNetworkAccess") {
+                    r["properties"]["publicNetworkAccess"] = p.clone();
+                }
+                None
+            }
             "PATCH" => {
                 let ws = self.get_mut(target)?;
                 if let Some(p) = body.pointer("/properties/publicNetworkAccess") {
@@ -359,8 +423,20 @@ impl Azure {
                         c["privateLinkServiceConnectionState"] = json!({"status": status});
                     }
                 }
+                let service = [
+                    "/properties/privateLinkServiceConnections/0/properties/privateLinkServiceId",
+                    "/properties/manualPrivateLinkServiceConnections/0/properties/privateLinkServiceId",
+                ]
+                .iter()
+                .find_map(|p| b.pointer(p).and_then(Value::as_str))
+                .unwrap_or(WS)
+                .to_owned();
                 self.insert(target, b);
-                let conn = format!("{WS}/privateEndpointConnections/mlw-prod-pe.{}", self.next);
+                let conn = format!(
+                    "{service}/privateEndpointConnections/{}.{}",
+                    planner::network::ids::name_of(target),
+                    self.next
+                );
                 self.insert(
                     &conn,
                     json!({"id": conn, "name": planner::network::ids::name_of(&conn), "properties": {
@@ -464,13 +540,8 @@ impl Azure {
         let lower = key(id);
         if lower.contains("/privateendpoints/") && !lower.contains("/privatednszonegroups/") {
             let conns: Vec<String> = self
-                .children(WS, "privateEndpointConnections")
+                .connections_of(id)
                 .iter()
-                .filter(|c| {
-                    c.pointer("/properties/privateEndpoint/id")
-                        .and_then(Value::as_str)
-                        .is_some_and(|p| p.eq_ignore_ascii_case(id))
-                })
                 .filter_map(|c| c["id"].as_str().map(str::to_owned))
                 .collect();
             for c in conns {
@@ -490,8 +561,20 @@ impl Azure {
                 })
                 .and_then(Value::as_array)
                 .is_some_and(|r| !r.is_empty());
+            let zones: Vec<String> = self
+                .get(&group)
+                .and_then(|g| g.pointer("/properties/privateDnsZoneConfigs"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    c.pointer("/properties/privateDnsZoneId")
+                        .and_then(Value::as_str)
+                })
+                .map(str::to_owned)
+                .collect();
             if written {
-                for z in [ZONE_API, ZONE_NB] {
+                for z in &zones {
                     if let Some(zone) = self.get_mut(z) {
                         let n = zone["properties"]["numberOfRecordSets"]
                             .as_i64()
@@ -622,23 +705,41 @@ impl Controller {
             None => OperationOutcome::None,
         };
         let pending = matches!(operation, OperationOutcome::Pending { .. });
-        let targets = workspace_reads_in("ml-prod", "housing", &self.spec, self.zones).ok();
-        let observed = if pending || self.deleting {
+        // As the controller reads: the workspace (also when deleting a Workspace that enforces
+        // its associated resources), the associated resources, then the network of every
+        // target, the associated resources' private endpoints included.
+        let base = workspace_reads_in("ml-prod", "housing", &self.spec, self.zones).ok();
+        let enforces = planner::network::associated::enforces(&self.spec);
+        let observed = if pending || (self.deleting && !enforces) {
             Observation::Skipped
         } else {
             azure.observe(WS)
         };
+        let associated: Vec<Observation> = if base.is_some() && !pending && !self.deleting {
+            planner::network::associated::associated_reads(&self.spec, &observed)
+                .iter()
+                .map(|t| azure.observe(&t.id))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let targets = base.and_then(|_| {
+            planner::workspace::workspace_targets_in(
+                "ml-prod",
+                "housing",
+                &self.spec,
+                self.zones,
+                &observed,
+                &associated,
+            )
+            .ok()
+            .or_else(|| workspace_reads_in("ml-prod", "housing", &self.spec, self.zones).ok())
+        });
         let mut network = match &targets {
             Some(t) if !pending => azure.read_with_removed(t, &self.status),
             _ => NetworkObservation::default(),
         };
-        if targets.is_some() && !pending && !self.deleting {
-            network.associated =
-                planner::network::associated::associated_reads(&self.spec, &observed)
-                    .iter()
-                    .map(|t| azure.observe(&t.id))
-                    .collect();
-        }
+        network.associated = associated;
         let plan = plan_workspace_in(
             &WorkspaceInput {
                 namespace: "ml-prod",
