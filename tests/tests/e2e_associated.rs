@@ -1,4 +1,4 @@
-//! End-to-end: a Workspace that observes its associated resources
+//! End-to-end: a Workspace that observes or enforces its associated resources
 //! (`spec.network.associatedResources`), the real `aml-operator` binary against both emulators.
 //! The sandbox seed creates the workspace's storage account, key vault, Premium registry and
 //! Application Insights public, as a fresh workspace's are.
@@ -8,7 +8,8 @@ use std::time::Duration;
 use aml_operator_tests::e2e::{
     CONTROLLER_CLIENT, Env, EnvOptions, arm_config, repo_root, with_platform_private_endpoint,
 };
-use arm_emulator::{PrivateEndpointSeed, Seed};
+use api::Workspace;
+use arm_emulator::{JournalEntry, PrivateEndpointSeed, Seed};
 use serde_json::{Value, json};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -181,6 +182,288 @@ async fn basic_registry_is_reported_not_upgraded() -> anyhow::Result<()> {
         0,
         "nothing written to the registry"
     );
+    let registry = env.azure(&registry()).expect("registry");
+    assert_eq!(registry["sku"]["name"], "Basic");
+    assert_eq!(registry["properties"]["publicNetworkAccess"], "Enabled");
+    env.finish().await
+}
+
+// ---- mode: Enforce -------------------------------------------------------------------------
+
+const PES: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints";
+const ZONES: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones";
+
+/// The seed example's Workspace, enforcing its associated resources.
+fn enforcing_workspace() -> anyhow::Result<Value> {
+    let mut doc = observing_workspace()?;
+    doc["spec"]["network"]["associatedResources"] = json!({"mode": "Enforce"});
+    Ok(doc)
+}
+
+/// What Enforce makes for the sandbox: (resource, private endpoint names, zones).
+fn enforced() -> Vec<(String, Vec<&'static str>, Vec<&'static str>)> {
+    vec![
+        (
+            storage(),
+            vec!["stmlwprod-blob-pe", "stmlwprod-file-pe"],
+            vec![
+                "privatelink.blob.core.windows.net",
+                "privatelink.file.core.windows.net",
+            ],
+        ),
+        (
+            vault(),
+            vec!["kv-mlw-prod-vault-pe"],
+            vec!["privatelink.vaultcore.azure.net"],
+        ),
+        (
+            registry(),
+            vec!["crmlwprod-registry-pe"],
+            vec!["privatelink.azurecr.io"],
+        ),
+    ]
+}
+
+fn pe(name: &str) -> String {
+    format!("{PES}/{name}")
+}
+
+/// Make before break, from the ARM journal: the state change that turned `resource`'s public
+/// network access off comes after the change where Azure reported each of `pes`' connections
+/// to it Approved, and after each private endpoint's DNS zone group finished with A records
+/// (its zone group PUT answered 2xx before that). Returns the journal index of the closing.
+fn closed_after_private_path(
+    journal: &[JournalEntry],
+    resource: &str,
+    pes: &[&str],
+) -> anyhow::Result<usize> {
+    let closed = journal
+        .iter()
+        .position(|e| {
+            matches!(e, JournalEntry::StateChange(c)
+                if c.resource_id.eq_ignore_ascii_case(resource)
+                    && c.public_network_access.as_deref() == Some("Disabled"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("{resource}: public access never turned off"))?;
+    for name in pes {
+        let pe_id = pe(name);
+        let group = format!("{pe_id}/privateDnsZoneGroups/default");
+        let approved = journal.iter().position(|e| {
+            matches!(e, JournalEntry::StateChange(c)
+                if c.resource_id.eq_ignore_ascii_case(resource)
+                    && c.isolation
+                        .get("privateEndpointConnections")
+                        .and_then(Value::as_array)
+                        .is_some_and(|cs| cs.iter().any(|x| {
+                            x["privateEndpoint"].as_str().is_some_and(|p| p.eq_ignore_ascii_case(&pe_id))
+                                && x["status"] == "Approved"
+                        })))
+        });
+        let group_put = journal.iter().position(|e| {
+            matches!(e, JournalEntry::Request(r)
+                if r.method == "PUT" && r.path.eq_ignore_ascii_case(&group) && r.status < 300)
+        });
+        let records = journal.iter().position(|e| {
+            matches!(e, JournalEntry::StateChange(c)
+                if c.resource_id.eq_ignore_ascii_case(&group)
+                    && c.isolation.get("recordCount").and_then(Value::as_u64).is_some_and(|n| n > 0))
+        });
+        anyhow::ensure!(
+            approved.is_some_and(|a| a < closed),
+            "{resource}: connection of {name} Approved at {approved:?}, public access off at {closed}"
+        );
+        anyhow::ensure!(
+            group_put.is_some_and(|g| g < closed) && records.is_some_and(|r| r < closed),
+            "{resource}: zone group of {name} PUT at {group_put:?}, records at {records:?}, public access off at {closed}"
+        );
+    }
+    Ok(closed)
+}
+
+/// Enforce from the sandbox's public resources: private endpoints in the hub subnet for
+/// storage (blob, file), key vault and registry, their zones in rg-dns with VNet links and zone
+/// groups; each resource's public access turned off only after its connections were Approved
+/// and its zone groups held records (proved from the journal); the controller never asks for
+/// Enabled; Application Insights is read, never written, and the only leg left in
+/// NetworkIsolated. Deleting the Workspace removes exactly what it created and leaves the
+/// resources (and their public access) as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_makes_before_it_breaks_and_deletes_only_what_it_made() -> anyhow::Result<()> {
+    let env = Env::start("assocenforce", options(Seed::sandbox()?)?).await?;
+    env.apply(enforcing_workspace()?).await?;
+    env.wait_ready("Workspace", "housing", 2 * MINUTE).await?;
+
+    for (resource, pes, zones) in enforced() {
+        for name in &pes {
+            let body = env.azure(&pe(name)).expect("private endpoint");
+            assert_eq!(
+                body.pointer(
+                    "/properties/privateLinkServiceConnections/0/properties/privateLinkServiceId"
+                )
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase),
+                Some(resource.to_ascii_lowercase()),
+                "{name}"
+            );
+            assert_eq!(
+                body.pointer("/properties/subnet/id")
+                    .and_then(Value::as_str),
+                Some(SUBNET),
+                "{name}"
+            );
+            assert!(
+                env.azure(&format!("{}/privateDnsZoneGroups/default", pe(name)))
+                    .is_some(),
+                "{name}: zone group"
+            );
+        }
+        for zone in &zones {
+            assert!(env.azure(&format!("{ZONES}/{zone}")).is_some(), "{zone}");
+            assert!(
+                env.azure(&format!("{ZONES}/{zone}/virtualNetworkLinks/vnet-hub-link"))
+                    .is_some(),
+                "{zone}: VNet link"
+            );
+        }
+        let body = env.azure(&resource).expect("resource");
+        assert_eq!(
+            body.pointer("/properties/publicNetworkAccess"),
+            Some(&json!("Disabled")),
+            "{resource}"
+        );
+        let closed = closed_after_private_path(&env.arm.journal(), &resource, &pes)?;
+        println!("{resource}: public access off at journal entry {closed}");
+    }
+    let (status, _, message) = isolated(&env).await?;
+    assert_eq!(status, "False", "Application Insights is observed only");
+    assert!(
+        message.contains("Application Insights appi-mlw-prod"),
+        "{message}"
+    );
+    for kind in ["storage account", "key vault", "container registry"] {
+        assert!(!message.contains(kind), "{kind} holds: {message}");
+    }
+    let mine: Vec<_> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.principal.as_deref() == Some(CONTROLLER_CLIENT))
+        .collect();
+    assert!(
+        mine.iter().all(|r| r
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/publicNetworkAccess"))
+            .is_none_or(|v| v == "Disabled")),
+        "the controller never asks for public access"
+    );
+    assert_eq!(
+        calls_to(&env, "/providers/Microsoft.Insights/").1,
+        0,
+        "Application Insights is never written"
+    );
+    for (resource, _, _) in enforced() {
+        let patches = env.controller_requests("PATCH", &resource);
+        assert_eq!(patches.len(), 1, "{resource}: one PATCH");
+    }
+
+    // Deletion: what it created goes, in order; the resources and the workspace stay.
+    env.delete::<Workspace>("housing").await?;
+    env.wait_gone("Workspace", "housing", 2 * MINUTE).await?;
+    for (resource, pes, zones) in enforced() {
+        for name in &pes {
+            assert!(env.azure(&pe(name)).is_none(), "{name} deleted");
+        }
+        for zone in &zones {
+            assert!(
+                env.azure(&format!("{ZONES}/{zone}")).is_none(),
+                "{zone} deleted"
+            );
+        }
+        let body = env.azure(&resource).expect("the resource stays");
+        assert_eq!(
+            body.pointer("/properties/publicNetworkAccess"),
+            Some(&json!("Disabled")),
+            "{resource}: never re-opened"
+        );
+    }
+    assert!(env.azure(&appi()).is_some());
+    let created: Vec<String> = env
+        .controller_requests("PUT", "")
+        .into_iter()
+        .map(|r| r.path.to_ascii_lowercase())
+        .collect();
+    let deletes: Vec<String> = env
+        .controller_requests("DELETE", "")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        deletes
+            .iter()
+            .all(|d| created.contains(&d.to_ascii_lowercase())),
+        "only what the controller created is deleted: {deletes:?}"
+    );
+    assert!(
+        env.azure(&pe(aml_operator_tests::e2e::PLATFORM_PE))
+            .is_some(),
+        "the platform team's private endpoint is not ours and stays"
+    );
+    env.finish().await
+}
+
+/// Enforce with a Basic registry: no private endpoint to it and no write to it (its SKU and its
+/// public access stay), the Workspace is Stalled naming the SKU and the way out, and storage and
+/// key vault are still made private.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_leaves_a_basic_registry_alone_and_names_it() -> anyhow::Result<()> {
+    let mut seed = Seed::sandbox()?;
+    for ws in seed
+        .subscriptions
+        .iter_mut()
+        .flat_map(|s| s.resource_groups.iter_mut())
+        .flat_map(|g| g.workspaces.iter_mut())
+    {
+        ws.container_registry_sku = "Basic".into();
+    }
+    let env = Env::start("assocenforcebasic", options(seed)?).await?;
+    env.apply(enforcing_workspace()?).await?;
+    env.wait("storage and key vault private", 2 * MINUTE, || async {
+        let done = [storage(), vault()].iter().all(|id| {
+            env.azure(id)
+                .and_then(|b| b.pointer("/properties/publicNetworkAccess").cloned())
+                == Some(json!("Disabled"))
+        });
+        Ok(done.then_some(()))
+    })
+    .await?;
+    let stalled = env
+        .wait("Stalled", MINUTE, || async {
+            Ok(env
+                .condition("Workspace", "housing", "Stalled")
+                .await?
+                .filter(|s| s.0 == "True"))
+        })
+        .await?;
+    assert!(
+        stalled
+            .2
+            .contains("container registry crmlwprod is SKU Basic")
+            && stalled.2.contains("--sku Premium"),
+        "{}",
+        stalled.2
+    );
+    let (_, _, message) = isolated(&env).await?;
+    assert!(
+        message.contains("container registry crmlwprod: SKU Basic"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        calls_to(&env, "/providers/Microsoft.ContainerRegistry/").1,
+        0,
+        "nothing written to the registry"
+    );
+    assert!(env.azure(&pe("crmlwprod-registry-pe")).is_none());
     let registry = env.azure(&registry()).expect("registry");
     assert_eq!(registry["sku"]["name"], "Basic");
     assert_eq!(registry["properties"]["publicNetworkAccess"], "Enabled");

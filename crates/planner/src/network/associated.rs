@@ -2,8 +2,11 @@
 //! vault, container registry and Application Insights component the AML workspace names in its
 //! ARM properties (`storageAccount`, `keyVault`, `containerRegistry`, `applicationInsights`).
 //!
-//! Observed only when `spec.network.associatedResources` is present (mode `Observe`): one GET
-//! each per sync, none otherwise. Nothing here writes.
+//! Observed only when `spec.network.associatedResources` is present: one GET each per sync,
+//! none otherwise. With `mode: Observe` nothing is written; with `mode: Enforce`
+//! [`enforce_targets`] adds private endpoints for storage (`blob`, `file`), key vault (`vault`)
+//! and a Premium registry (`registry`) to the Workspace's network targets, and the legs turn
+//! each one's public access off once its private path holds (see [`super::legs`]).
 //!
 //! A leg holds when (properties per Microsoft's REST specs; see the ARM emulator's
 //! `world/associated.rs` for the files):

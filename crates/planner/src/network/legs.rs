@@ -6,9 +6,13 @@
 //! Each leg holds, needs a write the controller can make ([`LegState::Fix`]), waits (on Azure,
 //! on another leg, or on a person approving a connection) or is blocked (a retry will not help:
 //! Stalled). The findings come in the order the controller fixes them: the workspace's public
-//! access first (nothing stays public a moment longer than needed), then each private endpoint
-//! with its approval, its zones, links and zone group, and the managed network's provisioning
-//! last (the slowest, and inbound isolation does not need it).
+//! access first — but, when private endpoints are declared, only once one of them is Approved
+//! with its DNS (make before break, DESIGN §3.13: until then it waits) — then each private
+//! endpoint (the workspace's, then with `associatedResources.mode: Enforce` those to the
+//! storage account, key vault and registry) with its approval, its zones, links and zone group,
+//! then each enforced associated resource's public access (turned off once all of its private
+//! endpoints hold), and the managed network's provisioning last (the slowest, and inbound
+//! isolation does not need it).
 
 use api::conditions::Reason;
 use api::workspace::IsolationMode;

@@ -9,10 +9,14 @@
 //! - [`removed`]: deleting the private endpoints the spec no longer declares;
 //! - [`action`]: the one step a reconcile takes, naming its target;
 //! - [`associated`]: the workspace's storage account, key vault, registry and Application
-//!   Insights, observed as legs when the spec asks.
+//!   Insights, observed as legs when the spec asks, and made private with `mode: Enforce`.
 //!
 //! # Guarantees
-//! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value.
+//! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value, nor an
+//!   associated resource's to anything but `Disabled`.
+//! - Make before break: with declared private endpoints the workspace's public access is turned
+//!   off only once one of them is Approved with DNS; an associated resource's only once every
+//!   private endpoint made for it is.
 //! - A managed network is never asked to turn off or to go from AllowOnlyApprovedOutbound to
 //!   AllowInternetOutbound (Azure cannot): that spec is Stalled.
 //! - The workspace's public access is PATCHed alone, never with a managed network change Azure
