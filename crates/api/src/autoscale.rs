@@ -56,9 +56,10 @@ impl Autoscale {
 
 /// One rule: when `metric` (its `statistic` over instances, then `timeAggregation` over
 /// `timeWindow`) compares to `threshold` by `operator`, scale `direction` by `changeCount`,
-/// then wait `cooldown`. `az monitor autoscale rule create --condition "CpuUtilizationPercentage
-/// > 70 avg 5m" --scale out 2 --cooldown 5` is `{metric: CpuUtilizationPercentage, operator:
-/// GreaterThan, threshold: 70, timeWindow: 5m, direction: Out, changeCount: 2, cooldown: 5m}`.
+/// then wait `cooldown`. For example `az monitor autoscale rule create --condition
+/// "CpuUtilizationPercentage > 70 avg 5m" --scale out 2 --cooldown 5` is `{metric:
+/// CpuUtilizationPercentage, operator: GreaterThan, threshold: 70, timeWindow: 5m, direction:
+/// Out, changeCount: 2, cooldown: 5m}`.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[x_kube(validation = kube::core::Rule::new("duration(self.timeWindow) >= duration('5m') && duration(self.timeWindow) <= duration('12h')").message("spec.autoscale.rules[].timeWindow must be between 5m and 12h").field_path(".timeWindow"))]
 #[x_kube(validation = kube::core::Rule::new("duration(self.timeGrain) >= duration('1m') && duration(self.timeGrain) <= duration('12h')").message("spec.autoscale.rules[].timeGrain must be between 1m and 12h").field_path(".timeGrain"))]

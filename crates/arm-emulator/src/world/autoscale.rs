@@ -176,10 +176,10 @@ fn check_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> {
                 })?;
             let t = format!("{at}.metricTrigger");
             for key in ["metricName", "metricResourceUri"] {
-                if !trigger
+                if trigger
                     .get(key)
                     .and_then(Value::as_str)
-                    .is_some_and(|s| !s.is_empty())
+                    .is_none_or(str::is_empty)
                 {
                     return Err(bad(
                         &format!("{t}.{key}"),
