@@ -52,9 +52,10 @@ pub const USER_IDENTITY_ID_PATTERN: &str = concat!(
 );
 /// A resource group name.
 pub const RESOURCE_GROUP_PATTERN: &str = "^[-\\w\\._\\(\\)]{1,90}$";
-/// A model, environment or code asset: `azureml:<name>:<version>` or a full ARM id.
-pub const ASSET_PATTERN: &str =
-    "^(azureml:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}:[a-zA-Z0-9_.-]{1,64}|/subscriptions/.+)$";
+/// A model, environment or code asset: `azureml:<name>:<version>`, `azureml:<name>@<label>`,
+/// `azureml://registries/<registry>/<models|environments|codes>/<name>/versions/<version>` (or
+/// `/labels/<label>`), or a full ARM id.
+pub const ASSET_PATTERN: &str = "^(azureml:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}[:@][a-zA-Z0-9_.-]{1,64}|azureml://registries/[a-zA-Z0-9][a-zA-Z0-9_-]{1,62}/(models|environments|codes)/[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}/(versions|labels)/[a-zA-Z0-9_.-]{1,64}|/subscriptions/.+)$";
 
 /// Bounds shared by every schema so the CEL cost estimate of a real apiserver stays small.
 pub mod bounds {

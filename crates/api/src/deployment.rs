@@ -71,8 +71,11 @@ pub struct OnlineDeploymentSpec {
     #[schemars(length(min = 3, max = 32), regex(pattern = AZURE_NAME_PATTERN))]
     pub azure_name: Option<String>,
 
-    /// The model: `azureml:<name>:<version>` (resolved in the endpoint's workspace) or a full
-    /// ARM id of a model version.
+    /// The model: `azureml:<name>:<version>` (resolved in the endpoint's workspace),
+    /// `azureml:<name>@latest` (resolved by the controller and pinned in
+    /// `status.resolvedAssets`), `azureml://registries/<registry>/models/<name>/versions/<v>`
+    /// (or `.../labels/latest`) for a model shared in an Azure ML registry, or a full ARM id of
+    /// a model version.
     #[schemars(length(min = 1, max = bounds::RESOURCE_ID), regex(pattern = ASSET_PATTERN))]
     pub model: String,
 
@@ -80,9 +83,27 @@ pub struct OnlineDeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_configuration: Option<CodeConfiguration>,
 
-    /// The environment: `azureml:<name>:<version>` or a full ARM id of an environment version.
+    /// The environment: `azureml:<name>:<version>`, `azureml:<name>@latest`,
+    /// `azureml://registries/<registry>/environments/<name>/versions/<v>` (or
+    /// `.../labels/latest`) or a full ARM id of an environment version.
     #[schemars(length(min = 1, max = bounds::RESOURCE_ID), regex(pattern = ASSET_PATTERN))]
     pub environment: String,
+
+    /// How labels (`@latest`) in `model`, `environment` and `codeConfiguration.code` are
+    /// resolved: pinned in status (the default) or tracked on every sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<crate::assets::AssetPolicy>,
+
+    /// Where the model is mounted in the scoring container (an absolute path without spaces;
+    /// Azure's default `/var/azureml-app/azureml-models/<name>/<version>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256), regex(pattern = "^/\\S*$"))]
+    pub model_mount_path: Option<String>,
+
+    /// Model data collection (payload logging of requests and responses, custom collections
+    /// from the scoring script), as the `az ml` YAML's `data_collector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_collector: Option<crate::assets::DataCollector>,
 
     /// The VM size, e.g. `Standard_F2s_v2`. Azure sets it only at create. Immutable.
     #[x_kube(validation = kube::core::Rule::new("self == oldSelf").message("spec.instanceType is immutable (Azure sets it only at create)"))]
@@ -238,6 +259,15 @@ pub struct OnlineDeploymentStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = bounds::RESOURCE_ID))]
     pub autoscale_setting_id: Option<String>,
+
+    /// The versions labels in the spec (`@latest`) were resolved to, as sent to Azure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_assets: Option<crate::assets::ResolvedAssets>,
+
+    /// The tags and properties the controller set on the Azure deployment: removed from the
+    /// spec, they are removed from Azure (what others set is left alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<crate::assets::ManagedFields>,
 
     /// The last error from Azure Resource Manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -298,6 +298,12 @@ pub struct OnlineEndpointStatus {
     #[schemars(length(max = 64))]
     pub identity_principal_id: Option<String>,
 
+    /// The tags and properties (description, user-assigned identities) the controller set on
+    /// the Azure endpoint: removed from the spec, they are removed from Azure (what others set
+    /// is left alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<crate::assets::ManagedFields>,
+
     /// Key rotation (`spec.keys`): phase, active key, last and next rotation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_rotation: Option<KeyRotationStatus>,

@@ -9,6 +9,7 @@
 // kube's `printcolumn(...)` attributes repeat keys such as `type_` by design.
 #![allow(clippy::duplicated_attributes)]
 
+pub mod assets;
 pub mod autoscale;
 pub mod common;
 pub mod conditions;

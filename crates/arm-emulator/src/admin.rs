@@ -223,6 +223,26 @@ impl Admin {
         world.resource_json(resource_id)
     }
 
+    /// Publishes version `version` of the model, environment or code `name` (`collection`:
+    /// `models`, `environments` or `codes`) in the workspace or registry `scope_id`, created
+    /// now, as `az ml model create` would; returns the version's JSON.
+    ///
+    /// # Errors
+    /// [`Error::Admin`] when the workspace or registry does not exist or a name is not a path
+    /// segment.
+    pub fn publish_asset_version(
+        &self,
+        scope_id: &str,
+        collection: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<Value, Error> {
+        let mut world = self.state.world();
+        world.advance(std::time::Instant::now());
+        let ctx = crate::world::Ctx::admin("data-scientist");
+        world.publish_asset_version(&ctx, scope_id, collection, name, version)
+    }
+
     /// Number of stored resources.
     pub fn resource_count(&self) -> usize {
         self.state.world().resource_count()

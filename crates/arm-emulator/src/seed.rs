@@ -45,6 +45,10 @@ pub struct ResourceGroupSeed {
     pub workspaces: Vec<WorkspaceSeed>,
     /// Virtual networks.
     pub virtual_networks: Vec<VirtualNetworkSeed>,
+    /// Azure ML registries (`Microsoft.MachineLearningServices/registries`) by name; their
+    /// model, environment and code versions are published with the admin
+    /// `publish_asset_version`.
+    pub ml_registries: Vec<String>,
     /// Private DNS zones that already exist (the controller may also create its own).
     pub private_dns_zones: Vec<String>,
     /// Private endpoints that already exist (made by a platform team with Terraform, say), with

@@ -72,6 +72,37 @@ fn merged_tags(observed: Option<&Value>, tags: &BTreeMap<String, String>) -> Val
     Value::Object(out)
 }
 
+/// Tag keys the controller set and the spec dropped (`crate::managed`) are deleted.
+fn remove_tags(tags: &mut Value, removed: &[String]) {
+    if let Value::Object(map) = tags {
+        map.retain(|have, _| !removed.iter().any(|k| k.eq_ignore_ascii_case(have)));
+    }
+}
+
+/// Removed properties: a request setting or probe field goes back to its documented default,
+/// anything else leaves the body.
+fn remove_properties(props: &mut Map<String, Value>, removed: &[String]) {
+    for path in removed {
+        if path.starts_with(crate::managed::IDENTITY_PREFIX) {
+            continue;
+        }
+        match (path.split_once('.'), crate::managed::default_of(path)) {
+            (Some((head, leaf)), Some(default)) => {
+                let entry = props.entry(head.to_owned()).or_insert_with(|| json!({}));
+                if !entry.is_object() {
+                    *entry = json!({});
+                }
+                if let Value::Object(obj) = entry {
+                    obj.insert(leaf.to_owned(), default);
+                }
+            }
+            _ => {
+                props.remove(path);
+            }
+        }
+    }
+}
+
 fn tags_drift(observed: &Value, tags: &BTreeMap<String, String>) -> Option<Drift> {
     let have = observed.get("tags").and_then(Value::as_object);
     let missing: Vec<String> = tags
@@ -151,17 +182,33 @@ pub fn approved_private_endpoint_connections(workspace: &Value) -> i32 {
     i32::try_from(approved).unwrap_or(10_000)
 }
 
-fn identity_body(v: &ValidatedEndpoint) -> Value {
+fn identity_body(v: &ValidatedEndpoint, observed: Option<&Value>) -> Value {
     match v.identity.type_ {
         IdentityType::SystemAssigned => json!({"type": "SystemAssigned"}),
         IdentityType::None => json!({"type": "None"}),
         IdentityType::UserAssigned => {
-            let ids: Map<String, Value> = v
-                .identity
-                .user_assigned_identities
+            // Identities others attached stay; the spec's are set; those the controller set
+            // and the spec dropped go (`crate::managed`).
+            let removed: Vec<&str> = v
+                .removals
+                .properties
                 .iter()
-                .map(|id| (id.clone(), json!({})))
+                .filter_map(|p| p.strip_prefix(crate::managed::IDENTITY_PREFIX))
                 .collect();
+            let mut ids: Map<String, Value> = observed
+                .and_then(|o| o.pointer("/identity/userAssignedIdentities"))
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.keys()
+                        .filter(|k| !removed.iter().any(|r| r.eq_ignore_ascii_case(k)))
+                        .map(|k| (k.clone(), json!({})))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for id in &v.identity.user_assigned_identities {
+                ids.retain(|k, _| !k.eq_ignore_ascii_case(id));
+                ids.insert(id.clone(), json!({}));
+            }
             json!({"type": "UserAssigned", "userAssignedIdentities": ids})
         }
     }
@@ -179,9 +226,12 @@ pub fn endpoint_body(
     let mut body = writable_copy(observed);
     body.entry("location")
         .or_insert_with(|| Value::String(location.to_owned()));
-    body.insert("identity".into(), identity_body(v));
-    body.insert("tags".into(), merged_tags(observed, &v.tags));
+    body.insert("identity".into(), identity_body(v, observed));
+    let mut tags = merged_tags(observed, &v.tags);
+    remove_tags(&mut tags, &v.removals.tags);
+    body.insert("tags".into(), tags);
     let props = properties(&mut body);
+    remove_properties(props, &v.removals.properties);
     props.insert("authMode".into(), json!(v.auth_mode.as_str()));
     props.insert(
         "publicNetworkAccess".into(),
@@ -244,6 +294,20 @@ pub fn endpoint_drift(
         });
     }
     out.extend(tags_drift(observed, &v.tags));
+    for id in &v.identity.user_assigned_identities {
+        let attached = observed
+            .pointer("/identity/userAssignedIdentities")
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(id)));
+        if v.identity.type_ == IdentityType::UserAssigned && !attached {
+            out.push(Drift {
+                field: "identity.userAssignedIdentities".into(),
+                observed: "(not attached)".into(),
+                desired: id.clone(),
+            });
+        }
+    }
+    out.extend(v.removals.drift());
     for (field, want) in [("traffic", traffic), ("mirrorTraffic", mirror)] {
         let have = observed_traffic(observed, field);
         if nonzero(&have) != nonzero(want) {
@@ -308,7 +372,9 @@ pub fn deployment_body(v: &ValidatedDeployment, location: &str, observed: Option
     let mut body = writable_copy(observed);
     body.entry("location")
         .or_insert_with(|| Value::String(location.to_owned()));
-    body.insert("tags".into(), merged_tags(observed, &v.tags));
+    let mut tags = merged_tags(observed, &v.tags);
+    remove_tags(&mut tags, &v.removals.tags);
+    body.insert("tags".into(), tags);
     let sku = body
         .entry("sku")
         .or_insert_with(|| json!({"name": "Default"}));
@@ -369,6 +435,14 @@ pub fn deployment_body(v: &ValidatedDeployment, location: &str, observed: Option
     if let Some(d) = &v.description {
         props.insert("description".into(), json!(d));
     }
+    if let Some(path) = &v.model_mount_path {
+        props.insert("modelMountPath".into(), json!(path));
+    }
+    if let Some(dc) = &v.data_collector {
+        props.insert("dataCollector".into(), dc.clone());
+    }
+    // Last: what the spec dropped never collides with what it sets.
+    remove_properties(props, &v.removals.properties);
     props
         .entry("scaleSettings")
         .or_insert_with(|| json!({"scaleType": "Default"}));
@@ -539,6 +613,27 @@ pub fn deployment_diff(v: &ValidatedDeployment, observed: &Value) -> DeploymentD
         );
     }
     diff.update.extend(tags_drift(observed, &v.tags));
+    if let Some(path) = &v.model_mount_path
+        && str_at(observed, "/properties/modelMountPath") != Some(path.as_str())
+    {
+        diff.update.push(Drift {
+            field: "modelMountPath".into(),
+            observed: str_at(observed, "/properties/modelMountPath")
+                .unwrap_or("(unset)")
+                .into(),
+            desired: path.clone(),
+        });
+    }
+    if let Some(dc) = &v.data_collector
+        && !data_collector_matches(observed.pointer("/properties/dataCollector"), dc)
+    {
+        diff.update.push(Drift {
+            field: "dataCollector".into(),
+            observed: "different".into(),
+            desired: "as the spec".into(),
+        });
+    }
+    diff.update.extend(v.removals.drift());
 
     if !same_enum(prop("instanceType"), Some(&v.instance_type)) {
         diff.immutable.push(Drift {
@@ -567,6 +662,27 @@ pub fn deployment_diff(v: &ValidatedDeployment, observed: &Value) -> DeploymentD
         });
     }
     diff
+}
+
+/// Whether Azure's `dataCollector` holds what the spec sets: every member the spec sends has
+/// the same value (enums case-insensitively, numbers by value); members Azure adds are ignored.
+fn data_collector_matches(observed: Option<&Value>, want: &Value) -> bool {
+    fn covers(have: &Value, want: &Value) -> bool {
+        match (have, want) {
+            (Value::Object(h), Value::Object(w)) => w.iter().all(|(k, wv)| {
+                h.iter()
+                    .find(|(hk, _)| hk.eq_ignore_ascii_case(k))
+                    .is_some_and(|(_, hv)| covers(hv, wv))
+            }),
+            (Value::String(h), Value::String(w)) => h.eq_ignore_ascii_case(w),
+            (Value::Number(h), Value::Number(w)) => h.as_f64() == w.as_f64(),
+            (Value::Array(h), Value::Array(w)) => {
+                h.len() == w.len() && h.iter().zip(w).all(|(a, b)| covers(a, b))
+            }
+            (h, w) => h == w,
+        }
+    }
+    observed.is_some_and(|o| covers(o, want))
 }
 
 /// True when a deployment's outbound is locked down: the legacy flag is Disabled (Azure's

@@ -19,7 +19,7 @@ use crate::outcome::{Action, EventNote, OperationKind, Plan, Requeue};
 use crate::progress::{
     Resumed, drifting, progressing, ready, resume_operation, stall_hold, stalled, waiting_reason,
 };
-use crate::validate::{WorkspaceView, validate_deployment};
+use crate::validate::{WorkspaceView, validate_deployment_pinned};
 use crate::{STALLED_RETRY, WAIT_POLL};
 
 /// The deployment's endpoint, as its Kubernetes object reports it.
@@ -309,19 +309,24 @@ fn plan_apply(
             return plan(Action::None, status, Requeue::After(WAIT_POLL));
         }
     };
-    let v = match validate_deployment(input.name, input.spec, workspace)
-        .map_err(|e| e.to_string())
-        .and_then(|mut v| {
-            for (key, value) in input.lifecycle.tags() {
-                if v.tags.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
-                    return Err(format!(
-                        "spec.tags: the key {key} is reserved for the controller's owner tag"
-                    ));
-                }
-                v.tags.insert(key, value);
+    let v = match validate_deployment_pinned(
+        input.name,
+        input.spec,
+        workspace,
+        status.resolved_assets.as_ref(),
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|mut v| {
+        for (key, value) in input.lifecycle.tags() {
+            if v.tags.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+                return Err(format!(
+                    "spec.tags: the key {key} is reserved for the controller's owner tag"
+                ));
             }
-            Ok(v)
-        }) {
+            v.tags.insert(key, value);
+        }
+        Ok(v)
+    }) {
         Ok(v) => v,
         Err(err) => {
             stalled(&mut status, generation, Reason::InvalidSpec, err, now);
@@ -335,6 +340,19 @@ fn plan_apply(
         v.instance_count,
         input.observed.found().and_then(observed_capacity),
     );
+    // What the controller set and the spec dropped is removed (`crate::managed`).
+    let (removals, managed) = crate::managed::plan(
+        status.managed.as_ref(),
+        &input.spec.tags,
+        crate::managed::deployment_paths(input.spec),
+        input.observed.found(),
+    );
+    status.managed = Some(managed);
+    let v = {
+        let mut v = v;
+        v.removals = removals;
+        v
+    };
     if status.azure_resource_id.is_none()
         && let Some(endpoint_id) = &endpoint.arm_id
     {

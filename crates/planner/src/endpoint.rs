@@ -233,6 +233,17 @@ pub fn plan_endpoint(input: &EndpointInput<'_>) -> Plan<OnlineEndpointStatus> {
         Resumed::Done(events) => events,
     };
 
+    // What the controller set and the spec dropped is removed (`crate::managed`).
+    let mut v = v;
+    let (removals, managed) = crate::managed::plan(
+        status.managed.as_ref(),
+        &input.spec.tags,
+        crate::managed::endpoint_paths(input.spec),
+        input.observed.found(),
+    );
+    v.removals = removals;
+    status.managed = Some(managed);
+
     let mut result = plan_steps(input, &v, status);
     events.append(&mut result.events);
     result.events = events;

@@ -21,6 +21,7 @@
 //! - Traffic in a body gives or raises a share only for deployments the input reports as
 //!   Succeeded (otherwise it keeps what Azure routes), and sums to 0 or 100.
 
+pub mod assets;
 pub mod autoscale;
 pub mod body;
 pub mod deletion;
@@ -31,6 +32,7 @@ pub mod failure;
 pub mod keys;
 pub mod lifecycle;
 pub mod logs;
+pub mod managed;
 pub mod network;
 pub mod observe;
 pub mod outcome;

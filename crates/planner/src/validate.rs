@@ -166,6 +166,9 @@ pub struct ValidatedEndpoint {
     pub tags: BTreeMap<String, String>,
     /// `identity`, defaulting to SystemAssigned as `az ml` does.
     pub identity: EndpointIdentity,
+    /// What the controller set that the spec no longer names and Azure still holds (see
+    /// `managed`); set by the planner, empty after validation.
+    pub removals: crate::managed::Removals,
 }
 
 fn traffic_map(
@@ -256,6 +259,7 @@ pub fn validate_endpoint(
         description: spec.description.clone(),
         tags: spec.tags.clone(),
         identity,
+        removals: Default::default(),
     })
 }
 
@@ -293,30 +297,119 @@ pub struct ValidatedDeployment {
     /// The spec set `egressPublicNetworkAccess` although the workspace's managed network replaces
     /// it (the controller warns with an Event).
     pub egress_ignored: bool,
+    /// `modelMountPath`.
+    pub model_mount_path: Option<String>,
+    /// `dataCollector` as Azure's body has it.
+    pub data_collector: Option<serde_json::Value>,
+    /// What the controller set that the spec no longer names and Azure still holds (see
+    /// `managed`); set by the planner, empty after validation.
+    pub removals: crate::managed::Removals,
 }
 
-/// Validates a deployment spec against the workspace it will live in.
+/// `dataCollector` in Azure's shape (mfe.json 2025-12-01 `DataCollector`: `collections` of
+/// `Collection {dataCollectionMode, samplingRate, clientId, dataId}`, `requestLogging
+/// {captureHeaders}`, `rollingRate`); the YAML's top-level `samplingRate` is applied to each
+/// collection that sets none, as azure-ai-ml's `DataCollector._to_rest_object` does.
+fn data_collector_body(dc: &api::assets::DataCollector) -> Result<serde_json::Value, FieldError> {
+    use serde_json::{Map, Value, json};
+    let rate_ok = |r: f64| (0.0..=1.0).contains(&r);
+    if let Some(r) = dc.sampling_rate
+        && !rate_ok(r)
+    {
+        return Err(FieldError::new(
+            "spec.dataCollector.samplingRate",
+            format!("{r} is outside 0.0-1.0"),
+        ));
+    }
+    if dc.collections.is_empty() {
+        return Err(FieldError::new(
+            "spec.dataCollector.collections",
+            "needs at least one collection (request, response, or a custom name)",
+        ));
+    }
+    let mut collections = Map::new();
+    for (name, c) in &dc.collections {
+        let mut out = Map::new();
+        out.insert(
+            "dataCollectionMode".into(),
+            json!(if c.enabled { "Enabled" } else { "Disabled" }),
+        );
+        if let Some(r) = c.sampling_rate.or(dc.sampling_rate) {
+            if !rate_ok(r) {
+                return Err(FieldError::new(
+                    format!("spec.dataCollector.collections.{name}.samplingRate"),
+                    format!("{r} is outside 0.0-1.0"),
+                ));
+            }
+            out.insert("samplingRate".into(), json!(r));
+        }
+        if let Some(id) = &c.client_id {
+            out.insert("clientId".into(), json!(id));
+        }
+        if let Some(id) = &c.data_id {
+            out.insert("dataId".into(), json!(id));
+        }
+        collections.insert(name.clone(), Value::Object(out));
+    }
+    let mut body = Map::new();
+    body.insert("collections".into(), Value::Object(collections));
+    if let Some(rate) = dc.rolling_rate {
+        body.insert("rollingRate".into(), json!(rate.as_str()));
+    }
+    if let Some(rl) = &dc.request_logging {
+        let headers: Vec<&str> = rl.capture_headers.iter().map(|h| h.0.as_str()).collect();
+        body.insert("requestLogging".into(), json!({"captureHeaders": headers}));
+    }
+    Ok(Value::Object(body))
+}
+
+/// Validates a deployment spec against the workspace it will live in (labels such as
+/// `@latest` need a pin: see [`validate_deployment_pinned`]).
 pub fn validate_deployment(
     metadata_name: &str,
     spec: &OnlineDeploymentSpec,
     workspace: &WorkspaceView,
 ) -> Result<ValidatedDeployment, FieldError> {
+    validate_deployment_pinned(metadata_name, spec, workspace, None)
+}
+
+/// Validates a deployment spec, its labels resolved to the versions pinned in
+/// `status.resolvedAssets` (`crate::assets`).
+pub fn validate_deployment_pinned(
+    metadata_name: &str,
+    spec: &OnlineDeploymentSpec,
+    workspace: &WorkspaceView,
+    resolved: Option<&api::assets::ResolvedAssets>,
+) -> Result<ValidatedDeployment, FieldError> {
+    use crate::assets::{AssetField, resolve};
     let azure_name = azure_name(spec.azure_name.as_deref(), metadata_name)?;
-    let model = workspace
-        .resolve_asset("models", &spec.model)
-        .map_err(|m| FieldError::new("spec.model", m))?;
-    let environment = workspace
-        .resolve_asset("environments", &spec.environment)
-        .map_err(|m| FieldError::new("spec.environment", m))?;
+    let model = resolve(AssetField::Model, &spec.model, &workspace.arm_id, resolved)?;
+    let environment = resolve(
+        AssetField::Environment,
+        &spec.environment,
+        &workspace.arm_id,
+        resolved,
+    )?;
     let code = match &spec.code_configuration {
         Some(cc) => Some((
-            workspace
-                .resolve_asset("codes", &cc.code)
-                .map_err(|m| FieldError::new("spec.codeConfiguration.code", m))?,
+            resolve(AssetField::Code, &cc.code, &workspace.arm_id, resolved)?,
             cc.scoring_script.clone(),
         )),
         None => None,
     };
+    let data_collector = spec
+        .data_collector
+        .as_ref()
+        .map(data_collector_body)
+        .transpose()?;
+    if let Some(path) = &spec.model_mount_path
+        && (!path.starts_with('/') || path.chars().any(char::is_whitespace))
+    {
+        return Err(FieldError::new(
+            "spec.modelMountPath",
+            format!("{path:?} must be an absolute path without spaces"),
+        ));
+    }
     // Microsoft Learn, "CLI (v2) managed online deployment YAML schema", ProbeSettings: the
     // success_threshold "for liveness probe is fixed as 1".
     if let Some(threshold) = spec
@@ -365,6 +458,9 @@ pub fn validate_deployment(
         description: spec.description.clone(),
         tags: spec.tags.clone(),
         egress_ignored,
+        model_mount_path: spec.model_mount_path.clone(),
+        data_collector,
+        removals: Default::default(),
     })
 }
 

@@ -3,6 +3,7 @@
 //! throttling, api-version, authorization, journal).
 
 mod admin;
+mod assets;
 mod associated;
 mod autoscale;
 mod entra;
@@ -24,6 +25,7 @@ use crate::state::SharedState;
 
 const WS: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}";
 const RG: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers";
+const REG: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/registries";
 const NET: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network";
 
 /// The whole router.
@@ -82,6 +84,18 @@ pub(crate) fn router(state: SharedState) -> Router {
                 .delete(ml::delete_deployment),
         )
         .route(&format!("{dep}/getLogs"), post(ml::get_logs))
+        .route(&format!("{REG}/{{reg}}/models/{{name}}/versions"), get(assets::list_reg_models))
+        .route(&format!("{REG}/{{reg}}/models/{{name}}/versions/{{v}}"), get(assets::get_reg_model))
+        .route(&format!("{REG}/{{reg}}/environments/{{name}}/versions"), get(assets::list_reg_environments))
+        .route(&format!("{REG}/{{reg}}/environments/{{name}}/versions/{{v}}"), get(assets::get_reg_environment))
+        .route(&format!("{REG}/{{reg}}/codes/{{name}}/versions"), get(assets::list_reg_codes))
+        .route(&format!("{REG}/{{reg}}/codes/{{name}}/versions/{{v}}"), get(assets::get_reg_code))
+        .route(&format!("{WS}/models/{{name}}/versions"), get(assets::list_ws_models))
+        .route(&format!("{WS}/models/{{name}}/versions/{{v}}"), get(assets::get_ws_model))
+        .route(&format!("{WS}/environments/{{name}}/versions"), get(assets::list_ws_environments))
+        .route(&format!("{WS}/environments/{{name}}/versions/{{v}}"), get(assets::get_ws_environment))
+        .route(&format!("{WS}/codes/{{name}}/versions"), get(assets::list_ws_codes))
+        .route(&format!("{WS}/codes/{{name}}/versions/{{v}}"), get(assets::get_ws_code))
         .route(&format!("{dep}/skus"), get(ml::list_skus))
         .route(
             "/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations/{loc}/{kind}/{op}",

@@ -52,6 +52,17 @@ pub enum Drift {
         #[serde(default)]
         mirror_traffic: Option<Map<String, Value>>,
     },
+    /// Set (or with `value: null`, delete) one tag of a resource, as a person does in the portal.
+    #[serde(rename_all = "camelCase")]
+    SetTag {
+        /// Resource id.
+        resource_id: String,
+        /// Tag name.
+        key: String,
+        /// Tag value; `None` deletes the tag (any case of its name).
+        #[serde(default)]
+        value: Option<String>,
+    },
     /// Set a deployment's instance count (`sku.capacity`).
     #[serde(rename_all = "camelCase")]
     SetDeploymentCapacity {
@@ -193,6 +204,26 @@ impl World {
                     return Err(missing(resource_id));
                 }
                 self.set_capacity(resource_id, *capacity, &ctx.actor, "drift")?;
+            }
+            Drift::SetTag {
+                resource_id,
+                key,
+                value,
+            } => {
+                let r = self
+                    .get_mut(resource_id)
+                    .ok_or_else(|| missing(resource_id))?;
+                if !r.body.get("tags").is_some_and(Value::is_object) {
+                    r.body["tags"] = Value::Object(Map::new());
+                }
+                if let Some(tags) = r.body.get_mut("tags").and_then(Value::as_object_mut) {
+                    tags.retain(|k, _| !k.eq_ignore_ascii_case(key));
+                    if let Some(v) = value {
+                        tags.insert(key.clone(), Value::from(v.clone()));
+                    }
+                }
+                let id = r.id.clone();
+                self.record(&id, "drift", "portal", ctx.now);
             }
             Drift::SetConnectionStatus {
                 resource_id,

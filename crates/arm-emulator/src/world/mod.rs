@@ -10,6 +10,7 @@
 //!   forward and answers are reproducible without background tasks.
 //! - Every change of a resource's state is journalled (`record`).
 
+mod assets;
 mod associated;
 mod autoscale;
 mod dns_zone_group;
@@ -65,6 +66,10 @@ pub(crate) enum Kind {
     AppInsights,
     /// A private endpoint connection of a storage account, key vault or registry.
     LinkedConnection,
+    /// An Azure ML registry (`Microsoft.MachineLearningServices/registries`).
+    MlRegistry,
+    /// A model, environment or code version in a workspace or registry.
+    AssetVersion,
     /// An Azure Monitor autoscale setting (`Microsoft.Insights/autoscalesettings`).
     AutoscaleSetting,
 }

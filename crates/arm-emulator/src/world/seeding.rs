@@ -172,6 +172,9 @@ impl World {
             });
             self.record(&id, "created", "seed", ctx.now);
         }
+        for name in &rg.ml_registries {
+            self.seed_ml_registry(ctx, &rg_id, &rg.location, name);
+        }
         for vnet in &rg.virtual_networks {
             let location = vnet.location.clone().unwrap_or_else(|| rg.location.clone());
             let vnet_id = format!(

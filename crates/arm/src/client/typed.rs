@@ -186,6 +186,38 @@ impl ArmClient {
         ))
     }
 
+    /// The first page of the children `<parent>/<child_type>` listed with extra query
+    /// parameters (e.g. `$orderBy`, `$top`); `nextLink` is not followed.
+    ///
+    /// # Errors
+    /// An [`ArmError`]; a missing parent has class `NotFound`.
+    pub async fn list_first_page<T: DeserializeOwned>(
+        &self,
+        parent: &ResourceId,
+        child_type: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ArmError> {
+        let (mut url, item_type) = self.collection_url(parent, child_type)?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        let call = Call {
+            method: http::Method::GET,
+            action: format!("list {item_type} in {parent}"),
+            url,
+            body: None,
+            idempotent: true,
+            resource_type: item_type.clone(),
+            subscription: parent.subscription_id().to_string(),
+        };
+        let answer = self.execute(&call).await?;
+        let page: Page<T> = decode(&call.action, &answer)?;
+        Ok(page.value)
+    }
+
     /// The URL of the next page: absolute on the ARM origin, with the api-version kept when
     /// ARM left it out.
     fn next_page_url(&self, next: &str, current: &Url, action: &str) -> Result<Url, ArmError> {

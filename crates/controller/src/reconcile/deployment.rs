@@ -127,6 +127,94 @@ pub struct Seen {
     azure_traffic: Option<i32>,
     /// The deployment's autoscale setting, as read.
     autoscale: super::autoscale::SeenSetting,
+    /// `AssetResolved` Events of this sync's label resolution.
+    asset_events: Vec<planner::EventNote>,
+    /// `status.resolvedAssets` after this sync's label resolution (`None`: unchanged).
+    resolved_assets: Option<Option<api::assets::ResolvedAssets>>,
+}
+
+/// Resolves the spec's labels (`@latest`) that need it this sync (`planner::assets::lookups`)
+/// with one ARM list of the asset's versions each, newest created first, and pins the answers
+/// for `status.resolvedAssets` (`None`: nothing to change). A 404 (no such asset, registry or workspace) is the field's
+/// answer, named in status; any other error is the reconcile's.
+async fn resolve_assets(
+    dep: &OnlineDeployment,
+    client: &ArmClient,
+    workspace_id: &str,
+    stored: &OnlineDeploymentStatus,
+) -> Result<
+    (
+        Option<Option<api::assets::ResolvedAssets>>,
+        Vec<planner::EventNote>,
+    ),
+    arm::ArmError,
+> {
+    use planner::assets::{Lookup, LookupAnswer, lookups, newest, pin};
+    let request = dep
+        .meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(api::assets::RESOLVE_ASSETS_ANNOTATION))
+        .map(String::as_str);
+    let wanted = lookups(
+        &dep.spec,
+        stored.resolved_assets.as_ref(),
+        workspace_id,
+        request,
+    );
+    let labels_in_spec = planner::assets::AssetField::ALL.iter().any(|f| {
+        f.reference(&dep.spec)
+            .and_then(|r| planner::assets::parse(*f, r).ok())
+            .is_some_and(|p| p.is_label())
+    });
+    if wanted.is_empty() && (labels_in_spec || stored.resolved_assets.is_none()) {
+        return Ok((None, Vec::new()));
+    }
+    let mut answers = Vec::with_capacity(wanted.len());
+    for lookup in wanted {
+        let answer = match ResourceId::parse(&lookup.asset_id) {
+            Err(e) => LookupAnswer::Missing(format!("{} is not an ARM id: {e}", lookup.asset_id)),
+            Ok(asset) => {
+                match client
+                    .list_first_page::<Value>(&asset, "versions", &Lookup::QUERY)
+                    .await
+                {
+                    Ok(items) => {
+                        let items: Vec<(String, Option<String>)> = items
+                            .iter()
+                            .filter_map(|i| {
+                                let name = i.get("name").and_then(Value::as_str)?;
+                                let created = i
+                                    .pointer("/systemData/createdAt")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_owned);
+                                Some((name.to_owned(), created))
+                            })
+                            .collect();
+                        match newest(&items) {
+                            Some(version) => LookupAnswer::Found(version),
+                            None => {
+                                LookupAnswer::Missing(format!("{} has no version", lookup.asset_id))
+                            }
+                        }
+                    }
+                    Err(e) if e.class() == arm::ErrorClass::NotFound => LookupAnswer::Missing(
+                        format!("{}: {} {}", lookup.asset_id, e.code(), e.message()),
+                    ),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        answers.push((lookup, answer));
+    }
+    let (resolved, events) = pin(
+        &dep.spec,
+        stored.resolved_assets.as_ref(),
+        &answers,
+        request,
+        &Timestamp::now().to_string(),
+    );
+    Ok((Some(resolved), events))
 }
 
 fn me(dep: &OnlineDeployment) -> String {
@@ -332,6 +420,8 @@ impl Kind for OnlineDeployment {
         let mut operation = OperationOutcome::None;
         let mut observed = Observation::Skipped;
         let mut azure_traffic = None;
+        let mut asset_events = Vec::new();
+        let mut resolved_assets = None;
         // No endpoint: no ARM call at all (unless it is being deleted and we know its id).
         let may_call = lifecycle.not_permitted.is_none()
             && (deleting || (ep_view.is_ok() && lifecycle.claimed_by.is_none()));
@@ -362,6 +452,11 @@ impl Kind for OnlineDeployment {
             )
             .await
             .map_err(|e| azure(to_failure(&e)))?;
+            if !deleting && let Ok(ws) = &ws_view {
+                (resolved_assets, asset_events) = resolve_assets(self, client, &ws.arm_id, stored)
+                    .await
+                    .map_err(|e| azure(to_failure(&e)))?;
+            }
             // A deployment with traffic must not be deleted: read the endpoint's traffic fresh.
             if deleting
                 && matches!(observed, Observation::Found(_))
@@ -414,6 +509,8 @@ impl Kind for OnlineDeployment {
             observed,
             azure_traffic,
             autoscale,
+            asset_events,
+            resolved_assets,
         })
     }
 
@@ -428,6 +525,19 @@ impl Kind for OnlineDeployment {
     ) -> Plan<OnlineDeploymentStatus, DeploymentStep> {
         let name = self.name_any();
         let generation = self.meta().generation;
+        // This sync's pins go into the status the plan starts from (and so into the status
+        // written, which is diffed against what is stored).
+        let pinned;
+        let stored = match &seen.resolved_assets {
+            Some(resolved) => {
+                pinned = OnlineDeploymentStatus {
+                    resolved_assets: resolved.clone(),
+                    ..stored.clone()
+                };
+                &pinned
+            }
+            None => stored,
+        };
         let mut plan = planner::plan_deployment(&DeploymentInput {
             name: &name,
             generation,
@@ -486,6 +596,8 @@ impl Kind for OnlineDeployment {
                 .map(String::as_str),
             deleting,
         });
+        let mut events = seen.asset_events.clone();
+        events.extend(plan.events);
         Plan {
             action: DeploymentStep {
                 azure: plan.action,
@@ -494,7 +606,7 @@ impl Kind for OnlineDeployment {
             },
             status: plan.status,
             requeue: plan.requeue,
-            events: plan.events,
+            events,
             drift: plan.drift,
         }
     }
