@@ -43,6 +43,8 @@ struct State {
     writes: HashMap<String, Instant>,
     /// When each collection (namespace, lower-case parent id and child type) was last listed.
     lists: HashMap<(String, String), Instant>,
+    /// When a GET of a resource last answered 404.
+    absent: HashMap<(String, String), Instant>,
 }
 
 /// The key of a resource: namespace and lower-case ARM id.
@@ -118,7 +120,32 @@ impl Observations {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let lower = id.to_ascii_lowercase();
         state.bodies.retain(|(_, k), _| *k != lower);
+        state.absent.retain(|(_, k), _| *k != lower);
         state.writes.insert(lower, Instant::now());
+    }
+
+    /// Records that a GET of `id` answered 404 at `at` (when the GET began).
+    pub fn missing(&self, namespace: &str, id: &str, at: Instant, keep: Duration) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.absent.retain(|_, seen| seen.elapsed() <= keep);
+        if state.absent.len() < Self::MAX_ENTRIES {
+            state.absent.insert(key(namespace, id), at);
+        }
+    }
+
+    /// True when a GET of `id` answered 404 less than `max_age` ago and nothing was written to
+    /// it since. Only for a decision that will not create it (its tree is busy): a create reads
+    /// again.
+    pub fn recently_missing(&self, namespace: &str, id: &str, max_age: Duration) -> bool {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(seen) = state.absent.get(&key(namespace, id)) else {
+            return false;
+        };
+        seen.elapsed() <= max_age
+            && !state
+                .writes
+                .get(&id.to_ascii_lowercase())
+                .is_some_and(|w| w >= seen)
     }
 
     /// True when `collection` of `namespace` was not listed within `min_gap`; it then counts
@@ -210,5 +237,17 @@ mod tests {
         assert!(!o.list_due("ns", "/X/deployments", LONG));
         assert!(o.list_due("other", "/x/deployments", LONG));
         assert!(o.list_due("ns", "/x/deployments", Duration::ZERO));
+    }
+
+    #[test]
+    fn a_404_is_remembered_until_a_write_or_its_age() {
+        let o = Observations::default();
+        o.missing("ns", "/x/A", Instant::now(), LONG);
+        assert!(o.recently_missing("ns", "/X/a", LONG));
+        assert!(!o.recently_missing("other", "/x/a", LONG));
+        std::thread::sleep(Duration::from_millis(3));
+        assert!(!o.recently_missing("ns", "/x/a", Duration::from_millis(1)));
+        o.wrote("/x/a");
+        assert!(!o.recently_missing("ns", "/x/a", LONG));
     }
 }

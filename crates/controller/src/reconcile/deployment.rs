@@ -442,16 +442,30 @@ impl Kind for OnlineDeployment {
             let may_share = !deleting
                 && stored.operation.is_none()
                 && stored.observed_generation == self.meta().generation;
-            observed = observe_shared(
-                ctx,
-                client,
-                &namespace,
-                id,
-                (&operation, final_body),
-                may_share,
-            )
-            .await
-            .map_err(|e| azure(to_failure(&e)))?;
+            // While another object of the tree has a write in flight this one can only wait: a
+            // 404 its last reconcile saw still holds for that decision (a create reads again).
+            let waiting_missing = !deleting
+                && tree_busy.is_some()
+                && stored.operation.is_none()
+                && ctx.observations.recently_missing(
+                    &namespace,
+                    &id.to_string(),
+                    ctx.observation_max_age(),
+                );
+            observed = if waiting_missing {
+                Observation::Missing
+            } else {
+                observe_shared(
+                    ctx,
+                    client,
+                    &namespace,
+                    id,
+                    (&operation, final_body),
+                    may_share,
+                )
+                .await
+                .map_err(|e| azure(to_failure(&e)))?
+            };
             if !deleting && let Ok(ws) = &ws_view {
                 (resolved_assets, asset_events) = resolve_assets(self, client, &ws.arm_id, stored)
                     .await

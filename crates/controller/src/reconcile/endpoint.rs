@@ -290,7 +290,17 @@ impl Kind for OnlineEndpoint {
             .map_err(|e| azure(to_failure(&e)))?;
             // One list of the endpoint's deployments a sync tells each of them what a GET
             // would.
-            if !deleting && !deployments.is_empty() && matches!(observed, Observation::Found(_)) {
+            // Only once they are all settled: while they converge each reads its own.
+            let settled = deployments.iter().all(|(d, _)| {
+                d.status.as_ref().is_some_and(|s| {
+                    s.operation.is_none() && planner::progress::was_ready(s, d.meta().generation)
+                })
+            });
+            if !deleting
+                && settled
+                && !deployments.is_empty()
+                && matches!(observed, Observation::Found(_))
+            {
                 list_for_sharing(ctx, client, &namespace, id, "deployments").await;
             }
             // About to be deleted: Azure deletes its deployments with it, so read which they are.

@@ -295,13 +295,17 @@ pub async fn observe_shared(
     let observed = observe(client, id, operation).await?;
     // What this GET told serves the next reconciles of the tree within the same sync, as a list
     // would (an object is woken many times while its tree converges).
-    if let Observation::Found(body) = &observed {
-        ctx.observations.listed(
-            namespace,
-            std::slice::from_ref(body),
-            started,
-            ctx.observation_max_age().saturating_mul(2),
-        );
+    let keep = ctx.observation_max_age().saturating_mul(2);
+    match &observed {
+        Observation::Found(body) => {
+            ctx.observations
+                .listed(namespace, std::slice::from_ref(body), started, keep);
+        }
+        Observation::Missing => {
+            ctx.observations
+                .missing(namespace, &id.to_string(), started, keep);
+        }
+        _ => {}
     }
     Ok(observed)
 }
@@ -336,8 +340,8 @@ pub async fn list_for_sharing(
 
 /// What executing a write did.
 pub enum Written {
-    /// Azure finished at once.
-    Done,
+    /// Azure finished at once; the resource as its answer carried it, if it did.
+    Done(Option<Value>),
     /// Azure is working; the record to keep in status.
     Started(OperationStatus),
 }
@@ -382,7 +386,7 @@ pub async fn write(
         }
     };
     Ok(Some(match started {
-        Started::Done(_) => Written::Done,
+        Started::Done(body) => Written::Done(body),
         Started::Pending(handle) => {
             let parts = handle.to_parts();
             Written::Started(OperationStatus {
@@ -502,6 +506,23 @@ pub async fn execute_write<S: api::status::CommonStatus>(
             planner::progress::started(status, generation, op, now);
             ctx.trees.set_in_flight(tree.0, tree.1, true);
             Some(Requeue::After(Duration::from_secs(1)))
+        }
+        Ok(Some(Written::Done(Some(body)))) => {
+            // A write Azure finished at once answers with the resource: the next reconcile of
+            // the tree reads that instead of a GET (settled bodies only, see `observe_shared`).
+            if body
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|i| i.eq_ignore_ascii_case(&id.to_string()))
+            {
+                ctx.observations.listed(
+                    &tree.0.0,
+                    std::slice::from_ref(&body),
+                    std::time::Instant::now(),
+                    ctx.observation_max_age().saturating_mul(2),
+                );
+            }
+            None
         }
         Ok(_) => None,
         Err(e) => {
