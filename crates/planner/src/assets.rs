@@ -244,14 +244,14 @@ fn parse_inner(field: AssetField, s: &str) -> Result<AssetRef, String> {
     }
     if let Some(rest) = s.strip_prefix("azureml://") {
         let parts: Vec<&str> = rest.split('/').collect();
-        let [registries, registry, collection, name, kind, value] = parts.as_slice() else {
-            return Err(format!("{s:?} must be {FORMS}"));
-        };
-        if *registries != "registries" {
+        if parts.first() != Some(&"registries") {
             return Err(format!(
                 "{s:?}: only registry URIs (azureml://registries/...) name assets; must be {FORMS}"
             ));
         }
+        let [_, registry, collection, name, kind, value] = parts.as_slice() else {
+            return Err(format!("{s:?} must be {FORMS}"));
+        };
         check_registry(registry)?;
         if !collection.eq_ignore_ascii_case(field.collection()) {
             return Err(format!(

@@ -140,6 +140,15 @@ fn normalize_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> 
             ));
         }
     }
+    normalize_data_collector(props)?;
+    if let Some(v) = props.get("modelMountPath").filter(|v| !v.is_null())
+        && !v.is_string()
+    {
+        return Err(ArmError::bad_argument(
+            "properties.modelMountPath",
+            "modelMountPath must be a string.",
+        ));
+    }
     if let Some(scale) = props
         .get_mut("scaleSettings")
         .and_then(Value::as_object_mut)
@@ -177,6 +186,74 @@ fn normalize_properties(props: &mut Map<String, Value>) -> Result<(), ArmError> 
     props
         .entry("appInsightsEnabled")
         .or_insert(Value::Bool(false));
+    Ok(())
+}
+
+/// `dataCollector` (mfe.json 2025-12-01 `DataCollector`): `collections` is required, an object
+/// of `Collection {dataCollectionMode: Enabled|Disabled, samplingRate: number, clientId,
+/// dataId}`; `rollingRate` is `RollingRateType` (Year, Month, Day, Hour, Minute);
+/// `requestLogging.captureHeaders` an array of strings. Enums are answered in canonical case.
+/// The spec gives `samplingRate` no bounds, so none is enforced (the 0-1 range is `az ml`'s).
+fn normalize_data_collector(props: &mut Map<String, Value>) -> Result<(), ArmError> {
+    let Some(dc) = props.get_mut("dataCollector").filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
+    let dc = dc.as_object_mut().ok_or_else(|| {
+        ArmError::bad_argument(
+            "properties.dataCollector",
+            "dataCollector must be an object.",
+        )
+    })?;
+    let collections = dc
+        .get_mut("collections")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| {
+            ArmError::bad_argument(
+                "properties.dataCollector.collections",
+                "The collections field is required.",
+            )
+        })?;
+    for (name, c) in collections.iter_mut() {
+        let field = format!("properties.dataCollector.collections.{name}");
+        let c = c
+            .as_object_mut()
+            .ok_or_else(|| ArmError::bad_argument(&field, "a collection must be an object."))?;
+        if c.get("dataCollectionMode").is_some_and(|v| !v.is_null()) {
+            normalize_enum(
+                c,
+                "dataCollectionMode",
+                &format!("{field}.dataCollectionMode"),
+                &["Enabled", "Disabled"],
+            )?;
+        }
+        if let Some(v) = c.get("samplingRate").filter(|v| !v.is_null())
+            && !v.is_number()
+        {
+            return Err(ArmError::bad_argument(
+                &format!("{field}.samplingRate"),
+                "samplingRate must be a number.",
+            ));
+        }
+    }
+    if dc.get("rollingRate").is_some_and(|v| !v.is_null()) {
+        normalize_enum(
+            dc,
+            "rollingRate",
+            "properties.dataCollector.rollingRate",
+            &["Year", "Month", "Day", "Hour", "Minute"],
+        )?;
+    }
+    if let Some(h) = dc
+        .get("requestLogging")
+        .and_then(|r| r.get("captureHeaders"))
+        .filter(|v| !v.is_null())
+        && !h.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+    {
+        return Err(ArmError::bad_argument(
+            "properties.dataCollector.requestLogging.captureHeaders",
+            "captureHeaders must be an array of strings.",
+        ));
+    }
     Ok(())
 }
 
