@@ -198,14 +198,15 @@ fn labels_are_looked_up_only_when_policy_says() {
     let pins = pinned(label, "2", &ws_model("2"));
     let tracking = spec_with(label, json!({"assets": {"track": "Latest"}}));
     let pinned_spec = spec_with(label, json!({}));
-    // (spec, pins, annotation, lookups expected)
-    let cases: Vec<(
-        &str,
+    // (what, spec, pins, annotation, lookups expected)
+    type Case<'a> = (
+        &'a str,
         api::OnlineDeploymentSpec,
         Option<ResolvedAssets>,
-        Option<&str>,
+        Option<&'a str>,
         usize,
-    )> = vec![
+    );
+    let cases: Vec<Case> = vec![
         ("first resolution", pinned_spec.clone(), None, None, 1),
         (
             "pinned: no list, no redeploy",
