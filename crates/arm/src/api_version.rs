@@ -48,7 +48,10 @@ impl Default for ApiVersions {
                 "Microsoft.Insights/components",
                 INSIGHTS_COMPONENTS_API_VERSION,
             )
-            .with("Microsoft.Insights/autoscalesettings", AUTOSCALE_API_VERSION)
+            .with(
+                "Microsoft.Insights/autoscalesettings",
+                AUTOSCALE_API_VERSION,
+            )
     }
 }
 
