@@ -131,6 +131,7 @@ async fn burst_of_writes(scale: f64, paced: bool, writes: usize) -> Burst {
         base_delay: Duration::from_millis(50),
         max_delay: Duration::from_secs(2),
         max_throttle_wait: Duration::from_secs(120),
+        max_bucket_wait: None,
     };
     let metrics = ArmMetrics::unregistered();
     let client = client(&emulator, pacer, retry, metrics.clone());
@@ -230,6 +231,7 @@ fn main() {
             base_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(20),
             max_throttle_wait: Duration::from_secs(60),
+            max_bucket_wait: None,
         };
         println!("retries: GETs with 20% of answers an injected 503 (exponential backoff, full jitter)");
         for max_retries in [4, 8] {

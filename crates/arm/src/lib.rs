@@ -33,4 +33,9 @@ pub use operation::{
     OperationHandle, OperationKind, OperationParts, PollOutcome, PollingStyle, Started,
 };
 pub use pipeline::{ArmMetrics, Pacer, PacerConfig, RetryPolicy};
+
+/// The code of the error a request gets back when the pacer would have made it wait for ARM's
+/// own buckets longer than its [`RetryPolicy::max_bucket_wait`]: nothing was sent; requeue
+/// after its `retry_after`.
+pub const PACER_WAIT_CODE: &str = "PacerWait";
 pub use resource_id::{AssetKind, AssetRef, ResourceId, ResourceIdError, ResourceKind};

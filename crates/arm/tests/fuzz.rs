@@ -62,6 +62,7 @@ fn policy() -> RetryPolicy {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(4),
         max_throttle_wait: Duration::from_millis(50),
+        max_bucket_wait: None,
     }
 }
 

@@ -145,3 +145,66 @@ async fn a_wait_longer_than_the_retry_policy_allows_goes_back_as_a_throttle() {
         .count();
     assert_eq!(zone_reads, 2);
 }
+
+/// A caller that does not sit on ARM's own buckets longer than `max_bucket_wait` gets the wait
+/// back as a throttle (code `PacerWait`, nothing sent, not retried in-process), and the token it
+/// reserved goes back to the bucket.
+#[tokio::test]
+async fn a_bucket_wait_longer_than_the_caller_sits_on_goes_back() {
+    // ARM's read bucket as small as the pacer's: its remaining counts agree with the pacer.
+    let limits = ThrottleLimits {
+        reads: arm_emulator::BucketLimit {
+            capacity: 2,
+            refill_per_second: 0.2,
+        },
+        ..ThrottleLimits::unlimited()
+    };
+    let emulator = start(EmulatorConfig::default().throttle(limits)).await;
+    let config = PacerConfig {
+        reads: BucketLimits {
+            capacity: 2.0,
+            refill_per_second: 0.2,
+        },
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    };
+    let pacer = Arc::new(Pacer::new(config));
+    let token = emulator.issue_token(CLIENT);
+    let client = builder(&emulator, arm::Credential::static_token(token))
+        .retry_policy(RetryPolicy {
+            max_bucket_wait: Some(Duration::from_secs(1)),
+            ..quick_retries(4)
+        })
+        .pacer(pacer.clone())
+        .build()
+        .unwrap();
+    let zone = ResourceId::private_dns_zone(SUB, "rg-dns", "bucket.internal").unwrap();
+    for _ in 0..2 {
+        let e = client.get::<PrivateDnsZone>(&zone).await.unwrap_err();
+        assert_eq!(e.status, Some(404), "{e}");
+    }
+    // The bucket is empty and refills one token in 5 s: handed back at once, twice.
+    for _ in 0..2 {
+        let started = Instant::now();
+        let e = client.get::<PrivateDnsZone>(&zone).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert_eq!(e.origin, arm::ErrorOrigin::Pacer);
+        assert_eq!(e.code(), arm::PACER_WAIT_CODE);
+        match e.class() {
+            arm::ErrorClass::Throttled { retry_after } => {
+                // The second hand-back waits no longer than the first: the first gave its
+                // token back.
+                assert!(
+                    retry_after > Duration::from_secs(1) && retry_after <= Duration::from_secs(5),
+                    "{retry_after:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let sent = requests(&emulator)
+        .into_iter()
+        .filter(|(m, p, _)| m == "GET" && p.ends_with("bucket.internal"))
+        .count();
+    assert_eq!(sent, 2, "nothing was sent after the bucket ran dry");
+}

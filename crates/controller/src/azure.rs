@@ -96,6 +96,9 @@ impl CredentialProblem {
     }
 }
 
+/// The longest a reconcile waits in-process for a token of ARM's buckets.
+pub const MAX_BUCKET_WAIT: Duration = Duration::from_secs(2);
+
 /// ARM clients by credential, sharing one pacer and one set of metrics.
 pub struct AzureClients {
     settings: AzureSettings,
@@ -267,7 +270,13 @@ impl AzureClients {
             .pacer(self.pacer.clone())
             .metrics(self.metrics.clone())
             .connect_timeout(Duration::from_secs(10))
-            .request_timeout(Duration::from_secs(60));
+            .request_timeout(Duration::from_secs(60))
+            // A reconcile never sits on ARM's buckets for long: it gives its worker and its tree
+            // lock back and comes again when the bucket has refilled.
+            .retry_policy(arm::RetryPolicy {
+                max_bucket_wait: Some(MAX_BUCKET_WAIT),
+                ..arm::RetryPolicy::default()
+            });
         if let Some(pem) = &self.settings.ca_pem {
             builder = builder
                 .trust_only_ca_pem(pem)

@@ -142,10 +142,10 @@ impl Observations {
             return false;
         };
         seen.elapsed() <= max_age
-            && !state
+            && state
                 .writes
                 .get(&id.to_ascii_lowercase())
-                .is_some_and(|w| w >= seen)
+                .is_none_or(|w| w < seen)
     }
 
     /// True when `collection` of `namespace` was not listed within `min_gap`; it then counts

@@ -156,6 +156,16 @@ impl ArmClient {
                 inner.pacer.release(&reservation);
                 return Err(pacer_error(&call.action, waits_for, reservation.wait));
             }
+            // A caller that asked not to sit on ARM's own buckets gets the wait back too.
+            if waits_for == bucket.as_str()
+                && inner
+                    .retry
+                    .max_bucket_wait
+                    .is_some_and(|max| reservation.wait > max)
+            {
+                inner.pacer.release(&reservation);
+                return Err(bucket_error(&call.action, bucket, reservation.wait));
+            }
             tracing::debug!(
                 wait_ms = reservation.wait.as_millis() as u64,
                 bucket = waits_for,
@@ -296,6 +306,23 @@ fn pacer_error(action: &str, limit: &str, wait: Duration) -> ArmError {
             wait.as_secs_f64().ceil()
         ),
     );
+    err.retry_after = Some(wait);
+    err
+}
+
+/// The error for a request the pacer did not send because ARM's `bucket` has no token for
+/// longer than the caller sits on one.
+fn bucket_error(action: &str, bucket: Bucket, wait: Duration) -> ArmError {
+    let mut err = ArmError::new(
+        ErrorOrigin::Pacer,
+        action,
+        format!(
+            "not sent yet: ARM's {} budget for this principal refills in {} s",
+            bucket.as_str(),
+            wait.as_secs_f64().ceil()
+        ),
+    );
+    err.code = crate::PACER_WAIT_CODE.to_owned();
     err.retry_after = Some(wait);
     err
 }

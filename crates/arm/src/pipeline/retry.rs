@@ -24,6 +24,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Longest `Retry-After` waited in-process; longer ones are returned to the caller.
     pub max_throttle_wait: Duration,
+    /// Longest wait for a token of ARM's own buckets slept in-process; a longer one goes back to
+    /// the caller as a throttle to requeue on, so a worker (and any lock it holds) is not held
+    /// while the bucket refills. `None`: always sleep (tools and tests).
+    pub max_bucket_wait: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -33,6 +37,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(800),
             max_delay: Duration::from_secs(30),
             max_throttle_wait: Duration::from_secs(60),
+            max_bucket_wait: None,
         }
     }
 }
@@ -57,6 +62,10 @@ impl RetryPolicy {
 
     /// Whether `err` from a request that is (or is not) idempotent may be sent again.
     pub fn should_retry(&self, err: &ArmError, idempotent: bool) -> bool {
+        // The pacer handed the request back instead of waiting: waiting here would undo that.
+        if err.origin == ErrorOrigin::Pacer {
+            return false;
+        }
         match err.class() {
             ErrorClass::Throttled { retry_after } => retry_after <= self.max_throttle_wait,
             ErrorClass::Transient => {

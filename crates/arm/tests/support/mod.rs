@@ -84,6 +84,7 @@ pub fn quick_retries(max_retries: usize) -> RetryPolicy {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(40),
         max_throttle_wait: Duration::from_secs(5),
+        max_bucket_wait: None,
     }
 }
 

@@ -212,6 +212,16 @@ pub async fn drive<K: Kind>(
     {
         Ok(seen) => seen,
         Err(Stop::Kube(e)) => return Err(e),
+        // The pacer handed a request back rather than make this reconcile sit on ARM's buckets:
+        // nothing was sent and nothing changed, so status stays as it is; come back when the
+        // bucket has refilled (the worker and the tree lock go to others meanwhile).
+        Err(Stop::Azure { failure, .. }) if failure.code == arm::PACER_WAIT_CODE => {
+            let wait = match failure.class {
+                planner::FailureClass::Throttled { retry_after } => retry_after,
+                _ => crate::azure::MAX_BUCKET_WAIT,
+            };
+            return finish(deleting, Requeue::After(wait), &*obj, ctx);
+        }
         Err(Stop::Azure { failure, left }) => {
             if let Some(done) = give_up_deletion(ctx, &*obj, deleting, &failure, &left).await {
                 obj.released(ctx).await?;

@@ -525,6 +525,10 @@ pub async fn execute_write<S: api::status::CommonStatus>(
             None
         }
         Ok(_) => None,
+        // Not sent: the pacer handed it back; try again when ARM's bucket has refilled.
+        Err(e) if e.code() == arm::PACER_WAIT_CODE => Some(Requeue::After(
+            e.retry_after.unwrap_or(crate::azure::MAX_BUCKET_WAIT),
+        )),
         Err(e) => {
             let f = to_failure(&e);
             let requeue = planner::progress::failed_within(
