@@ -102,12 +102,15 @@ async fn put_get_patch_list_delete_with_the_specs_status_codes() {
     );
 }
 
+/// A named change to a setting's body.
+type Mutation = (&'static str, Box<dyn Fn(&mut Value)>);
+
 #[tokio::test]
 async fn the_specs_rules_are_enforced() {
     let h = Harness::start().await;
     let target = dep_id("ep1", "blue");
     let id = setting_id("s");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<Mutation> = vec![
         (
             "capacity",
             Box::new(|b: &mut Value| {
