@@ -34,7 +34,9 @@ fn appi() -> String {
 fn observing_workspace() -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(repo_root().join("examples/seed/workspace.yaml"))?;
     let mut doc: Value = serde_saphyr::from_str(&text)?;
-    doc["spec"]["network"]["associatedResources"] = json!({"mode": "Observe"});
+    // The registry behind the VNet builds images on this compute (set on the workspace).
+    doc["spec"]["network"]["associatedResources"] =
+        json!({"mode": "Observe", "imageBuildCompute": "cpu-build"});
     Ok(doc)
 }
 
@@ -153,6 +155,17 @@ async fn public_associated_resources_are_reported_by_name() -> anyhow::Result<()
     for provider in PROVIDERS {
         assert_eq!(calls_to(&env, provider).1, 0, "{provider}");
     }
+    // The image build compute the spec names was set on the workspace, alone in its PATCH.
+    let sent: Vec<Value> = env
+        .controller_requests("PATCH", "/workspaces/mlw-prod")
+        .into_iter()
+        .filter_map(|r| r.body)
+        .filter(|b| b.pointer("/properties/imageBuildCompute").is_some())
+        .collect();
+    assert_eq!(
+        sent,
+        [json!({"properties": {"imageBuildCompute": "cpu-build"}})]
+    );
     env.finish().await
 }
 
@@ -196,7 +209,8 @@ const ZONES: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourc
 /// The seed example's Workspace, enforcing its associated resources.
 fn enforcing_workspace() -> anyhow::Result<Value> {
     let mut doc = observing_workspace()?;
-    doc["spec"]["network"]["associatedResources"] = json!({"mode": "Enforce"});
+    doc["spec"]["network"]["associatedResources"] =
+        json!({"mode": "Enforce", "imageBuildCompute": "cpu-build"});
     Ok(doc)
 }
 

@@ -209,6 +209,16 @@ pub struct AssociatedResources {
     /// reported and left as it is; Application Insights is observed only.
     #[serde(default)]
     pub mode: AssociatedResourcesMode,
+    /// The compute (a CPU compute cluster in the VNet of the workspace's associated resources)
+    /// Azure builds environment images on, set as the workspace's `imageBuildCompute`. Once the
+    /// registry is behind the VNet, Azure's default build (serverless compute) cannot reach it
+    /// unless the workspace has a managed network (Microsoft Learn, "Secure an Azure Machine
+    /// Learning workspace with virtual networks", "Secure Azure Container Registry"); without a
+    /// compute named here or on the workspace, the registry's leg of `NetworkIsolated` says so.
+    /// PATCHed in either mode when set; absent: the workspace's value is left as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[^/\s]+$"))]
+    pub image_build_compute: Option<String>,
 }
 
 /// How associated resources are handled.

@@ -12,7 +12,7 @@ use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::network::associated::{
-    associated_findings, associated_reads, enforce_targets, observed_resource,
+    associated_findings, associated_reads, enforce_targets, image_build_problem, observed_resource,
 };
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
@@ -508,7 +508,13 @@ fn plan_apply(
             (r.clone(), o.clone())
         })
         .unzip();
-    let associated = associated_findings(&reported, &read);
+    let mut associated = associated_findings(&reported, &read);
+    associated.extend(image_build_problem(
+        input.spec,
+        input.observed,
+        &reads,
+        &input.network.associated,
+    ));
     set_condition(
         &mut status.conditions,
         isolation_condition(

@@ -218,6 +218,7 @@ const RG_DNS: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resour
 fn enforcing(approve: bool) -> api::WorkspaceSpec {
     let mut s = spec(Dns::Create, approve, None);
     s.network.associated_resources = Some(api::workspace::AssociatedResources {
+        image_build_compute: None,
         mode: api::workspace::AssociatedResourcesMode::Enforce,
     });
     s
@@ -644,4 +645,116 @@ fn enforce_without_a_private_endpoint_is_refused_naming_the_field() {
         message.contains("spec.network.associatedResources"),
         "{message}"
     );
+}
+
+// ---- image builds behind a private registry ------------------------------------------------
+
+/// The workspace as `private_world` has it, without an image build compute.
+fn without_image_build_compute(azure: &mut Azure) {
+    azure.get_mut(WS).expect("ws")["properties"]
+        .as_object_mut()
+        .expect("properties")
+        .remove("imageBuildCompute");
+}
+
+const IMAGE_BUILD: &str = "container registry crmlwprod: behind the VNet, Azure cannot build environment images: the workspace has no imageBuildCompute and no managed network (set spec.network.associatedResources.imageBuildCompute to a CPU compute cluster in the VNet)";
+
+/// A private registry and a workspace with neither imageBuildCompute nor a managed network:
+/// the registry's leg says images cannot be built; nothing is written (observe only).
+#[test]
+fn image_build_without_compute_is_reported() {
+    let mut azure = private_world();
+    without_image_build_compute(&mut azure);
+    let mut c = Controller::new(observing());
+    c.settle(&mut azure, 60);
+    let (status, reason, message) = isolated(&c);
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "NotIsolated"));
+    assert!(message.contains(IMAGE_BUILD), "{message}");
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, _, b)| b.pointer("/properties/imageBuildCompute").is_none()),
+        "{:?}",
+        azure.writes
+    );
+}
+
+/// A public registry needs no image build compute: nothing about image builds is said.
+#[test]
+fn image_build_public_registry_says_nothing() {
+    let mut azure = private_world();
+    without_image_build_compute(&mut azure);
+    azure.get_mut(REGISTRY).expect("registry")["properties"]["publicNetworkAccess"] =
+        json!("Enabled");
+    let mut c = Controller::new(observing());
+    c.settle(&mut azure, 60);
+    let message = isolated(&c).2;
+    assert!(!message.contains("imageBuildCompute"), "{message}");
+}
+
+/// With a managed network Azure builds on serverless compute through its own private
+/// endpoints: the leg holds without imageBuildCompute.
+#[test]
+fn image_build_with_managed_network_holds() {
+    let mut azure = private_world();
+    without_image_build_compute(&mut azure);
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] =
+        json!({"isolationMode": "AllowInternetOutbound", "status": {"status": "Active"}});
+    let mut c = Controller::new(observing());
+    c.settle(&mut azure, 60);
+    let message = isolated(&c).2;
+    assert!(!message.contains("imageBuildCompute"), "{message}");
+}
+
+/// spec.network.associatedResources.imageBuildCompute is PATCHed to the workspace (one PATCH
+/// carrying only that property), after which the leg holds; a resync sends nothing more, and
+/// a person's change is corrected.
+#[test]
+fn image_build_compute_in_the_spec_is_set() {
+    let mut azure = private_world();
+    without_image_build_compute(&mut azure);
+    let mut s = observing();
+    s.network
+        .associated_resources
+        .as_mut()
+        .expect("associated")
+        .image_build_compute = Some("cpu-build".into());
+    let mut c = Controller::new(s);
+    c.settle(&mut azure, 60);
+    let sent: Vec<&Value> = azure
+        .writes
+        .iter()
+        .filter(|(_, _, b)| b.pointer("/properties/imageBuildCompute").is_some())
+        .map(|(_, _, b)| b)
+        .collect();
+    assert_eq!(
+        sent,
+        [&json!({"properties": {"imageBuildCompute": "cpu-build"}})],
+        "{:?}",
+        azure.writes
+    );
+    let (status, _, message) = isolated(&c);
+    assert_eq!(status, "True", "{message}");
+    let writes = azure.writes.len();
+    c.settle(&mut azure, 5);
+    assert_eq!(azure.writes.len(), writes);
+    azure.get_mut(WS).expect("ws")["properties"]["imageBuildCompute"] = json!("other");
+    c.settle(&mut azure, 60);
+    assert_eq!(
+        azure.get(WS).expect("ws")["properties"]["imageBuildCompute"],
+        "cpu-build"
+    );
+}
+
+/// Enforce makes the registry private: without an image build compute the leg says so once
+/// everything else holds.
+#[test]
+fn image_build_enforce_reports_before_closing() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    without_image_build_compute(&mut azure);
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    let message = isolated(&c).2;
+    assert!(message.contains(IMAGE_BUILD), "{message}");
 }

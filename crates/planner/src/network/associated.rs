@@ -270,6 +270,55 @@ pub fn enforce_targets(
     Ok(())
 }
 
+/// The image build leg of the container registry: once the registry is behind the VNet (its
+/// public network access `Disabled`, or `mode: Enforce` making it so), Azure's default image
+/// build (serverless compute) cannot reach it, and environment images are built only on the
+/// workspace's `imageBuildCompute` (Microsoft Learn, "Secure an Azure Machine Learning workspace
+/// with virtual networks", section "Secure Azure Container Registry": serverless image builds
+/// work "only when the workspace-dependent resources such as Storage Account or Container
+/// Registry are not under any network restriction (private endpoints)"; otherwise "use an
+/// image-build-compute instead") or the serverless compute of a managed network (Microsoft
+/// Learn, "Workspace managed network isolation": with a managed network Azure creates the
+/// private endpoints to the registry itself). Returns the problem line when neither
+/// `spec.network.associatedResources.imageBuildCompute`, the workspace's `imageBuildCompute`,
+/// nor a managed network (`managedNetwork.isolationMode` other than `Disabled`) is there; `None`
+/// when the registry is public, not read, or builds can run. `workspace` is the AML workspace
+/// as read; `targets`/`observed` as [`associated_reads`] read them.
+pub fn image_build_problem(
+    spec: &WorkspaceSpec,
+    workspace: &Observation,
+    targets: &[AssociatedTarget],
+    observed: &[Observation],
+) -> Option<String> {
+    let associated = spec.network.associated_resources.as_ref()?;
+    let ws = workspace.found()?;
+    let registry = targets
+        .iter()
+        .find(|t| t.kind == AssociatedKind::ContainerRegistry)?;
+    let body = observed_resource(&registry.id, targets, observed).found()?;
+    let behind_vnet = disabled(str_at(body, "/properties/publicNetworkAccess"))
+        || (associated.mode == AssociatedResourcesMode::Enforce
+            && not_premium(&Observation::Found(body.clone())).is_none());
+    if !behind_vnet {
+        return None;
+    }
+    let named = |v: Option<&str>| v.is_some_and(|c| !c.trim().is_empty());
+    if named(associated.image_build_compute.as_deref())
+        || named(str_at(ws, "/properties/imageBuildCompute"))
+    {
+        return None;
+    }
+    let managed = str_at(ws, "/properties/managedNetwork/isolationMode")
+        .is_some_and(|m| !m.eq_ignore_ascii_case("Disabled"));
+    if managed {
+        return None;
+    }
+    Some(format!(
+        "container registry {}: behind the VNet, Azure cannot build environment images: the workspace has no imageBuildCompute and no managed network (set spec.network.associatedResources.imageBuildCompute to a CPU compute cluster in the VNet)",
+        name_of(&registry.id)
+    ))
+}
+
 fn disabled(v: Option<&str>) -> bool {
     v.is_some_and(|v| v.eq_ignore_ascii_case("Disabled"))
 }

@@ -258,6 +258,31 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
         _ => findings.push(Finding::holds()),
     }
 
+    // The compute Azure builds environment images on (a workspace property, PATCHed alone).
+    findings.push(match &t.image_build_compute {
+        Some(compute) => {
+            let observed = str_at(workspace, "/properties/imageBuildCompute").unwrap_or("");
+            if observed == compute.as_str() {
+                Finding::holds()
+            } else {
+                let shown = if observed.is_empty() {
+                    "not set"
+                } else {
+                    observed
+                };
+                flag_fix(
+                    "imageBuildCompute",
+                    patch_of("imageBuildCompute", json!(compute)),
+                    format!("imageBuildCompute is {shown} (spec: {compute})"),
+                    shown,
+                    compute,
+                    false,
+                )
+            }
+        }
+        None => Finding::holds(),
+    });
+
     findings.append(&mut endpoint_findings);
     for resource in &t.associated {
         findings.push(associated_public_access_leg(

@@ -157,6 +157,9 @@ pub struct NetworkTargets {
     /// The associated resources whose public access is enforced (`mode: Enforce`): storage,
     /// key vault and registry, as the workspace names them; empty otherwise.
     pub associated: Vec<super::associated::AssociatedTarget>,
+    /// `network.associatedResources.imageBuildCompute`: the workspace's `imageBuildCompute` to
+    /// set; `None`: left as it is.
+    pub image_build_compute: Option<String>,
 }
 
 /// One private endpoint and its DNS.
@@ -359,5 +362,13 @@ pub fn network_targets(
         zones: cloud_zones,
         endpoints,
         associated: Vec::new(),
+        image_build_compute: spec
+            .network
+            .associated_resources
+            .as_ref()
+            .and_then(|a| a.image_build_compute.as_deref())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
     })
 }

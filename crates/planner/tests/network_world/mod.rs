@@ -129,7 +129,9 @@ impl Azure {
                 "provisioningState": "Succeeded", "publicNetworkAccess": "Enabled",
                 "managedNetwork": {"isolationMode": "Disabled", "status": {"status": "Inactive"}},
                 "storageAccount": STORAGE, "keyVault": VAULT, "containerRegistry": REGISTRY,
-                "applicationInsights": APPI
+                "applicationInsights": APPI,
+                // Image builds behind a private registry need it (associated_rules image_build_*).
+                "imageBuildCompute": "cpu-build"
             }}),
         );
         resources.insert(
@@ -352,6 +354,9 @@ impl Azure {
                 let ws = self.get_mut(target)?;
                 if let Some(p) = body.pointer("/properties/publicNetworkAccess") {
                     ws["properties"]["publicNetworkAccess"] = p.clone();
+                }
+                if let Some(c) = body.pointer("/properties/imageBuildCompute") {
+                    ws["properties"]["imageBuildCompute"] = c.clone();
                 }
                 if let Some(m) = body.pointer("/properties/managedNetwork/isolationMode") {
                     ws["properties"]["managedNetwork"] =
