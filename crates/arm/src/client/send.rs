@@ -163,7 +163,7 @@ impl ArmClient {
                     .max_bucket_wait
                     .is_some_and(|max| reservation.wait > max)
             {
-                inner.pacer.release(&reservation);
+                inner.pacer.defer(&reservation, now + reservation.wait);
                 return Err(bucket_error(&call.action, bucket, reservation.wait));
             }
             tracing::debug!(

@@ -225,6 +225,25 @@ struct BucketState {
     capacity: f64,
     next_seq: u64,
     last_synced_seq: Option<u64>,
+    /// Tokens of requests handed back unsent ([`Pacer::defer`]), each given back to the
+    /// bucket at the time its request would have been sent: until then they keep their place, so
+    /// requests coming later wait behind them instead of all coming back at once.
+    deferred: Vec<Instant>,
+}
+
+/// The most handed-back tokens a bucket keeps apart; past it a token goes back at once.
+const MAX_DEFERRED: usize = 100_000;
+
+impl BucketState {
+    /// Gives back the deferred tokens whose time has come.
+    fn credit_deferred(&mut self, now: Instant) {
+        let before = self.deferred.len();
+        self.deferred.retain(|at| *at > now);
+        let due = before - self.deferred.len();
+        if due > 0 {
+            self.tokens = (self.tokens + due as f64).min(self.capacity);
+        }
+    }
 }
 
 /// The pacer. Share one per process ([`Pacer::shared`]) so every client's requests count
@@ -270,6 +289,7 @@ impl Pacer {
             capacity: limits.capacity,
             next_seq: 0,
             last_synced_seq: None,
+            deferred: Vec::new(),
         });
         let rate = limits.refill_per_second.max(f64::MIN_POSITIVE);
         if now > state.at {
@@ -277,6 +297,7 @@ impl Pacer {
             state.tokens = (state.tokens + elapsed * rate).min(state.capacity);
             state.at = now;
         }
+        state.credit_deferred(now);
         // The reserve is a share of the published bucket, not of a capacity learned from ARM's
         // counts, so a large reported count never makes the wait for the reserve long.
         let floor = limits.capacity.min(state.capacity) * self.config.reserve_fraction;
@@ -323,6 +344,25 @@ impl Pacer {
             send_at,
         });
         reservation
+    }
+
+    /// For a request handed back unsent because its wait was too long: its bucket token stays
+    /// taken until `until` (when it would have been sent), so the caller's place in the queue
+    /// is kept and later requests wait behind it; then the token goes back. A provider slot is
+    /// given back at once.
+    pub fn defer(&self, reservation: &Reservation, until: Instant) {
+        if let Some(state) = self.lock().get_mut(&reservation.key) {
+            if state.deferred.len() < MAX_DEFERRED {
+                state.deferred.push(until);
+            } else {
+                state.tokens = (state.tokens + 1.0).min(state.capacity);
+            }
+        }
+        if let Some(p) = &reservation.provider
+            && let Some(window) = self.lock_windows().get_mut(&p.key)
+        {
+            window.release(p.send_at);
+        }
     }
 
     /// Gives back what `reservation` took, for a request that is not sent.

@@ -519,3 +519,31 @@ fn provider_limits_are_on_by_default_and_can_be_scaled_or_dropped() {
     );
     assert_eq!(config.without_provider_limits().network_reads, None);
 }
+
+#[test]
+fn a_deferred_token_keeps_its_place_until_it_would_have_been_sent() {
+    let pacer = Pacer::new(PacerConfig {
+        reads: BucketLimits {
+            capacity: 1.0,
+            refill_per_second: 1.0,
+        },
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    });
+    let t0 = Instant::now();
+    let first = pacer.reserve(key(Bucket::Reads), t0);
+    assert_eq!(first.wait, Duration::ZERO);
+    // The bucket is empty: the next waits 1 s; handed back, it keeps its token until then.
+    let second = pacer.reserve(key(Bucket::Reads), t0);
+    assert_eq!(second.wait, ms(1000));
+    pacer.defer(&second, t0 + second.wait);
+    let third = pacer.reserve(key(Bucket::Reads), t0);
+    assert_eq!(third.wait, ms(2000), "behind the deferred one");
+    pacer.release(&third);
+    // At 1 s the deferred token comes back with the refill: the returning caller goes at once.
+    let back = pacer.reserve(key(Bucket::Reads), t0 + ms(1000));
+    assert_eq!(back.wait, Duration::ZERO);
+    // A released token, by contrast, is back at once.
+    let fourth = pacer.reserve(key(Bucket::Reads), t0 + ms(1000));
+    assert_eq!(fourth.wait, ms(1000));
+}
