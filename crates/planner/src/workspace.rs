@@ -12,7 +12,8 @@ use api::{DeletionPolicy, WorkspaceSpec, WorkspaceStatus};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::network::associated::{
-    associated_findings, associated_reads, enforce_targets, image_build_problem, observed_resource,
+    approved_outbound, associated_findings, associated_reads, enforce_targets, image_build_problem,
+    observed_resource,
 };
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
@@ -508,7 +509,7 @@ fn plan_apply(
             (r.clone(), o.clone())
         })
         .unzip();
-    let mut associated = associated_findings(&reported, &read);
+    let mut associated = associated_findings(&reported, &read, approved_outbound(input.observed));
     associated.extend(image_build_problem(
         input.spec,
         input.observed,

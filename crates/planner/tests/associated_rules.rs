@@ -758,3 +758,171 @@ fn image_build_enforce_reports_before_closing() {
     let message = isolated(&c).2;
     assert!(message.contains(IMAGE_BUILD), "{message}");
 }
+
+// ---- a managed network that allows only approved outbound ----------------------------------
+
+/// Azure's required outbound rules to storage (blob, file), key vault and registry, with the
+/// given status (the rule names are the emulator's and these tests'; Azure's are not
+/// documented, so the controller matches rules by destination.serviceResourceId).
+fn managed_network(azure: &mut Azure, status: &str) {
+    let mut rules = serde_json::Map::new();
+    for (name, id, sub) in [
+        ("sys-pe-storage-blob", STORAGE, "blob"),
+        ("sys-pe-storage-file", STORAGE, "file"),
+        ("sys-pe-vault", VAULT, "vault"),
+        ("sys-pe-registry", REGISTRY, "registry"),
+    ] {
+        rules.insert(
+            name.into(),
+            json!({"type": "PrivateEndpoint", "category": "Required", "status": status,
+                "destination": {"serviceResourceId": id, "subresourceTarget": sub, "sparkEnabled": false}}),
+        );
+    }
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"] = json!({
+        "isolationMode": "AllowOnlyApprovedOutbound", "status": {"status": "Active"},
+        "outboundRules": rules});
+}
+
+fn set_rule(azure: &mut Azure, name: &str, status: &str) {
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"]["outboundRules"][name]["status"] =
+        json!(status);
+}
+
+/// Observe: with Active outbound rules and public access off, storage, key vault and registry
+/// hold without any private endpoint connection of their own (the managed network's are
+/// Azure's); a rule that is not Active is named with its status, and public access is still
+/// reported.
+#[test]
+fn managed_network_outbound_rules_are_the_legs() {
+    let mut azure = private_world();
+    for id in [STORAGE, VAULT, REGISTRY] {
+        azure.get_mut(id).expect("resource")["properties"]["privateEndpointConnections"] =
+            json!([]);
+    }
+    managed_network(&mut azure, "Active");
+    let mut c = Controller::new(observing());
+    c.settle(&mut azure, 60);
+    let (status, _, message) = isolated(&c);
+    assert_eq!(status, "True", "{message}");
+
+    set_rule(&mut azure, "sys-pe-vault", "Provisioning");
+    azure.get_mut(STORAGE).expect("storage")["properties"]["publicNetworkAccess"] =
+        json!("Enabled");
+    c.settle(&mut azure, 5);
+    let (status, _, message) = isolated(&c);
+    assert_eq!(status, "False");
+    assert!(
+        message.contains(
+            "key vault kv-mlw-prod: managed network outbound rule sys-pe-vault (vault) Provisioning"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("storage account stmlwprod: public network access Enabled"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("no Approved private endpoint"),
+        "{message}"
+    );
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, t, _)| !t.to_ascii_lowercase().contains("microsoft.storage")),
+        "observe only"
+    );
+}
+
+/// Observe: a resource the managed network has no outbound rule to is named.
+#[test]
+fn managed_network_without_a_rule_is_named() {
+    let mut azure = private_world();
+    managed_network(&mut azure, "Active");
+    azure.get_mut(WS).expect("ws")["properties"]["managedNetwork"]["outboundRules"]
+        .as_object_mut()
+        .expect("rules")
+        .remove("sys-pe-registry");
+    let mut c = Controller::new(observing());
+    c.settle(&mut azure, 60);
+    let message = isolated(&c).2;
+    assert!(
+        message
+            .contains("container registry crmlwprod: no managed network outbound rule to it yet"),
+        "{message}"
+    );
+}
+
+/// Enforce in a managed network: no user-VNet private endpoint is made for the associated
+/// resources; each one's public access is turned off only once every outbound rule to it is
+/// Active (make before break), never Enabled; then NetworkIsolated holds.
+#[test]
+fn managed_network_enforce_waits_for_active_rules() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    managed_network(&mut azure, "Provisioning");
+    let mut c = Controller::new(enforcing(true));
+    c.settle(&mut azure, 200);
+    for id in [STORAGE, VAULT, REGISTRY] {
+        assert_eq!(
+            azure.get(id).expect("resource")["properties"]["publicNetworkAccess"],
+            "Enabled",
+            "{id}: its outbound rule is not Active"
+        );
+    }
+    let message = isolated(&c).2;
+    assert!(
+        message.contains("managed network outbound rule sys-pe-storage-blob (blob) Provisioning"),
+        "{message}"
+    );
+    for (name, _, _, _) in enforced_endpoints() {
+        assert!(
+            !azure.exists(&pe_id(&name)),
+            "{name}: no user-VNet endpoint"
+        );
+    }
+    // The key vault's rule turns Active: only the key vault is closed.
+    set_rule(&mut azure, "sys-pe-vault", "Active");
+    c.settle(&mut azure, 60);
+    assert_eq!(
+        azure.get(VAULT).expect("vault")["properties"]["publicNetworkAccess"],
+        "Disabled"
+    );
+    assert_eq!(
+        azure.get(STORAGE).expect("storage")["properties"]["publicNetworkAccess"],
+        "Enabled"
+    );
+    // Storage needs both of its rules.
+    set_rule(&mut azure, "sys-pe-storage-blob", "Active");
+    c.settle(&mut azure, 60);
+    assert_eq!(
+        azure.get(STORAGE).expect("storage")["properties"]["publicNetworkAccess"],
+        "Enabled"
+    );
+    set_rule(&mut azure, "sys-pe-storage-file", "Active");
+    set_rule(&mut azure, "sys-pe-registry", "Active");
+    c.settle(&mut azure, 60);
+    for id in [STORAGE, VAULT, REGISTRY] {
+        assert_eq!(
+            azure.get(id).expect("resource")["properties"]["publicNetworkAccess"],
+            "Disabled",
+            "{id}"
+        );
+    }
+    for (name, _, _, _) in enforced_endpoints() {
+        assert!(
+            !azure.exists(&pe_id(&name)),
+            "{name}: no user-VNet endpoint"
+        );
+    }
+    assert!(
+        azure.writes.iter().all(|(_, _, body)| {
+            body.pointer("/properties/publicNetworkAccess")
+                .is_none_or(|v| v == "Disabled")
+        }),
+        "never Enabled"
+    );
+    let message = isolated(&c).2;
+    for name in ["storage account", "key vault", "container registry"] {
+        assert!(!message.contains(name), "{name} holds: {message}");
+    }
+}

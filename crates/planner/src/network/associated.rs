@@ -209,11 +209,18 @@ pub fn enforce_targets(
         return Err(needs());
     };
     let reads = associated_reads(spec, workspace);
+    // In a managed network that allows only approved outbound, Azure makes the private
+    // endpoints from the workspace to them itself (see [`approved_outbound`]): no user-VNet
+    // private endpoint is made, and public access waits for those outbound rules instead.
+    let managed = approved_outbound(workspace).is_some();
     for target in &reads {
         if target.kind.enforced_groups().is_empty() {
             continue;
         }
         targets.associated.push(target.clone());
+        if managed {
+            continue;
+        }
         if target.kind == AssociatedKind::ContainerRegistry
             && not_premium(observed_resource(&target.id, &reads, observed)).is_some()
         {
@@ -319,6 +326,71 @@ pub fn image_build_problem(
     ))
 }
 
+/// The workspace as read when its managed network allows only approved outbound: Azure then
+/// creates the private endpoints from the managed network to the workspace's storage account,
+/// key vault and registry itself, as required outbound rules, "regardless of public network
+/// access mode for those resources" (Microsoft Learn, "Workspace managed network isolation",
+/// "List of required rules"). Their status is in the workspace's own body
+/// (`properties.managedNetwork.outboundRules`, `workspaceRP.json` 2025-12-01
+/// `ManagedNetworkSettings`/`PrivateEndpointOutboundRule`/`RuleStatus`): no extra read.
+pub fn approved_outbound(workspace: &Observation) -> Option<&Value> {
+    let ws = workspace.found()?;
+    allows_only_approved_outbound(ws).then_some(ws)
+}
+
+/// True when the workspace as read has a managed network that allows only approved outbound.
+pub fn allows_only_approved_outbound(workspace: &Value) -> bool {
+    str_at(workspace, "/properties/managedNetwork/isolationMode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("AllowOnlyApprovedOutbound"))
+}
+
+/// What does not hold of the managed network's outbound path to `resource_id` (a workspace
+/// read as [`approved_outbound`]): its `PrivateEndpoint` outbound rules whose
+/// `destination.serviceResourceId` is the resource must exist and all be `Active`. `None` when
+/// they are.
+pub fn outbound_rule_problem(workspace: &Value, resource_id: &str) -> Option<String> {
+    let rules: Vec<(&String, &Value)> = workspace
+        .pointer("/properties/managedNetwork/outboundRules")
+        .and_then(Value::as_object)
+        .map(|rules| {
+            rules
+                .iter()
+                .filter(|(_, r)| {
+                    str_at(r, "/type").is_some_and(|t| t.eq_ignore_ascii_case("PrivateEndpoint"))
+                        && str_at(r, "/destination/serviceResourceId")
+                            .is_some_and(|id| same_id(id, resource_id))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if rules.is_empty() {
+        return Some(
+            "no managed network outbound rule to it yet (Azure adds it when the managed network is provisioned)"
+                .to_owned(),
+        );
+    }
+    let pending: Vec<String> = rules
+        .iter()
+        .filter_map(|(name, r)| {
+            let status = str_at(r, "/status").unwrap_or("unknown");
+            (!status.eq_ignore_ascii_case("Active")).then(|| {
+                let sub = str_at(r, "/destination/subresourceTarget")
+                    .map(|s| format!(" ({})", shown(s)))
+                    .unwrap_or_default();
+                let error = str_at(r, "/errorInformation")
+                    .map(|e| format!(": {}", e.chars().take(200).collect::<String>()))
+                    .unwrap_or_default();
+                format!(
+                    "managed network outbound rule {}{sub} {}{error}",
+                    shown(name),
+                    shown(status)
+                )
+            })
+        })
+        .collect();
+    (!pending.is_empty()).then(|| pending.join(", "))
+}
+
 fn disabled(v: Option<&str>) -> bool {
     v.is_some_and(|v| v.eq_ignore_ascii_case("Disabled"))
 }
@@ -329,7 +401,15 @@ fn shown(v: &str) -> String {
 }
 
 /// What does not hold of one associated resource (empty: every leg holds).
-pub fn associated_problems(kind: AssociatedKind, observed: &Observation) -> Vec<String> {
+///
+/// `managed`: the workspace when its managed network allows only approved outbound
+/// ([`approved_outbound`]); then the private path of storage, key vault and registry is the
+/// managed network's outbound rule ([`outbound_rule_problem`]), not an Approved connection.
+pub fn associated_problems(
+    kind: AssociatedKind,
+    observed: &Observation,
+    managed: Option<&Value>,
+) -> Vec<String> {
     let resource = match observed {
         Observation::Found(r) => r,
         Observation::Missing => return vec!["not found".to_owned()],
@@ -377,6 +457,11 @@ pub fn associated_problems(kind: AssociatedKind, observed: &Observation) -> Vec<
             return problems;
         }
     }
+    if let Some(ws) = managed {
+        let id = str_at(resource, "/id").unwrap_or_default();
+        problems.extend(outbound_rule_problem(ws, id));
+        return problems;
+    }
     let approved = resource
         .pointer("/properties/privateEndpointConnections")
         .and_then(Value::as_array)
@@ -396,13 +481,17 @@ pub fn associated_problems(kind: AssociatedKind, observed: &Observation) -> Vec<
 /// `targets` (`observed` is read in the same order; a missing entry counts as not read):
 /// `storage account stmlprod: public network access Enabled (network ACL default action
 /// Allow), no Approved private endpoint`.
-pub fn associated_findings(targets: &[AssociatedTarget], observed: &[Observation]) -> Vec<String> {
+pub fn associated_findings(
+    targets: &[AssociatedTarget],
+    observed: &[Observation],
+    managed: Option<&Value>,
+) -> Vec<String> {
     targets
         .iter()
         .enumerate()
         .filter_map(|(i, t)| {
             let o = observed.get(i).unwrap_or(&Observation::Skipped);
-            let problems = associated_problems(t.kind, o);
+            let problems = associated_problems(t.kind, o, managed);
             (!problems.is_empty()).then(|| {
                 format!(
                     "{} {}: {}",
@@ -425,8 +514,12 @@ mod tests {
         let r = json!({"sku": {"name": "Premium"}, "properties": {"publicNetworkAccess": "Disabled",
             "privateEndpointConnections": [{"properties": {"privateLinkServiceConnectionState": {"status": "Approved"}}}]}});
         assert!(
-            associated_problems(AssociatedKind::ContainerRegistry, &Observation::Found(r))
-                .is_empty()
+            associated_problems(
+                AssociatedKind::ContainerRegistry,
+                &Observation::Found(r),
+                None
+            )
+            .is_empty()
         );
     }
 
@@ -434,7 +527,7 @@ mod tests {
     fn key_vault_lower_case_disabled_holds_its_public_leg() {
         let r = json!({"properties": {"publicNetworkAccess": "disabled"}});
         assert_eq!(
-            associated_problems(AssociatedKind::KeyVault, &Observation::Found(r)),
+            associated_problems(AssociatedKind::KeyVault, &Observation::Found(r), None),
             ["no Approved private endpoint"]
         );
     }

@@ -20,7 +20,10 @@ use api::workspace::PrivateEndpointObservation;
 use serde_json::{Map, Value, json};
 
 use super::action::{NetworkAction, PROVISION_MANAGED_NETWORK};
-use super::associated::{AssociatedKind, AssociatedTarget, not_premium};
+use super::associated::{
+    AssociatedKind, AssociatedTarget, allows_only_approved_outbound, not_premium,
+    outbound_rule_problem,
+};
 use super::bodies::{
     approval_body, connection_of, link_body, link_to, owned_by, private_endpoint_body,
     public_access_off_patch, workspace_patch, zone_body, zone_group_body, zone_group_records,
@@ -287,6 +290,7 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
     for resource in &t.associated {
         findings.push(associated_public_access_leg(
             t,
+            workspace,
             resource,
             associated_body(&obs.associated, &resource.id),
             &endpoints,
@@ -386,8 +390,13 @@ fn associated_body<'a>(observed: &'a [Observation], id: &str) -> Option<&'a Valu
 /// endpoint the controller makes for it is Approved with DNS records (make before break); a
 /// registry that is not Premium is named and left alone (no private endpoint is possible, and
 /// Azure refuses to turn a Basic or Standard registry's public access off).
+///
+/// In a managed network that allows only approved outbound the private path is Azure's
+/// outbound rule to the resource (no user-VNet private endpoint is made): public access is
+/// turned off only once those rules are `Active`, and a rule that is not is named.
 fn associated_public_access_leg(
     t: &NetworkTargets,
+    workspace: &Value,
     resource: &AssociatedTarget,
     body: Option<&Value>,
     readings: &[PrivateEndpointObservation],
@@ -415,10 +424,46 @@ fn associated_public_access_leg(
             ),
         );
     }
+    let managed = allows_only_approved_outbound(workspace).then_some(workspace);
+    let outbound = managed.and_then(|ws| outbound_rule_problem(ws, &resource.id));
     if observed.eq_ignore_ascii_case("Disabled") {
-        return Finding::holds();
+        return match outbound {
+            Some(problem) => Finding::waiting(
+                format!("{label}: {problem}"),
+                Reason::DependencyNotReady,
+                format!("waiting for Azure's managed network outbound rule to {label}: {problem}"),
+            ),
+            None => Finding::holds(),
+        };
     }
     let problem = format!("{label}: public network access {observed}");
+    if managed.is_some() {
+        if let Some(rule) = outbound {
+            return Finding::waiting(
+                format!("{problem}, {rule}"),
+                Reason::DependencyNotReady,
+                format!(
+                    "public network access of {label} stays {observed} until the managed network's outbound rule to it is Active (make before break): {rule}"
+                ),
+            );
+        }
+        return Finding::fix(
+            problem,
+            Fix {
+                action: NetworkAction::Patch {
+                    target: resource.id.clone(),
+                    body: public_access_off_patch(),
+                },
+                reason: Reason::Updating,
+                what: format!(
+                    "turn public network access of {label} off (the managed network's outbound rule to it is Active)"
+                ),
+                drift: drift("associatedPublicNetworkAccess", observed, "Disabled"),
+                event: "Updating",
+                urgent: false,
+            },
+        );
+    }
     let mine: Vec<(&EndpointTarget, &PrivateEndpointObservation)> = t
         .endpoints
         .iter()
