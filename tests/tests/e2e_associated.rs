@@ -483,3 +483,132 @@ async fn enforce_leaves_a_basic_registry_alone_and_names_it() -> anyhow::Result<
     assert_eq!(registry["properties"]["publicNetworkAccess"], "Enabled");
     env.finish().await
 }
+
+/// Waits for an Event not in `before` whose note names `name`, then for NetworkIsolated=True;
+/// returns the Event as (reason, note).
+async fn repaired(
+    env: &Env,
+    what: &str,
+    name: &str,
+    before: &[(String, String)],
+) -> anyhow::Result<(String, String)> {
+    let event = env
+        .wait(
+            &format!("an Event naming {name} ({what})"),
+            2 * MINUTE,
+            || async {
+                Ok(env
+                    .events("housing")
+                    .await?
+                    .into_iter()
+                    .find(|e| !before.contains(e) && e.1.contains(name)))
+            },
+        )
+        .await?;
+    env.wait(
+        &format!("NetworkIsolated=True after {what}"),
+        2 * MINUTE,
+        || async {
+            let (status, _, message) = isolated(env).await?;
+            Ok((status == "True").then_some(message))
+        },
+    )
+    .await?;
+    println!("{what}: {event:?}");
+    Ok(event)
+}
+
+/// Each leg of an enforced secure workspace broken by a person is repaired with an Event:
+/// from NetworkIsolated=True (Application Insights made private by its owner), the storage
+/// account's public access turned back on (turned off again, DriftCorrected naming it), the key
+/// vault's private endpoint deleted (recreated, approved, with its zone group), the key vault
+/// zone's VNet link removed (recreated); NetworkIsolated returns True after each, and nothing
+/// the controller sent ever asked for public access Enabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_repairs_each_leg_a_person_breaks() -> anyhow::Result<()> {
+    let env = Env::start("assocrepair", options(Seed::sandbox()?)?).await?;
+    env.arm.admin().set_public_network_access(&appi(), false)?;
+    env.apply(enforcing_workspace()?).await?;
+    env.wait("NetworkIsolated=True", 3 * MINUTE, || async {
+        let (status, _, message) = isolated(&env).await?;
+        Ok((status == "True").then_some(message))
+    })
+    .await?;
+
+    // 1. Storage public access flipped on.
+    let before = env.events("housing").await?;
+    env.arm
+        .admin()
+        .set_public_network_access(&storage(), true)?;
+    let (reason, note) = repaired(&env, "storage public access on", "stmlwprod", &before).await?;
+    assert_eq!(reason, "DriftCorrected", "{note}");
+    assert!(note.contains("public network access"), "{note}");
+    assert_eq!(
+        env.azure(&storage())
+            .and_then(|b| b.pointer("/properties/publicNetworkAccess").cloned()),
+        Some(json!("Disabled"))
+    );
+
+    // 2. The key vault's private endpoint deleted.
+    let kv_pe = pe("kv-mlw-prod-vault-pe");
+    let before = env.events("housing").await?;
+    env.arm.admin().delete_private_endpoint(&kv_pe)?;
+    let (reason, note) = repaired(
+        &env,
+        "key vault private endpoint deleted",
+        "kv-mlw-prod-vault-pe",
+        &before,
+    )
+    .await?;
+    assert_eq!(reason, "DriftCorrected", "{note}");
+    assert!(
+        note.contains("create private endpoint kv-mlw-prod-vault-pe"),
+        "{note}"
+    );
+    assert!(env.azure(&kv_pe).is_some(), "recreated");
+    assert!(
+        env.azure(&format!("{kv_pe}/privateDnsZoneGroups/default"))
+            .is_some(),
+        "its zone group too"
+    );
+
+    // 3. The key vault zone's VNet link removed.
+    let link = format!("{ZONES}/privatelink.vaultcore.azure.net/virtualNetworkLinks/vnet-hub-link");
+    let before = env.events("housing").await?;
+    env.arm.admin().remove_virtual_network_link(&link)?;
+    let (reason, note) = repaired(
+        &env,
+        "VNet link removed",
+        "privatelink.vaultcore.azure.net",
+        &before,
+    )
+    .await?;
+    assert_eq!(reason, "DriftCorrected", "{note}");
+    assert!(note.contains("to VNet vnet-hub"), "{note}");
+    assert!(env.azure(&link).is_some(), "link recreated");
+
+    // Never Enabled: every publicNetworkAccess the controller sent was Disabled, and the
+    // resources were never re-opened by it (only the person's drift turned storage on).
+    let mine: Vec<_> = env
+        .requests()
+        .into_iter()
+        .filter(|r| r.principal.as_deref() == Some(CONTROLLER_CLIENT))
+        .collect();
+    assert!(
+        mine.iter().all(|r| r
+            .body
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/publicNetworkAccess"))
+            .is_none_or(|v| v == "Disabled")),
+        "the controller never asks for public access"
+    );
+    for (resource, _, _) in enforced() {
+        assert_eq!(
+            env.azure(&resource)
+                .and_then(|b| b.pointer("/properties/publicNetworkAccess").cloned()),
+            Some(json!("Disabled")),
+            "{resource}"
+        );
+    }
+    env.finish().await
+}
