@@ -34,6 +34,26 @@ pub use operation::{
 };
 pub use pipeline::{ArmMetrics, Pacer, PacerConfig, RetryPolicy};
 
+pub mod priority {
+    //! Requests whose progress unblocks many others (a Workspace's own legs, which every endpoint
+    //! of it waits for) go ahead of requests the pacer handed back unsent, and are never handed
+    //! back themselves: run them inside [`ahead`].
+
+    tokio::task_local! {
+        static AHEAD: bool;
+    }
+
+    /// Runs `f` with its ARM requests ahead of handed-back ones.
+    pub async fn ahead<F: std::future::Future>(f: F) -> F::Output {
+        AHEAD.scope(true, f).await
+    }
+
+    /// True inside [`ahead`].
+    pub fn current() -> bool {
+        AHEAD.try_with(|a| *a).unwrap_or(false)
+    }
+}
+
 /// The code of the error a request gets back when the pacer would have made it wait for ARM's
 /// own buckets longer than its [`RetryPolicy::max_bucket_wait`]: nothing was sent; requeue
 /// after its `retry_after`.

@@ -211,3 +211,43 @@ async fn a_bucket_wait_longer_than_the_caller_sits_on_goes_back() {
         .count();
     assert_eq!(sent, 2, "nothing was sent after the bucket ran dry");
 }
+
+/// Inside `priority::ahead` a request is never handed back: it waits for the refill (and not
+/// behind the handed-back ones) and is sent.
+#[tokio::test]
+async fn a_request_ahead_is_paced_not_handed_back() {
+    let limits = ThrottleLimits {
+        reads: arm_emulator::BucketLimit {
+            capacity: 1,
+            refill_per_second: 2.0,
+        },
+        ..ThrottleLimits::unlimited()
+    };
+    let emulator = start(EmulatorConfig::default().throttle(limits)).await;
+    let config = PacerConfig {
+        reads: BucketLimits {
+            capacity: 1.0,
+            refill_per_second: 2.0,
+        },
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    };
+    let token = emulator.issue_token(CLIENT);
+    let client = builder(&emulator, arm::Credential::static_token(token))
+        .retry_policy(RetryPolicy {
+            max_bucket_wait: Some(Duration::from_millis(100)),
+            ..quick_retries(4)
+        })
+        .pacer(Arc::new(Pacer::new(config)))
+        .build()
+        .unwrap();
+    let zone = ResourceId::private_dns_zone(SUB, "rg-dns", "ahead.internal").unwrap();
+    let e = client.get::<PrivateDnsZone>(&zone).await.unwrap_err();
+    assert_eq!(e.status, Some(404), "{e}");
+    let e = client.get::<PrivateDnsZone>(&zone).await.unwrap_err();
+    assert_eq!(e.code(), arm::PACER_WAIT_CODE, "handed back: {e}");
+    let e = arm::priority::ahead(client.get::<PrivateDnsZone>(&zone))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status, Some(404), "sent: {e}");
+}

@@ -137,7 +137,8 @@ impl ArmClient {
                 }
             });
         let now = Instant::now();
-        let reservation = inner.pacer.reserve_request(
+        let ahead = crate::priority::current();
+        let reservation = inner.pacer.reserve_request_ahead(
             BucketKey {
                 endpoint,
                 principal: inner.principal.clone(),
@@ -146,6 +147,7 @@ impl ArmClient {
             },
             provider,
             now,
+            ahead,
         );
         if !reservation.wait.is_zero() {
             let waits_for = reservation.waits_for(now);
@@ -158,6 +160,7 @@ impl ArmClient {
             }
             // A caller that asked not to sit on ARM's own buckets gets the wait back too.
             if waits_for == bucket.as_str()
+                && !ahead
                 && inner
                     .retry
                     .max_bucket_wait

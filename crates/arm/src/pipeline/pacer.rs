@@ -280,6 +280,18 @@ impl Pacer {
 
     /// Reserves a token from `key`'s bucket at `now` and says how long to wait before sending.
     pub fn reserve(&self, key: BucketKey, now: Instant) -> Reservation {
+        self.reserve_ahead(key, now, false)
+    }
+
+    /// [`Self::reserve`]; with `ahead_of_deferred`, the request does not queue behind requests
+    /// handed back unsent ([`Self::defer`]): for the few callers whose progress unblocks the
+    /// others (a Workspace's own legs, which every endpoint of it waits for).
+    pub fn reserve_ahead(
+        &self,
+        key: BucketKey,
+        now: Instant,
+        ahead_of_deferred: bool,
+    ) -> Reservation {
         let limits = self.config.limits(key.bucket);
         let mut buckets = self.lock();
         let state = buckets.entry(key.clone()).or_insert_with(|| BucketState {
@@ -301,7 +313,12 @@ impl Pacer {
         // The reserve is a share of the published bucket, not of a capacity learned from ARM's
         // counts, so a large reported count never makes the wait for the reserve long.
         let floor = limits.capacity.min(state.capacity) * self.config.reserve_fraction;
-        let deficit = floor + 1.0 - state.tokens;
+        let parked = if ahead_of_deferred {
+            state.deferred.len() as f64
+        } else {
+            0.0
+        };
+        let deficit = floor + 1.0 - (state.tokens + parked);
         let wait = if deficit > 0.0 {
             Duration::from_secs_f64(deficit / rate)
         } else {
@@ -326,7 +343,19 @@ impl Pacer {
         provider: Option<ProviderKey>,
         now: Instant,
     ) -> Reservation {
-        let mut reservation = self.reserve(key, now);
+        self.reserve_request_ahead(key, provider, now, false)
+    }
+
+    /// [`Self::reserve_request`], ahead of deferred requests when asked (see
+    /// [`Self::reserve_ahead`]).
+    pub fn reserve_request_ahead(
+        &self,
+        key: BucketKey,
+        provider: Option<ProviderKey>,
+        now: Instant,
+        ahead_of_deferred: bool,
+    ) -> Reservation {
+        let mut reservation = self.reserve_ahead(key, now, ahead_of_deferred);
         let Some(provider) = provider else {
             return reservation;
         };

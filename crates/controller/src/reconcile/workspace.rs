@@ -35,11 +35,15 @@ use crate::status_patch::patch_status;
 
 const KIND: &str = "Workspace";
 
-/// Reconciles one Workspace.
+/// Reconciles one Workspace. Its ARM requests go ahead of those the pacer handed back: every
+/// endpoint of the workspace waits for its legs.
 pub async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<KubeAction, Error> {
-    with_finalizer(KIND, ws, ctx.clone(), |obj, deleting| async move {
-        drive(obj, &ctx, deleting).await
-    })
+    arm::priority::ahead(with_finalizer(
+        KIND,
+        ws,
+        ctx.clone(),
+        |obj, deleting| async move { drive(obj, &ctx, deleting).await },
+    ))
     .await
 }
 

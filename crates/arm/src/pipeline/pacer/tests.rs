@@ -547,3 +547,27 @@ fn a_deferred_token_keeps_its_place_until_it_would_have_been_sent() {
     let fourth = pacer.reserve(key(Bucket::Reads), t0 + ms(1000));
     assert_eq!(fourth.wait, ms(1000));
 }
+
+#[test]
+fn a_request_ahead_of_deferred_ones_does_not_queue_behind_them() {
+    let pacer = Pacer::new(PacerConfig {
+        reads: BucketLimits {
+            capacity: 1.0,
+            refill_per_second: 1.0,
+        },
+        reserve_fraction: 0.0,
+        ..PacerConfig::default()
+    });
+    let t0 = Instant::now();
+    assert_eq!(pacer.reserve(key(Bucket::Reads), t0).wait, Duration::ZERO);
+    for _ in 0..10 {
+        let r = pacer.reserve(key(Bucket::Reads), t0);
+        pacer.defer(&r, t0 + r.wait);
+    }
+    // Ten handed back: a plain request waits behind them, one ahead only for the refill.
+    let plain = pacer.reserve(key(Bucket::Reads), t0);
+    assert_eq!(plain.wait, ms(11_000));
+    pacer.release(&plain);
+    let ahead = pacer.reserve_ahead(key(Bucket::Reads), t0, true);
+    assert_eq!(ahead.wait, ms(1000));
+}
