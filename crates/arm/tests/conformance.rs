@@ -64,6 +64,13 @@ fn table() -> Vec<Example> {
     let token: Check = round_trip::<EndpointAuthToken>;
     let regenerate: Check = round_trip::<RegenerateEndpointKeysRequest>;
     vec![
+        // Azure Monitor autoscale settings are handled as JSON (no typed model): the page shape
+        // the controller reads is what is checked.
+        ex(
+            "monitor/2022-10-01/listAutoscaleSettingBySubscription.json",
+            None,
+            Some(round_trip::<Page<serde_json::Value>>),
+        ),
         ex(
             "machinelearningservices/2025-06-01/Workspace/OnlineEndpoint/listKeys.json",
             None,
