@@ -91,6 +91,16 @@ pub enum Drift {
         /// `Disabled`, `AllowInternetOutbound` or `AllowOnlyApprovedOutbound`.
         isolation_mode: String,
     },
+    /// A person provisions a workspace's managed network (`az ml workspace provision-network`,
+    /// or a first compute): the network and its outbound rules become `Active` at once.
+    #[serde(rename_all = "camelCase")]
+    ProvisionManagedNetwork {
+        /// Workspace id.
+        resource_id: String,
+        /// `--include-spark`.
+        #[serde(default)]
+        include_spark: bool,
+    },
 }
 
 fn missing(id: &str) -> Error {
@@ -283,6 +293,34 @@ impl World {
                     .ok_or_else(|| missing(resource_id))?;
                 r.body["properties"]["managedNetwork"]["isolationMode"] = Value::from(mode);
                 let id = r.id.clone();
+                // Azure's required outbound rules follow the mode (managed_network.rs).
+                let mut body = r.body.clone();
+                self.add_required_outbound_rules(&mut body, None);
+                if let Some(r) = self.get_mut(&id) {
+                    r.body = body;
+                }
+                self.record(&id, "drift", "portal", ctx.now);
+            }
+            Drift::ProvisionManagedNetwork {
+                resource_id,
+                include_spark,
+            } => {
+                let id = self
+                    .get(resource_id)
+                    .filter(|r| r.kind == Kind::Workspace)
+                    .filter(|r| {
+                        r.body
+                            .pointer("/properties/managedNetwork/isolationMode")
+                            .and_then(Value::as_str)
+                            .is_some_and(|m| m != "Disabled")
+                    })
+                    .map(|r| r.id.clone())
+                    .ok_or_else(|| {
+                        Error::Admin(format!(
+                            "{resource_id} is not a workspace with a managed network"
+                        ))
+                    })?;
+                self.activate_managed_network(&id, *include_spark);
                 self.record(&id, "drift", "portal", ctx.now);
             }
         }

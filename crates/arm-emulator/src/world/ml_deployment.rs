@@ -513,11 +513,9 @@ impl World {
             .pointer("/properties/managedNetwork/status/status")
             .and_then(Value::as_str)
             .unwrap_or("Inactive");
-        if mode != "Disabled"
-            && status != "Active"
-            && let Some(mn) = r.body.pointer_mut("/properties/managedNetwork")
-        {
-            mn["status"] = json!({"status": "Active", "sparkReady": false});
+        if mode != "Disabled" && status != "Active" {
+            // The network and its outbound rules become Active (managed_network.rs).
+            self.activate_managed_network(&ws_id, false);
             self.record(&ws_id, "updated", &ctx.actor, ctx.now);
         }
     }

@@ -118,7 +118,7 @@ impl World {
         );
         let workspace_id = uuid::Uuid::new_v4().to_string();
         let tenant = "00000000-0000-0000-0000-000000000000";
-        Ok(json!({
+        let mut body = json!({
             "id": id,
             "name": ws.name,
             "type": "Microsoft.MachineLearningServices/workspaces",
@@ -129,7 +129,10 @@ impl World {
             "tags": ws.tags,
             "systemData": system_data("seed", ctx.now),
             "properties": workspace_properties(rg_id, &ws.name, &location, &workspace_id, ws)?,
-        }))
+        });
+        // A managed network comes with Azure's required outbound rules (managed_network.rs).
+        self.add_required_outbound_rules(&mut body, None);
+        Ok(body)
     }
 
     fn workspace_id(sub: &str, rg: &str, ws: &str) -> String {
@@ -269,7 +272,13 @@ impl World {
             .unwrap_or_default()
             .to_string();
         let mut stored = resource.body.clone();
+        let rules_before = stored
+            .pointer("/properties/managedNetwork/outboundRules")
+            .cloned();
         Self::apply_workspace_update(&mut stored, &obj, ctx)?;
+        // Azure's required outbound rules follow the isolation mode, and a PATCH that leaves
+        // one out does not remove it (managed_network.rs).
+        self.add_required_outbound_rules(&mut stored, rules_before.as_ref());
         set_provisioning_state(&mut stored, "Updating");
         touch(&mut stored, &ctx.actor, ctx.now);
         if let Some(r) = self.get_mut(&id) {
@@ -340,6 +349,7 @@ impl World {
             .map_err(|e| ArmError::bad_argument("properties", e.to_string()))?;
         stored["systemData"] = system_data(&ctx.actor, ctx.now);
         Self::apply_workspace_update(&mut stored, &obj, ctx)?;
+        self.add_required_outbound_rules(&mut stored, None);
         for field in ["encryption", "hbiWorkspace", "sharedPrivateLinkResources"] {
             if let Some(v) = props.get(field) {
                 stored["properties"][field] = v.clone();
@@ -533,6 +543,7 @@ impl World {
     }
 
     /// POST provisionManagedNetwork: 202 + Location; the result is the managed network status.
+    /// When it ends the network and all its outbound rules are Active (managed_network.rs).
     pub fn provision_managed_network(
         &mut self,
         ctx: &Ctx,
@@ -561,6 +572,8 @@ impl World {
         }
         let id = r.id.clone();
         let location = r.body["location"].as_str().unwrap_or_default().to_string();
+        // Its rules not yet Active show Provisioning until the operation ends (managed_network.rs).
+        self.provisioning_outbound_rules(&id);
         let links = self.start_operation(
             ctx,
             NewOperation {

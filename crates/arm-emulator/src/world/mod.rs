@@ -15,6 +15,7 @@ mod associated;
 mod autoscale;
 mod dns_zone_group;
 mod drift;
+mod managed_network;
 mod ml_deployment;
 mod ml_endpoint;
 mod ml_workspace;

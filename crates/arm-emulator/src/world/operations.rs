@@ -327,11 +327,7 @@ impl World {
                 self.record(&op.resource_id, "operationSucceeded", "operation", end);
             }
             Effect::ProvisionManagedNetwork { include_spark } => {
-                if let Some(r) = self.get_mut(&op.resource_id)
-                    && let Some(mn) = r.body.pointer_mut("/properties/managedNetwork")
-                {
-                    mn["status"] = json!({"status": "Active", "sparkReady": include_spark});
-                }
+                self.activate_managed_network(&op.resource_id, *include_spark);
                 if let Some(stored) = self.ops.get_mut(&op.id) {
                     stored.result =
                         OpResult::Body(json!({"status": "Active", "sparkReady": include_spark}));
