@@ -277,3 +277,297 @@ proptest! {
         prop_assert_eq!(azure.writes.len(), writes);
     }
 }
+
+// ---- The associated resources, enforced ------------------------------------------------------
+//
+// The same loop with `associatedResources: {mode: Enforce}`: storage (blob, file), key vault and
+// a Premium or Basic registry, behind user-VNet private endpoints, or — in a managed network that
+// allows only approved outbound — behind Azure's required outbound rules. A person flips a
+// resource's public access on, deletes one of their private endpoints, removes a zone's VNet link.
+//
+// After every step:
+// - a resource's public access is PATCHed to Disabled only while its private path holds in Azure:
+//   every private endpoint made for it has Approved connections and a zone group with A records
+//   (or, in the managed network, every outbound rule to it exists and is Active);
+// - no body the controller sends sets any public access to anything but Disabled;
+// - nothing at all is written to a Basic registry, and no private endpoint points at it;
+// - the checks of `network_legs_hold_and_converge`.
+//
+// Once the world is quiet every leg converges: public access off with the private path holding
+// for each Premium resource (NetworkIsolated True, Application Insights being private here), or,
+// with a Basic registry, the Workspace Stalled naming only the registry's SKU, the registry as it
+// was.
+
+use network_world::{REGISTRY, STORAGE, VAULT};
+
+const ASSOCIATED: [&str; 3] = [STORAGE, VAULT, REGISTRY];
+const RG_NET: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints";
+const RG_DNS: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones";
+
+/// The private endpoints Enforce makes: (resource, private endpoint id, zone id).
+fn enforced() -> Vec<(&'static str, String, String)> {
+    [
+        (
+            STORAGE,
+            "stmlwprod-blob-pe",
+            "privatelink.blob.core.windows.net",
+        ),
+        (
+            STORAGE,
+            "stmlwprod-file-pe",
+            "privatelink.file.core.windows.net",
+        ),
+        (
+            VAULT,
+            "kv-mlw-prod-vault-pe",
+            "privatelink.vaultcore.azure.net",
+        ),
+        (REGISTRY, "crmlwprod-registry-pe", "privatelink.azurecr.io"),
+    ]
+    .into_iter()
+    .map(|(r, pe, zone)| (r, format!("{RG_NET}/{pe}"), format!("{RG_DNS}/{zone}")))
+    .collect()
+}
+
+#[derive(Clone, Debug)]
+enum AssocStep {
+    Reconcile(Answer),
+    Tick,
+    /// A person turns one resource's public access back on.
+    EnablePublic(usize),
+    /// A person deletes one of the private endpoints Enforce made.
+    DeletePrivateEndpoint(usize),
+    /// A person removes the VNet link of one of their zones.
+    RemoveLink(usize),
+    /// A person turns the workspace's own public access back on.
+    EnableWorkspacePublic,
+}
+
+fn assoc_step() -> impl Strategy<Value = AssocStep> {
+    prop_oneof![
+        12 => answer().prop_map(AssocStep::Reconcile),
+        4 => Just(AssocStep::Tick),
+        1 => (0usize..3).prop_map(AssocStep::EnablePublic),
+        1 => (0usize..4).prop_map(AssocStep::DeletePrivateEndpoint),
+        1 => (0usize..4).prop_map(AssocStep::RemoveLink),
+        1 => Just(AssocStep::EnableWorkspacePublic),
+    ]
+}
+
+fn public_access(azure: &Azure, id: &str) -> Option<String> {
+    azure
+        .get(id)
+        .and_then(|r| r.pointer("/properties/publicNetworkAccess"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Whether `resource`'s private path holds in the model now: in a managed network that allows
+/// only approved outbound, every outbound rule to it exists and is Active; else every private
+/// endpoint Enforce makes for it has Approved connections and a zone group with A records.
+fn private_path_holds(azure: &Azure, resource: &str) -> bool {
+    let ws = azure.get(WS).cloned().unwrap_or(Value::Null);
+    if ws.pointer("/properties/managedNetwork/isolationMode")
+        == Some(&json!("AllowOnlyApprovedOutbound"))
+    {
+        let rules: Vec<Value> = ws
+            .pointer("/properties/managedNetwork/outboundRules")
+            .and_then(Value::as_object)
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default();
+        let to_it: Vec<&Value> = rules
+            .iter()
+            .filter(|r| r.pointer("/destination/serviceResourceId") == Some(&json!(resource)))
+            .collect();
+        return !to_it.is_empty() && to_it.iter().all(|r| r["status"] == "Active");
+    }
+    enforced()
+        .iter()
+        .filter(|(r, _, _)| *r == resource)
+        .all(|(_, pe, _)| {
+            let conns = azure.connections_of(pe);
+            let approved = !conns.is_empty()
+                && conns.iter().all(|c| {
+                    c.pointer("/properties/privateLinkServiceConnectionState/status")
+                        == Some(&json!("Approved"))
+                });
+            let group = azure
+                .get(&format!("{pe}/privateDnsZoneGroups/default"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let records = planner::network::bodies::zone_group_records(&group);
+            approved && !records.is_empty() && records.iter().all(|(_, n)| *n > 0)
+        })
+}
+
+fn check_associated(
+    azure: &Azure,
+    plan: &planner::WorkspacePlan,
+    basic: bool,
+) -> Result<(), TestCaseError> {
+    let (target, body) = match &plan.action {
+        NetworkAction::Put { target, body, .. }
+        | NetworkAction::Patch { target, body }
+        | NetworkAction::Post { target, body, .. } => (target.as_str(), Some(body)),
+        NetworkAction::Delete { target } => (target.as_str(), None),
+        _ => return Ok(()),
+    };
+    if let Some(pna) = body.and_then(|b| b.pointer("/properties/publicNetworkAccess")) {
+        prop_assert_eq!(
+            pna,
+            &json!("Disabled"),
+            "a body asked for public access: {}",
+            target
+        );
+    }
+    if let Some(resource) = ASSOCIATED.iter().find(|r| r.eq_ignore_ascii_case(target)) {
+        prop_assert!(
+            !(basic && *resource == REGISTRY),
+            "wrote to a Basic registry: {:?}",
+            plan.action
+        );
+        if body
+            .and_then(|b| b.pointer("/properties/publicNetworkAccess"))
+            .is_some()
+        {
+            prop_assert!(
+                private_path_holds(azure, resource),
+                "public access of {} turned off before its private path held",
+                resource
+            );
+        }
+    }
+    if basic && let Some(b) = body {
+        prop_assert!(
+            !b.to_string().contains(REGISTRY),
+            "a private endpoint to a Basic registry: {}",
+            b
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn associated_legs_hold_and_converge(
+        steps in proptest::collection::vec(assoc_step(), 1..50),
+        managed in any::<bool>(),
+        basic in proptest::bool::weighted(0.25),
+    ) {
+        let mode = managed.then_some(IsolationMode::AllowOnlyApprovedOutbound);
+        let mut azure = Azure::seed().with_associated(if basic { "Basic" } else { "Premium" });
+        // Application Insights private: once our legs hold, nothing else stands in the way.
+        if let Some(a) = azure.get_mut(network_world::APPI) {
+            a["properties"]["publicNetworkAccessForIngestion"] = json!("Disabled");
+            a["properties"]["publicNetworkAccessForQuery"] = json!("Disabled");
+        }
+        let mut s = spec(Dns::Create, true, mode);
+        s.network.associated_resources =
+            Some(serde_json::from_value(json!({"mode": "Enforce"})).expect("Enforce"));
+        let mut c = Controller::new(s);
+
+        for s in &steps {
+            match s {
+                AssocStep::Reconcile(answer) => {
+                    let busy_before = azure.busy();
+                    let isolated_before = azure_isolated(&azure, mode)
+                        && ASSOCIATED.iter().all(|r| {
+                            public_access(&azure, r).as_deref() == Some("Disabled")
+                                && private_path_holds(&azure, r)
+                        });
+                    let read_fresh = c.status.operation.is_none();
+                    let plan = c.reconcile(&mut azure, *answer);
+                    check(&c, &plan, busy_before, isolated_before, read_fresh)?;
+                    check_associated(&azure, &plan, basic)?;
+                }
+                AssocStep::Tick => azure.tick(),
+                AssocStep::EnablePublic(i) => {
+                    if let Some(r) = azure.get_mut(ASSOCIATED[*i]) {
+                        r["properties"]["publicNetworkAccess"] = json!("Enabled");
+                    }
+                }
+                AssocStep::DeletePrivateEndpoint(i) => azure.delete_now(&enforced()[*i].1),
+                AssocStep::RemoveLink(i) => azure.delete_now(&link_id(&enforced()[*i].2)),
+                AssocStep::EnableWorkspacePublic => {
+                    if let Some(ws) = azure.get_mut(WS) {
+                        ws["properties"]["publicNetworkAccess"] = json!("Enabled");
+                    }
+                }
+            }
+        }
+
+        // Faults stop; the slow retry of a refused write comes round.
+        for _ in 0..3 {
+            c.now += STALLED_RETRY;
+            for plan in c.settle(&mut azure, 200) {
+                check(&c, &plan, false, false, false)?;
+                check_associated(&azure, &plan, basic)?;
+            }
+            if c.condition("Ready").is_some_and(|r| r.0 == "True") {
+                break;
+            }
+        }
+        let isolated = c.condition("NetworkIsolated").unwrap_or_default();
+        for resource in [STORAGE, VAULT].iter().chain((!basic).then_some(&REGISTRY)) {
+            let public = public_access(&azure, resource);
+            prop_assert_eq!(
+                public.as_deref(),
+                Some("Disabled"),
+                "{} still public: {}",
+                resource,
+                &isolated.2
+            );
+            prop_assert!(private_path_holds(&azure, resource), "{}: private path", resource);
+        }
+        if basic {
+            let registry = azure.get(REGISTRY).cloned().unwrap_or(Value::Null);
+            prop_assert_eq!(&registry["sku"]["name"], "Basic");
+            prop_assert_eq!(&registry["properties"]["publicNetworkAccess"], "Enabled");
+            prop_assert!(
+                !azure.writes.iter().any(|(_, t, b)| t.eq_ignore_ascii_case(REGISTRY)
+                    || b.to_string().contains(REGISTRY)),
+                "the Basic registry was written to or targeted"
+            );
+            prop_assert_eq!(&isolated.0, "False");
+            prop_assert!(
+                isolated.2.contains("container registry crmlwprod")
+                    && isolated.2.contains("SKU Basic")
+                    && !isolated.2.contains("storage account")
+                    && !isolated.2.contains("key vault"),
+                "only the registry's SKU stands in the way: {}",
+                isolated.2
+            );
+            prop_assert_eq!(c.condition("Stalled").map(|s| s.0), Some("True".to_owned()));
+        } else {
+            prop_assert_eq!(
+                c.condition("Ready").map(|r| r.0),
+                Some("True".to_owned()),
+                "did not converge: {:?}",
+                c.status.conditions
+            );
+            prop_assert_eq!(&isolated.0, "True", "{}", &isolated.2);
+            prop_assert!(azure_isolated(&azure, mode), "Ready but the workspace is not isolated");
+            for (_, pe, zone) in enforced() {
+                // User-VNet private endpoints only without the managed network.
+                prop_assert_eq!(azure.exists(&pe), !managed, "{}", pe);
+                if !managed {
+                    prop_assert_eq!(
+                        azure
+                            .get(&link_id(&zone))
+                            .and_then(|l| l.pointer("/properties/virtualNetworkLinkState"))
+                            .and_then(Value::as_str),
+                        Some("Completed"),
+                        "{} link",
+                        zone
+                    );
+                }
+            }
+        }
+        let writes = azure.writes.len();
+        let resync = c.reconcile(&mut azure, Answer::Ok);
+        prop_assert!(!resync.action.is_write(), "a resync wrote: {:?}", resync.action);
+        prop_assert_eq!(azure.writes.len(), writes);
+    }
+}

@@ -106,6 +106,30 @@ pub struct Azure {
     pub writes: Vec<(String, String, Value)>,
 }
 
+/// The private endpoint outbound rules Azure requires in a managed network that allows only
+/// approved outbound (storage blob and file, key vault, registry, the workspace), all `status`.
+pub fn required_rules(status: &str) -> Value {
+    let mut rules = serde_json::Map::new();
+    for (name, id, sub) in [
+        ("__SYS_PE_stmlwprod_blob_5a1c0e21", STORAGE, "blob"),
+        ("__SYS_PE_stmlwprod_file_5a1c0e21", STORAGE, "file"),
+        ("__SYS_PE_kv-mlw-prod_vault_0b7d33a9", VAULT, "vault"),
+        ("__SYS_PE_crmlwprod_registry_9e02f4c6", REGISTRY, "registry"),
+        (
+            "__SYS_PE_mlw-prod_amlworkspace_41c8d7e0",
+            WS,
+            "amlworkspace",
+        ),
+    ] {
+        rules.insert(
+            name.into(),
+            json!({"type": "PrivateEndpoint", "category": "Required", "status": status,
+                "destination": {"serviceResourceId": id, "subresourceTarget": sub}}),
+        );
+    }
+    Value::Object(rules)
+}
+
 fn key(id: &str) -> String {
     id.to_ascii_lowercase()
 }
@@ -267,6 +291,31 @@ impl Azure {
         }
     }
 
+    /// What the controller reads of the Application Insights private link: the hub's scope and
+    /// the target scoped resource (applying), and the scoped resources status records that are
+    /// not the target (all of them while deleting).
+    pub fn read_insights(
+        &self,
+        target: Option<&planner::network::insights::InsightsTarget>,
+        recorded: &[String],
+        deleting: bool,
+        pending: bool,
+    ) -> planner::network::insights::InsightsObservation {
+        let mut o = planner::network::insights::InsightsObservation::default();
+        if pending {
+            return o;
+        }
+        if let Some(t) = target.filter(|_| !deleting) {
+            o.scope = self.observe(&t.scope_id);
+            o.scoped_resource = self.observe(&t.scoped_resource_id);
+        }
+        o.recorded = planner::network::insights::recorded_reads(target, recorded, deleting)
+            .iter()
+            .map(|id| self.observe(id))
+            .collect();
+        o
+    }
+
     /// `read`, then each private endpoint `status` lists that the targets no longer declare.
     pub fn read_with_removed(
         &self,
@@ -341,6 +390,29 @@ impl Azure {
             .push((verb.to_owned(), target.to_owned(), body.clone()));
         let lower = key(target);
         match verb {
+            // An Azure Monitor scoped resource is created Succeeded at once, and a component's
+            // PUT changes its flags (as the ARM emulator's world/private_link_scope.rs and
+            // world/associated.rs, which cite the specs).
+            "PUT" if lower.contains("/scopedresources/") => {
+                let mut b = body.clone();
+                b["id"] = json!(target);
+                b["properties"]["provisioningState"] = json!("Succeeded");
+                self.insert(target, b);
+                None
+            }
+            "PUT" if lower.contains("/microsoft.insights/components/") => {
+                let r = self.get_mut(target)?;
+                for f in [
+                    "publicNetworkAccessForIngestion",
+                    "publicNetworkAccessForQuery",
+                ] {
+                    r["properties"][f] = body
+                        .pointer(&format!("/properties/{f}"))
+                        .cloned()
+                        .unwrap_or(json!("Enabled"));
+                }
+                None
+            }
             // Storage, key vault and registry PATCHes answer 200 at once (see the ARM
             // emulator's world/associated.rs for the specs).
             "PATCH" if is_associated(target) => {
@@ -359,8 +431,16 @@ impl Azure {
                     ws["properties"]["imageBuildCompute"] = c.clone();
                 }
                 if let Some(m) = body.pointer("/properties/managedNetwork/isolationMode") {
-                    ws["properties"]["managedNetwork"] =
-                        json!({"isolationMode": m, "status": {"status": "Inactive"}});
+                    // Allow only approved outbound: Azure adds its required private endpoint
+                    // rules, Inactive until the network is provisioned (as the ARM emulator's
+                    // world/managed_network.rs, which cites the sources).
+                    let rules = if m == "AllowOnlyApprovedOutbound" {
+                        required_rules("Inactive")
+                    } else {
+                        json!({})
+                    };
+                    ws["properties"]["managedNetwork"] = json!({"isolationMode": m,
+                        "status": {"status": "Inactive"}, "outboundRules": rules});
                 }
                 ws["properties"]["provisioningState"] = json!("Updating");
                 Some(self.start(target, fail, false))
@@ -471,6 +551,14 @@ impl Azure {
                     && let Some(ws) = self.get_mut(target)
                 {
                     ws["properties"]["managedNetwork"]["status"] = json!({"status": "Active"});
+                    if let Some(rules) = ws
+                        .pointer_mut("/properties/managedNetwork/outboundRules")
+                        .and_then(Value::as_object_mut)
+                    {
+                        for rule in rules.values_mut() {
+                            rule["status"] = json!("Active");
+                        }
+                    }
                 }
             } else if op.delete && !op.fail {
                 self.delete_now(&op.target);
@@ -745,6 +833,12 @@ impl Controller {
             _ => NetworkObservation::default(),
         };
         network.associated = associated;
+        network.insights = azure.read_insights(
+            targets.as_ref().and_then(|t| t.insights.as_ref()),
+            &self.status.private_link_scoped_resources,
+            self.deleting,
+            pending,
+        );
         let plan = plan_workspace_in(
             &WorkspaceInput {
                 namespace: "ml-prod",
