@@ -73,6 +73,28 @@ fn fixture_seed() -> Seed {
                 {"id": "b67f7fec-69fc-4974-9099-a26bd6ffeda3", "resourceGroups": [
                     {"name": "TestingMetricsScaleSet", "location": "westus"},
                 ]},
+                // The associated resources' examples: each named by an ML workspace of its
+                // resource group (so the seed creates it, public, with the other three), and a
+                // VNet for the private endpoints the connection cases set up.
+                {"id": "00000000-0000-0000-0000-000000000000", "resourceGroups": [
+                    {"name": "res9407", "location": "eastus2", "workspaces": [{"name": "ws",
+                        "storageAccount": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/res9407/providers/Microsoft.Storage/storageAccounts/sto8596"}]},
+                    {"name": "res6977", "location": "eastus2", "workspaces": [{"name": "ws",
+                        "storageAccount": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/res6977/providers/Microsoft.Storage/storageAccounts/sto2527"}],
+                     "virtualNetworks": [{"name": "vnet", "addressPrefixes": ["10.3.0.0/16"], "subnets": [{"name": "pe", "addressPrefix": "10.3.1.0/24"}]}]},
+                    {"name": "sample-resource-group", "location": "westus", "workspaces": [{"name": "ws",
+                        "keyVault": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sample-resource-group/providers/Microsoft.KeyVault/vaults/sample-vault"}]},
+                    {"name": "sample-group", "location": "westus", "workspaces": [{"name": "ws",
+                        "keyVault": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sample-group/providers/Microsoft.KeyVault/vaults/sample-vault"}],
+                     "virtualNetworks": [{"name": "vnet", "addressPrefixes": ["10.4.0.0/16"], "subnets": [{"name": "pe", "addressPrefix": "10.4.1.0/24"}]}]},
+                    {"name": "myResourceGroup", "location": "westus", "workspaces": [{"name": "ws",
+                        "containerRegistry": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup/providers/Microsoft.ContainerRegistry/registries/myRegistry"}],
+                     "virtualNetworks": [{"name": "vnet", "addressPrefixes": ["10.5.0.0/16"], "subnets": [{"name": "pe", "addressPrefix": "10.5.1.0/24"}]}]},
+                ]},
+                {"id": "subid", "resourceGroups": [
+                    {"name": "my-resource-group", "location": "southcentralus", "workspaces": [{"name": "ws",
+                        "applicationInsights": "/subscriptions/subid/resourceGroups/my-resource-group/providers/Microsoft.Insights/components/my-component"}]},
+                ]},
                 {"id": "virtualNetworkSubscriptionId", "resourceGroups": [
                     {"name": "virtualNetworkResourceGroup", "location": "westus",
                      "virtualNetworks": [{"name": "virtualNetworkName", "addressPrefixes": ["10.2.0.0/16"], "subnets": []}]},
@@ -95,7 +117,65 @@ async fn harness() -> Harness {
 struct Compare<'a> {
     extra_ok: &'a [&'a str],
     missing_ok: &'a [&'a str],
+    /// When set, only these properties (and what is below them) are compared: a property of
+    /// the example outside them may be missing from the emulator. See [`scope_of`].
+    scope: Option<&'a [&'a str]>,
     errors: Vec<String>,
+}
+
+/// The properties of a storage account, key vault, container registry or Application
+/// Insights component the emulator models: identity, SKU, tags and the network properties the
+/// controller reads and writes (public network access, network ACLs / rule set, private
+/// endpoint connections, private link resources). The rest of those services (encryption,
+/// access policies, endpoints, retention...) is not modelled, so it may be missing; every
+/// property the emulator does send must still be in the example.
+const NETWORK_SCOPE: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "location",
+    "tags",
+    "sku",
+    "kind",
+    "properties.provisioningState",
+    "properties.publicNetworkAccess",
+    "properties.networkAcls",
+    "properties.networkRuleSet",
+    "properties.privateEndpointConnections",
+    "properties.publicNetworkAccessForIngestion",
+    "properties.publicNetworkAccessForQuery",
+    "properties.privateEndpoint",
+    "properties.privateLinkServiceConnectionState",
+    "properties.groupId",
+    "properties.requiredMembers",
+    "properties.requiredZoneNames",
+];
+
+/// The compared scope of a case: [`NETWORK_SCOPE`] for the associated resources' services,
+/// everything for the others.
+fn scope_of(file: &str) -> Option<&'static [&'static str]> {
+    [
+        "storage/",
+        "keyvault/",
+        "containerregistry/",
+        "applicationinsights/",
+    ]
+    .iter()
+    .any(|s| file.starts_with(s))
+    .then_some(NETWORK_SCOPE)
+}
+
+/// Whether `path` (a list item's path without its leading `value[].`) is in, under or above
+/// one of `scope`'s properties.
+fn in_scope(scope: &[&str], path: &str) -> bool {
+    let path = path.strip_prefix("value[].").unwrap_or(path);
+    path == "value"
+        || scope.iter().any(|s| {
+            path == *s
+                || path.starts_with(&format!("{s}."))
+                || path.starts_with(&format!("{s}[]"))
+                || s.starts_with(&format!("{path}."))
+        })
 }
 
 /// Objects whose keys are user data (maps), compared by value type only.
@@ -165,6 +245,7 @@ impl Compare<'_> {
             match ours.get(k) {
                 Some(ov) => self.value(&join(k), tv, ov),
                 None if self.missing_ok.contains(&join(k).as_str()) => {}
+                None if self.scope.is_some_and(|s| !in_scope(s, &join(k))) => {}
                 None => self.errors.push(format!(
                     "{}: in the example, missing from the emulator",
                     join(k)
@@ -219,6 +300,10 @@ enum Setup {
     ZoneGroup,
     /// PUT the list example's setting (its location, tags and properties) to its id.
     AutoscaleSettingFromListExample,
+    /// A private endpoint from the resource group's `vnet/pe` to the case's resource (the
+    /// case path up to `/privateEndpointConnections`) with this group id, auto-approved; its
+    /// connection's generated name replaces the example's `privateEndpointConnectionName`.
+    AssociatedConnection(&'static str),
 }
 
 struct Case {
@@ -238,6 +323,10 @@ const WS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupN
 const EP: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{endpointName}";
 const DEP: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{endpointName}/deployments/{deploymentName}";
 const PE: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}";
+const STORAGE: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Storage/storageAccounts/{accountName}";
+const VAULT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}";
+const REGISTRY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/{registryName}";
+const COMPONENT: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Insights/components/{resourceName}";
 const ZONE: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones/{privateZoneName}";
 
 /// Spec properties the examples leave out (all in the 2025-12-01 / 2025-05-01 / 2024-06-01 specs).
@@ -286,6 +375,27 @@ const GROUP_EXTRA: &[&str] = &[
     "properties.privateDnsZoneConfigs[].properties.recordSets[].provisioningState",
     "properties.privateDnsZoneConfigs[].properties.recordSets[].ttl",
 ];
+
+/// Storage account properties in the 2026-09-01 spec the GetProperties example leaves out
+/// (`StorageAccountUpdateDisablePublicNetworkAccess.json`'s response shows the first three);
+/// `systemData` is the TrackedResource's.
+const STORAGE_EXTRA: &[&str] = &[
+    "systemData",
+    "properties.publicNetworkAccess",
+    "properties.minimumTlsVersion",
+    "properties.allowBlobPublicAccess",
+    "properties.privateEndpointConnections",
+];
+/// `VaultProperties` in keyvault.json (2024-11-01) has these; getVault.json leaves them out
+/// (updateVault.json's response shows networkAcls and privateEndpointConnections).
+const VAULT_EXTRA: &[&str] = &[
+    "properties.enableRbacAuthorization",
+    "properties.networkAcls",
+    "properties.privateEndpointConnections",
+];
+/// ARM's systemData on a registry: the examples leave it out; that containerregistry.json
+/// (2025-11-01, not copied) defines it on its Resource was not verified here.
+const REGISTRY_EXTRA: &[&str] = &["systemData"];
 
 fn cases() -> Vec<Case> {
     use Setup::*;
@@ -679,6 +789,195 @@ fn cases() -> Vec<Case> {
             extra_ok: &[],
             missing_ok: &[],
         },
+        // Storage, key vault, container registry and Application Insights: compared within
+        // NETWORK_SCOPE (see scope_of).
+        Case {
+            file: "storage/2026-09-01/StorageAccountGetProperties.json",
+            method: Method::GET,
+            path: "{STORAGE}",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: STORAGE_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "storage/2026-09-01/StorageAccountUpdateDisablePublicNetworkAccess.json",
+            method: Method::PATCH,
+            path: "{STORAGE}",
+            body: Some("parameters"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: STORAGE_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "storage/2026-09-01/StorageAccountListPrivateLinkResources.json",
+            method: Method::GET,
+            path: "{STORAGE}/privateLinkResources",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "storage/2026-09-01/StorageAccountListPrivateEndpointConnections.json",
+            method: Method::GET,
+            path: "{STORAGE}/privateEndpointConnections",
+            body: None,
+            setup: &[AssociatedConnection("blob")],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "storage/2025-08-01/StorageAccountGetPrivateEndpointConnection.json",
+            method: Method::GET,
+            path: "{STORAGE}/privateEndpointConnections/{privateEndpointConnectionName}",
+            body: None,
+            setup: &[AssociatedConnection("blob")],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "keyvault/2026-04-01/getVault.json",
+            method: Method::GET,
+            path: "{VAULT}",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: VAULT_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "keyvault/2026-04-01/updateVault.json",
+            method: Method::PATCH,
+            path: "{VAULT}",
+            body: Some("parameters"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: VAULT_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "keyvault/2026-04-01/listPrivateLinkResources.json",
+            method: Method::GET,
+            path: "{VAULT}/privateLinkResources",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "keyvault/2026-04-01/getPrivateEndpointConnection.json",
+            method: Method::GET,
+            path: "{VAULT}/privateEndpointConnections/{privateEndpointConnectionName}",
+            body: None,
+            setup: &[AssociatedConnection("vault")],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "containerregistry/2025-11-01/RegistryGet.json",
+            method: Method::GET,
+            path: "{REGISTRY}",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: REGISTRY_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "containerregistry/2025-11-01/RegistryUpdate.json",
+            method: Method::PATCH,
+            path: "{REGISTRY}",
+            body: Some("registryUpdateParameters"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: REGISTRY_EXTRA,
+            missing_ok: &[],
+        },
+        Case {
+            file: "containerregistry/2025-11-01/RegistryListPrivateLinkResources.json",
+            method: Method::GET,
+            path: "{REGISTRY}/privateLinkResources",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "containerregistry/2025-11-01/PrivateEndpointConnectionGet.json",
+            method: Method::GET,
+            path: "{REGISTRY}/privateEndpointConnections/{privateEndpointConnectionName}",
+            body: None,
+            setup: &[AssociatedConnection("registry")],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "applicationinsights/2020-02-02/ComponentsGet.json",
+            method: Method::GET,
+            path: "{COMPONENT}",
+            body: None,
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "applicationinsights/2020-02-02/ComponentsCreate.json",
+            method: Method::PUT,
+            path: "{COMPONENT}",
+            body: Some("InsightProperties"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "applicationinsights/2020-02-02/ComponentsUpdate.json",
+            method: Method::PUT,
+            path: "{COMPONENT}",
+            body: Some("InsightProperties"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
+        Case {
+            file: "applicationinsights/2020-02-02/ComponentsUpdateTagsOnly.json",
+            method: Method::PATCH,
+            path: "{COMPONENT}",
+            body: Some("ComponentTags"),
+            setup: &[],
+            status: 200,
+            final_compare: None,
+            extra_ok: &[],
+            missing_ok: &[],
+        },
     ]
 }
 
@@ -689,10 +988,14 @@ fn expand(template: &str) -> String {
         .replace("{DEP}", DEP)
         .replace("{PE}", PE)
         .replace("{ZONE}", ZONE)
+        .replace("{STORAGE}", STORAGE)
+        .replace("{VAULT}", VAULT)
+        .replace("{REGISTRY}", REGISTRY)
+        .replace("{COMPONENT}", COMPONENT)
 }
 
 /// Run a case's setup; returns parameters to override (e.g. the generated connection name).
-async fn setup(h: &Harness, params: &mut Value, steps: &[Setup]) {
+async fn setup(h: &Harness, params: &mut Value, steps: &[Setup], case_path: &str) {
     let api = params["api-version"].as_str().unwrap().to_string();
     // list examples name no endpoint; the setup creates one to be listed
     if params.get("endpointName").is_none() {
@@ -796,6 +1099,31 @@ async fn setup(h: &Harness, params: &mut Value, steps: &[Setup]) {
                     r.body
                 );
             }
+            Setup::AssociatedConnection(group) => {
+                let full = fill(&expand(case_path), params);
+                let resource = full
+                    .split("/privateEndpointConnections")
+                    .next()
+                    .unwrap()
+                    .to_string();
+                let sub = params["subscriptionId"].as_str().unwrap();
+                let rg = params["resourceGroupName"].as_str().unwrap();
+                let subnet = format!(
+                    "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe"
+                );
+                let body = json!({"location": "westus", "properties": {"subnet": {"id": subnet}, "privateLinkServiceConnections": [{"name": "c", "properties": {"privateLinkServiceId": resource, "groupIds": [group]}}]}});
+                let r = h.put(&format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/privateEndpoints/petest01"), "2025-05-01", &body).await;
+                assert!(r.status.is_success(), "setup PE: {:?}", r.body);
+                h.finish(&r).await;
+                let list = h
+                    .get(&format!("{resource}/privateEndpointConnections"), &api)
+                    .await;
+                let name = list.body["value"][0]["name"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no connection on {resource}: {:?}", list.body))
+                    .to_string();
+                params["privateEndpointConnectionName"] = Value::String(name);
+            }
             Setup::ZoneGroup => {
                 let body = json!({"properties": {"privateDnsZoneConfigs": [
                     {"properties": {"privateDnsZoneId": "/subscriptions/subId/resourceGroups/rg1/providers/Microsoft.Network/privateDnsZones/zone1.com"}},
@@ -831,7 +1159,7 @@ async fn run(case: &Case) -> Vec<String> {
     );
     let h = harness().await;
     let mut params = example["parameters"].clone();
-    setup(&h, &mut params, case.setup).await;
+    setup(&h, &mut params, case.setup, case.path).await;
     let api = params["api-version"].as_str().unwrap().to_string();
     let path = format!("{}?api-version={api}", fill(&expand(case.path), &params));
     let mut body = case.body.map(|b| example["parameters"][b].clone());
@@ -862,6 +1190,7 @@ async fn run(case: &Case) -> Vec<String> {
     let mut cmp = Compare {
         extra_ok: case.extra_ok,
         missing_ok: case.missing_ok,
+        scope: scope_of(case.file),
         errors: Vec::new(),
     };
     match expected.get("body") {
@@ -914,6 +1243,7 @@ fn the_comparison_catches_renamed_properties_and_wrong_types() {
     let mut cmp = Compare {
         extra_ok: &[],
         missing_ok: &[],
+        scope: None,
         errors: Vec::new(),
     };
     cmp.value(
@@ -925,6 +1255,7 @@ fn the_comparison_catches_renamed_properties_and_wrong_types() {
     let mut ok = Compare {
         extra_ok: &["p.t"],
         missing_ok: &["p.s"],
+        scope: None,
         errors: Vec::new(),
     };
     ok.value(
@@ -933,4 +1264,28 @@ fn the_comparison_catches_renamed_properties_and_wrong_types() {
         &json!({"v": [{"x": false}], "p": {"t": "x"}}),
     );
     assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    // Within a scope: what is outside it may be missing, what is inside may not, and nothing
+    // the emulator sends may be unknown to the example.
+    let mut scoped = Compare {
+        extra_ok: &[],
+        missing_ok: &[],
+        scope: Some(&["properties.publicNetworkAccess", "properties.networkAcls"]),
+        errors: Vec::new(),
+    };
+    scoped.value(
+        "",
+        &json!({"properties": {"encryption": {"x": 1}, "publicNetworkAccess": "Enabled",
+            "networkAcls": {"defaultAction": "Allow", "bypass": "AzureServices"}}}),
+        &json!({"properties": {"publicNetworkAccess": "Enabled",
+            "networkAcls": {"defaultAction": "Allow"}, "invented": true}}),
+    );
+    assert_eq!(
+        scoped.errors,
+        [
+            "properties.networkAcls.bypass: in the example, missing from the emulator",
+            "properties.invented: sent by the emulator, not in the example"
+        ]
+    );
+    assert!(in_scope(NETWORK_SCOPE, "value[].properties.groupId"));
+    assert!(!in_scope(NETWORK_SCOPE, "properties.encryption"));
 }

@@ -31,6 +31,26 @@ fn round_trip<T: Serialize + DeserializeOwned>(value: &Value, what: &str) {
     assert_eq!(&back, value, "{what}: does not round-trip");
 }
 
+/// An ARM resource handled as JSON: an object with string `id`, `name` and `type`, and an
+/// object `properties`.
+fn arm_json_resource(value: &Value, what: &str) {
+    for key in ["id", "name", "type"] {
+        assert!(value[key].is_string(), "{what}: no string {key}");
+    }
+    assert!(
+        value["properties"].is_object(),
+        "{what}: no properties object"
+    );
+}
+
+/// A request body handled as JSON: an object with `properties` or `tags`.
+fn arm_json_body(value: &Value, what: &str) {
+    assert!(
+        value["properties"].is_object() || value["tags"].is_object(),
+        "{what}: neither properties nor tags"
+    );
+}
+
 struct Example {
     /// Path below `examples/`.
     path: &'static str,
@@ -64,6 +84,95 @@ fn table() -> Vec<Example> {
     let token: Check = round_trip::<EndpointAuthToken>;
     let regenerate: Check = round_trip::<RegenerateEndpointKeysRequest>;
     vec![
+        // A workspace's associated resources (storage, key vault, registry, Application
+        // Insights) are handled as JSON: what the planner reads of these files is checked in
+        // crates/planner/tests/associated_examples.rs, the emulator's answers in
+        // crates/arm-emulator/tests/fidelity.rs. Here: each body is an ARM resource (or a page).
+        ex(
+            "storage/2026-09-01/StorageAccountGetProperties.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "keyvault/2026-04-01/getVault.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "containerregistry/2025-11-01/RegistryGet.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "applicationinsights/2020-02-02/ComponentsGet.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "storage/2025-08-01/StorageAccountGetPrivateEndpointConnection.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "keyvault/2026-04-01/getPrivateEndpointConnection.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "containerregistry/2025-11-01/PrivateEndpointConnectionGet.json",
+            None,
+            Some(arm_json_resource),
+        ),
+        ex(
+            "storage/2026-09-01/StorageAccountListPrivateLinkResources.json",
+            None,
+            Some(round_trip::<Page<serde_json::Value>>),
+        ),
+        ex(
+            "storage/2026-09-01/StorageAccountListPrivateEndpointConnections.json",
+            None,
+            Some(round_trip::<Page<serde_json::Value>>),
+        ),
+        ex(
+            "keyvault/2026-04-01/listPrivateLinkResources.json",
+            None,
+            Some(round_trip::<Page<serde_json::Value>>),
+        ),
+        ex(
+            "containerregistry/2025-11-01/RegistryListPrivateLinkResources.json",
+            None,
+            Some(round_trip::<Page<serde_json::Value>>),
+        ),
+        ex(
+            "storage/2026-09-01/StorageAccountUpdateDisablePublicNetworkAccess.json",
+            Some(("parameters", arm_json_body)),
+            Some(arm_json_resource),
+        ),
+        ex(
+            "keyvault/2026-04-01/updateVault.json",
+            Some(("parameters", arm_json_body)),
+            Some(arm_json_resource),
+        ),
+        ex(
+            "containerregistry/2025-11-01/RegistryUpdate.json",
+            Some(("registryUpdateParameters", arm_json_body)),
+            Some(arm_json_resource),
+        ),
+        ex(
+            "applicationinsights/2020-02-02/ComponentsCreate.json",
+            Some(("InsightProperties", arm_json_body)),
+            Some(arm_json_resource),
+        ),
+        ex(
+            "applicationinsights/2020-02-02/ComponentsUpdate.json",
+            Some(("InsightProperties", arm_json_body)),
+            Some(arm_json_resource),
+        ),
+        ex(
+            "applicationinsights/2020-02-02/ComponentsUpdateTagsOnly.json",
+            Some(("ComponentTags", arm_json_body)),
+            Some(arm_json_resource),
+        ),
         // Azure Monitor autoscale settings are handled as JSON (no typed model): the page shape
         // the controller reads is what is checked.
         ex(

@@ -111,6 +111,9 @@ const STORAGE_VERSIONS: &[&str] = &[
     "2025-01-01",
     "2025-06-01",
     "2025-08-01",
+    // stable/2026-04-01 exists upstream (its examples folder); Microsoft's 2026-09-01
+    // StorageAccountListPrivateEndpointConnections.json example carries this version.
+    "2026-04-01",
     "2026-09-01",
 ];
 

@@ -36,7 +36,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::render::{etag, system_data, touch};
+use super::render::{system_data, touch};
 use super::validation::{body_object, canonical_enum, check_tags};
 use super::{Answer, Ctx, Kind, Resource, World};
 use crate::wire::ArmError;
@@ -237,7 +237,14 @@ impl World {
             Associated::Registry => {
                 body["sku"] = json!({"name": canonical_sku, "tier": canonical_sku});
             }
-            Associated::AppInsights => body["kind"] = json!("web"),
+            Associated::AppInsights => {
+                body["kind"] = json!("web");
+                // components_API.json (2020-02-02): ComponentsResource has id, name, type,
+                // location and tags, no systemData.
+                if let Some(o) = body.as_object_mut() {
+                    o.remove("systemData");
+                }
+            }
             Associated::KeyVault => {}
         }
         self.insert(Resource {
@@ -317,11 +324,18 @@ impl World {
                     );
                 }
                 if let Some(acls) = props.get("networkAcls") {
-                    set(
-                        &mut stored,
-                        "networkAcls",
-                        network_acls(acls, "properties.networkAcls")?,
-                    );
+                    let mut acls = network_acls(acls, "properties.networkAcls")?;
+                    // Storage answers with the rule set complete: `bypass` (default
+                    // AzureServices), `ipRules` and `virtualNetworkRules` even when the
+                    // request left them out (StorageAccountUpdateDisablePublicNetworkAccess.json,
+                    // 2026-09-01: the request sends defaultAction and resourceAccessRules, the
+                    // response shows all of them).
+                    if let Some(o) = acls.as_object_mut() {
+                        o.entry("bypass").or_insert_with(|| json!("AzureServices"));
+                        o.entry("ipRules").or_insert_with(|| json!([]));
+                        o.entry("virtualNetworkRules").or_insert_with(|| json!([]));
+                    }
+                    set(&mut stored, "networkAcls", acls);
                 }
             }
             Associated::KeyVault => {
@@ -404,9 +418,6 @@ impl World {
             stored["tags"] = tags.clone();
         }
         touch(&mut stored, &ctx.actor, ctx.now);
-        if kind == Associated::KeyVault || kind == Associated::Storage {
-            stored["etag"] = Value::String(etag());
-        }
         if let Some(r) = self.get_mut(id) {
             r.body = stored;
         }
@@ -536,6 +547,16 @@ impl World {
             return;
         };
         let target = r.id.clone();
+        // Storage spells the state's field `actionRequired` (privatelinks.json,
+        // StorageAccountGetPrivateEndpointConnection.json); Key Vault and Container Registry
+        // spell it `actionsRequired`, as Network does.
+        let mut state = state;
+        if kind == Associated::Storage
+            && let Some(o) = state.as_object_mut()
+            && let Some(v) = o.remove("actionsRequired")
+        {
+            o.insert("actionRequired".into(), v);
+        }
         let conn_name = format!("{pe_name}.{}", uuid::Uuid::new_v4());
         let conn_id = format!("{target}/privateEndpointConnections/{conn_name}");
         let mut props = Map::new();
