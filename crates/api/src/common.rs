@@ -50,6 +50,15 @@ pub const USER_IDENTITY_ID_PATTERN: &str = concat!(
     rg_prefix!(),
     "/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/[-\\w\\._]{3,128}$"
 );
+/// An Azure Monitor Private Link Scope id (`Microsoft.Insights/privateLinkScopes`): names of 1
+/// to 255 letters, digits, `-`, `_`, `.`, `(` and `)`, not ending with `.` — the resource
+/// group name alphabet; Azure's own rule for scope names was not found (Microsoft Learn's
+/// naming rules page does not list privateLinkScopes), so this only keeps out what no ARM
+/// name can hold.
+pub const PRIVATE_LINK_SCOPE_ID_PATTERN: &str = concat!(
+    rg_prefix!(),
+    "/providers/Microsoft\\.Insights/privateLinkScopes/[-\\w\\._\\(\\)]{0,254}[-\\w_\\(\\)]$"
+);
 /// A resource group name.
 pub const RESOURCE_GROUP_PATTERN: &str = "^[-\\w\\._\\(\\)]{1,90}$";
 /// A model, environment or code asset: `azureml:<name>:<version>`, `azureml:<name>@<label>`,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{
     ArmErrorStatus, DNS_ZONE_ID_PATTERN, DeletionPolicy, GUID_PATTERN, K8S_NAME_PATTERN,
-    OperationStatus, PublicNetworkAccess, RESOURCE_GROUP_PATTERN, SUBNET_ID_PATTERN,
-    VNET_ID_PATTERN, WORKSPACE_ID_PATTERN, bounds, conditions_schema,
+    OperationStatus, PRIVATE_LINK_SCOPE_ID_PATTERN, PublicNetworkAccess, RESOURCE_GROUP_PATTERN,
+    SUBNET_ID_PATTERN, VNET_ID_PATTERN, WORKSPACE_ID_PATTERN, bounds, conditions_schema,
 };
 
 /// The desired state of a Workspace binding.
@@ -206,7 +206,9 @@ pub struct AssociatedResources {
     /// `privateDnsZones.resourceGroup` linked to its `linkVirtualNetworkId`, and each
     /// resource's public network access turned off only once its private endpoints are
     /// Approved with DNS records (make before break). A registry that is not Premium is
-    /// reported and left as it is; Application Insights is observed only.
+    /// reported and left as it is. Application Insights is made private only with
+    /// `applicationInsights.privateLinkScopeId` (its private path is the hub's Azure Monitor
+    /// Private Link Scope); without it, it is observed only.
     #[serde(default)]
     pub mode: AssociatedResourcesMode,
     /// The compute (a CPU compute cluster in the VNet of the workspace's associated resources)
@@ -219,6 +221,69 @@ pub struct AssociatedResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255), regex(pattern = r"^[^/\s]+$"))]
     pub image_build_compute: Option<String>,
+    /// How the workspace's Application Insights component is made private (with `mode:
+    /// Enforce`). Absent: it is observed and reported only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_insights: Option<ApplicationInsightsPrivateLink>,
+}
+
+/// Application Insights behind an existing Azure Monitor Private Link Scope (AMPLS).
+///
+/// The controller never creates an AMPLS, its private endpoint or its DNS zones: a virtual
+/// network connects to only one AMPLS, one AMPLS serves a shared DNS, and in hub-and-spoke the
+/// single private link is set up on the hub (Microsoft Learn, "Design your Azure Monitor
+/// private link configuration"), so the AMPLS belongs to the hub (platform) team. With `mode:
+/// Enforce` the controller links the component to it (a scoped resource
+/// `aml-<component>-<hash>` of the AMPLS, recorded in `status.privateLinkScopedResources` and
+/// deleted with the Workspace) and, once that link has Succeeded and the AMPLS has an Approved
+/// private endpoint connection (make before break), turns the component's
+/// `publicNetworkAccessForIngestion` and `publicNetworkAccessForQuery` to `Disabled`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationInsightsPrivateLink {
+    /// ARM id of the hub's existing Azure Monitor Private Link Scope:
+    /// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/privateLinkScopes/<name>`.
+    #[schemars(length(max = bounds::RESOURCE_ID), regex(pattern = PRIVATE_LINK_SCOPE_ID_PATTERN))]
+    pub private_link_scope_id: String,
+}
+
+impl ApplicationInsightsPrivateLink {
+    /// Checks `privateLinkScopeId` as the CRD schema does, for objects that did not come
+    /// through the API server's validation.
+    ///
+    /// # Errors
+    /// A message naming
+    /// `spec.network.associatedResources.applicationInsights.privateLinkScopeId`.
+    pub fn validate(&self) -> Result<(), String> {
+        let id = self.private_link_scope_id.as_str();
+        let parts: Vec<&str> = id.split('/').collect();
+        let ok = id.len() <= bounds::RESOURCE_ID as usize
+            && parts.len() == 9
+            && parts[0].is_empty()
+            && parts[1].eq_ignore_ascii_case("subscriptions")
+            && parts[2].len() == 36
+            && parts[2].chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            && parts[3].eq_ignore_ascii_case("resourceGroups")
+            && !parts[4].is_empty()
+            && parts[4].len() <= 90
+            && parts[5].eq_ignore_ascii_case("providers")
+            && parts[6].eq_ignore_ascii_case("Microsoft.Insights")
+            && parts[7].eq_ignore_ascii_case("privateLinkScopes")
+            && !parts[8].is_empty()
+            && parts[8].len() <= 255
+            && !parts[8].ends_with('.')
+            && parts[8]
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.()".contains(c));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "spec.network.associatedResources.applicationInsights.privateLinkScopeId: Invalid value {:?}: must be /subscriptions/<subscription id>/resourceGroups/<rg>/providers/Microsoft.Insights/privateLinkScopes/<name> (the hub's Azure Monitor Private Link Scope)",
+                id.chars().take(300).collect::<String>()
+            ))
+        }
+    }
 }
 
 /// How associated resources are handled.
@@ -228,7 +293,9 @@ pub enum AssociatedResourcesMode {
     #[default]
     Observe,
     /// Make storage, key vault and a Premium registry private: private endpoints and DNS
-    /// first, public network access off once they hold.
+    /// first, public network access off once they hold; Application Insights too when
+    /// `applicationInsights.privateLinkScopeId` names the hub's Azure Monitor Private Link
+    /// Scope.
     Enforce,
 }
 
@@ -379,6 +446,15 @@ pub struct WorkspaceStatus {
     /// managed virtual network isolation", migrating online endpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_network_enabled_at: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+
+    /// ARM ids of the Azure Monitor Private Link Scope scoped resources this Workspace created
+    /// to link its Application Insights component to
+    /// `associatedResources.applicationInsights.privateLinkScopeId` (scoped resources carry no
+    /// tags: this is how the controller knows they are its own). Deleted with the Workspace,
+    /// or when the spec no longer asks for them; each is kept here until Azure says it is gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8), inner(length(max = bounds::RESOURCE_ID)))]
+    pub private_link_scoped_resources: Vec<String>,
 
     /// The credential Secret (`spec.credential.secretRef`) this Workspace holds with the
     /// `aml-operator.io/credential-in-use` finalizer, so that deleting the namespace cannot take

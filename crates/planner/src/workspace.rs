@@ -15,9 +15,11 @@ use crate::network::associated::{
     approved_outbound, associated_findings, associated_reads, enforce_targets, image_build_problem,
     observed_resource,
 };
+use crate::network::ids::same_id;
+use crate::network::insights::recorded_reads;
 use crate::network::legs::{Evaluation, Finding, LegState, evaluate};
 use crate::network::removed::{plan_removal, removed_endpoints};
-use crate::network::teardown::{TeardownStep, next_step};
+use crate::network::teardown::{TeardownStep, next_step, scoped_cleanup};
 use crate::network::{
     NetworkAction, NetworkObservation, NetworkTargets, WorkspaceZones, network_targets,
 };
@@ -338,30 +340,46 @@ fn plan_teardown(
         ));
         return p;
     }
+    let mut scoped_events = Vec::new();
     if input.spec.deletion_policy == DeletionPolicy::Delete {
+        // The Azure Monitor scoped resources this Workspace created: first (made last).
+        let ids = recorded_reads(None, &input.status.private_link_scoped_resources, true);
+        let cleanup = scoped_cleanup(&ids, &input.network.insights.recorded, true);
+        status.private_link_scoped_resources = cleanup.keep;
+        if let Some(step) = cleanup.step {
+            let mut p = deletion_plan(step, targets, status, generation, now);
+            p.events.extend(cleanup.events);
+            return p;
+        }
+        scoped_events = cleanup.events;
         let removed = removed_endpoints(targets, input.status);
         let removal = plan_removal(targets, input.status, &removed, &input.network.removed);
         if let Some(step) = removal.step {
-            return deletion_plan(step, targets, status, generation, now);
+            let mut p = deletion_plan(step, targets, status, generation, now);
+            p.events.extend(scoped_events);
+            return p;
         }
     }
     if input.spec.deletion_policy == DeletionPolicy::Orphan || targets.endpoints.is_empty() {
         let mut p = plan(NetworkAction::RemoveFinalizer, status, Requeue::Sync);
-        if !targets.endpoints.is_empty() {
+        p.events.extend(scoped_events);
+        if !targets.endpoints.is_empty() || !input.status.private_link_scoped_resources.is_empty() {
             p.events.push(EventNote::normal(
                 "Orphaned",
-                "the private endpoints, DNS zones and links of this Workspace are left in Azure (deletionPolicy Orphan)",
+                "the private endpoints, DNS zones and links (and Azure Monitor scoped resources) of this Workspace are left in Azure (deletionPolicy Orphan)",
             ));
         }
         return p;
     }
-    deletion_plan(
+    let mut p = deletion_plan(
         next_step(targets, input.network),
         targets,
         status,
         generation,
         now,
-    )
+    );
+    p.events.extend(scoped_events);
+    p
 }
 
 /// The plan for a deletion step (of the teardown, or of a private endpoint removed from the
@@ -504,6 +522,12 @@ fn plan_apply(
     let (reported, read): (Vec<_>, Vec<_>) = reads
         .iter()
         .filter(|r| !targets.associated.iter().any(|e| e.id == r.id))
+        .filter(|r| {
+            !targets
+                .insights
+                .as_ref()
+                .is_some_and(|i| same_id(&i.component_id, &r.id))
+        })
         .map(|r| {
             let o = observed_resource(&r.id, &reads, &input.network.associated);
             (r.clone(), o.clone())
@@ -528,8 +552,51 @@ fn plan_apply(
         ),
         now,
     );
-    let mut p = next_apply_step(input, targets, &findings, removal.step, status);
+    // Scoped resources this Workspace created that the spec no longer asks for.
+    let stale = recorded_reads(
+        targets.insights.as_ref(),
+        &input.status.private_link_scoped_resources,
+        false,
+    );
+    let cleanup = scoped_cleanup(&stale, &input.network.insights.recorded, false);
+    status.private_link_scoped_resources = input
+        .status
+        .private_link_scoped_resources
+        .iter()
+        .filter(|id| !stale.contains(id))
+        .cloned()
+        .chain(cleanup.keep)
+        .collect();
+    let mut p = next_apply_step(
+        input,
+        targets,
+        &findings,
+        removal.step.or(cleanup.step),
+        status,
+    );
     p.events.extend(removal.events);
+    p.events.extend(cleanup.events);
+    // The scoped resource about to be created is recorded before it exists: it carries no
+    // tags, so status is the only mark that this Workspace made it.
+    if let (
+        Some(insights),
+        NetworkAction::Put {
+            target,
+            kind: crate::outcome::OperationKind::Create,
+            ..
+        },
+    ) = (&targets.insights, &p.action)
+        && same_id(target, &insights.scoped_resource_id)
+        && !p
+            .status
+            .private_link_scoped_resources
+            .iter()
+            .any(|id| same_id(id, target))
+    {
+        p.status
+            .private_link_scoped_resources
+            .push(insights.scoped_resource_id.clone());
+    }
     p
 }
 

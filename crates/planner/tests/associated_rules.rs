@@ -156,8 +156,7 @@ fn basic_registry_needs_premium_and_is_not_upgraded() {
 }
 
 /// Every leg that does not hold is named, in a fixed order, in one message; a resource that is
-/// gone says so; Application Insights names its two flags and that its private path is not
-/// managed.
+/// gone says so; Application Insights names its flag and the field that makes it private.
 #[test]
 fn every_failing_leg_is_named() {
     let mut azure = private_world();
@@ -176,7 +175,7 @@ fn every_failing_leg_is_named() {
     let message = isolated(&c).2;
     let storage = message.find("storage account stmlwprod: not found");
     let vault = message.find("key vault kv-mlw-prod: no Approved private endpoint");
-    let appi = message.find("Application Insights appi-mlw-prod: public network access for ingestion Enabled, its private path (an Azure Monitor Private Link Scope) is not managed by the controller");
+    let appi = message.find("Application Insights appi-mlw-prod: public network access for ingestion Enabled, to make it private, set spec.network.associatedResources.applicationInsights.privateLinkScopeId");
     assert!(
         storage.is_some() && vault.is_some() && appi.is_some(),
         "{message}"
@@ -220,6 +219,7 @@ fn enforcing(approve: bool) -> api::WorkspaceSpec {
     s.network.associated_resources = Some(api::workspace::AssociatedResources {
         image_build_compute: None,
         mode: api::workspace::AssociatedResourcesMode::Enforce,
+        application_insights: None,
     });
     s
 }
@@ -925,4 +925,401 @@ fn managed_network_enforce_waits_for_active_rules() {
     for name in ["storage account", "key vault", "container registry"] {
         assert!(!message.contains(name), "{name} holds: {message}");
     }
+}
+
+// ---- Application Insights behind the hub's Azure Monitor Private Link Scope ----------------
+
+const AMPLS: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Insights/privateLinkScopes/ampls-hub";
+const OTHER_APPI: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-other/providers/Microsoft.Insights/components/appi-other";
+
+fn enforcing_insights() -> api::WorkspaceSpec {
+    let mut s = enforcing(true);
+    if let Some(a) = s.network.associated_resources.as_mut() {
+        a.application_insights = Some(api::workspace::ApplicationInsightsPrivateLink {
+            private_link_scope_id: AMPLS.to_owned(),
+        });
+    }
+    s
+}
+
+/// The hub's AMPLS with one private endpoint connection in `status` (none when `None`).
+fn hub_scope(azure: &mut Azure, status: Option<&str>) {
+    let connections = status.map_or_else(
+        || json!([]),
+        |s| json!([{"id": format!("{AMPLS}/privateEndpointConnections/pe-ampls-hub"), "properties": {
+            "privateEndpoint": {"id": format!("{RG_NET}/pe-ampls-hub")},
+            "privateLinkServiceConnectionState": {"status": s, "description": ""}}}]),
+    );
+    azure.insert(
+        AMPLS,
+        json!({"id": AMPLS, "name": "ampls-hub", "location": "global", "properties": {
+            "provisioningState": "Succeeded", "privateEndpointConnections": connections}}),
+    );
+}
+
+fn scoped_id() -> String {
+    format!(
+        "{AMPLS}/scopedResources/{}",
+        planner::network::insights::scoped_resource_name(APPI)
+    )
+}
+
+fn appi_flags(azure: &Azure) -> (String, String) {
+    let f = |n: &str| {
+        azure
+            .get(APPI)
+            .and_then(|a| a.pointer(&format!("/properties/{n}")))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    (
+        f("publicNetworkAccessForIngestion"),
+        f("publicNetworkAccessForQuery"),
+    )
+}
+
+/// Every write to the component: a PUT with both flags Disabled, never Enabled.
+fn assert_never_enabled(azure: &Azure) {
+    for (verb, target, body) in &azure.writes {
+        if target.eq_ignore_ascii_case(APPI) {
+            assert_eq!(verb, "PUT", "{target}");
+            for f in [
+                "publicNetworkAccessForIngestion",
+                "publicNetworkAccessForQuery",
+            ] {
+                assert_eq!(
+                    body.pointer(&format!("/properties/{f}")),
+                    Some(&json!("Disabled")),
+                    "{body}"
+                );
+            }
+        }
+        assert!(
+            !body.to_string().contains("\"Enabled\""),
+            "{verb} {target} {body}"
+        );
+    }
+}
+
+/// The scoped resource is created first; the component is closed (one PUT, both flags
+/// Disabled) only once the scoped resource Succeeded and the hub's scope has an Approved
+/// connection; then NetworkIsolated=True, the scoped resource recorded in status as ours, and a
+/// resync writes nothing.
+#[test]
+fn insights_links_then_closes_make_before_break() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    let mut c = Controller::new(enforcing_insights());
+    let mut closed = 0;
+    for _ in 0..300 {
+        let plan = c.reconcile(&mut azure, network_world::Answer::Ok);
+        if let planner::NetworkAction::Put { target, .. } = &plan.action
+            && target.eq_ignore_ascii_case(APPI)
+        {
+            let scoped = azure.get(&scoped_id()).cloned().unwrap_or(Value::Null);
+            assert_eq!(
+                scoped.pointer("/properties/provisioningState"),
+                Some(&json!("Succeeded")),
+                "{scoped}"
+            );
+            assert_eq!(
+                scoped.pointer("/properties/linkedResourceId"),
+                Some(&json!(APPI))
+            );
+            closed += 1;
+        }
+        azure.tick();
+        if !plan.action.is_write() && c.status.operation.is_none() && !azure.busy() {
+            let again = c.reconcile(&mut azure, network_world::Answer::Ok);
+            if !again.action.is_write() && c.status.operation.is_none() {
+                break;
+            }
+        }
+    }
+    assert_eq!(closed, 1, "closed once");
+    assert_eq!(appi_flags(&azure), ("Disabled".into(), "Disabled".into()));
+    let scoped_at = azure
+        .writes
+        .iter()
+        .position(|(_, t, _)| *t == scoped_id())
+        .expect("scoped resource created");
+    let closed_at = azure
+        .writes
+        .iter()
+        .position(|(_, t, _)| t == APPI)
+        .expect("component closed");
+    assert!(scoped_at < closed_at);
+    assert_eq!(
+        azure.writes[scoped_at].2,
+        json!({"properties": {"linkedResourceId": APPI}})
+    );
+    assert_never_enabled(&azure);
+    assert_eq!(c.status.private_link_scoped_resources, [scoped_id()]);
+    let (status, _, message) = isolated(&c);
+    assert_eq!(status, "True", "{message}");
+    assert_eq!(ready(&c).0, "True");
+    let writes = azure.writes.len();
+    for _ in 0..3 {
+        c.reconcile(&mut azure, network_world::Answer::Ok);
+        azure.tick();
+    }
+    assert_eq!(azure.writes.len(), writes, "a resync writes nothing");
+}
+
+/// No Approved connection on the hub's scope (none, or Pending): the link is made, public
+/// access is never turned off, the leg is named; once the hub approves, it closes.
+#[test]
+fn insights_waits_for_the_hubs_approved_connection() {
+    for (status, reason) in [(None, "Stalled"), (Some("Pending"), "ApprovalPending")] {
+        let mut azure = Azure::seed().with_associated("Premium");
+        hub_scope(&mut azure, status);
+        let mut c = Controller::new(enforcing_insights());
+        c.settle(&mut azure, 300);
+        assert!(azure.exists(&scoped_id()), "the link is made meanwhile");
+        assert_eq!(
+            appi_flags(&azure),
+            ("Enabled".into(), "Enabled".into()),
+            "{status:?}"
+        );
+        assert!(azure.writes.iter().all(|(_, t, _)| t != APPI));
+        let (iso, _, message) = isolated(&c);
+        assert_eq!(iso, "False");
+        assert!(message.contains("Application Insights appi-mlw-prod: Azure Monitor Private Link Scope ampls-hub has no"), "{message}");
+        if reason == "Stalled" {
+            assert_eq!(
+                c.condition("Stalled").map(|c| c.0),
+                Some("True".into()),
+                "{:?}",
+                c.status.conditions
+            );
+        } else {
+            assert_eq!(ready(&c).1, "ApprovalPending", "{:?}", ready(&c));
+        }
+        hub_scope(&mut azure, Some("Approved"));
+        c.settle(&mut azure, 300);
+        assert_eq!(
+            appi_flags(&azure),
+            ("Disabled".into(), "Disabled".into()),
+            "{status:?}"
+        );
+        assert_eq!(isolated(&c).0, "True", "{:?}", isolated(&c));
+        assert_never_enabled(&azure);
+    }
+}
+
+/// The hub's scope does not exist: nothing is created in it, the component is not touched,
+/// the Workspace is Stalled naming the scope (the controller never creates one).
+#[test]
+fn insights_missing_scope_is_stalled_and_creates_nothing() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, t, _)| !t.to_ascii_lowercase().contains("microsoft.insights")),
+        "{:?}",
+        azure.writes
+    );
+    let (_, _, message) = isolated(&c);
+    assert!(
+        message.contains("Azure Monitor Private Link Scope ampls-hub not found"),
+        "{message}"
+    );
+    let stalled = c.condition("Stalled").expect("Stalled");
+    assert!(
+        stalled.2.contains(AMPLS) && stalled.2.contains("never creates"),
+        "{stalled:?}"
+    );
+}
+
+/// A scoped resource of the derived name that links another component (made by someone else)
+/// is never rewritten or deleted; the component stays open; deleting the Workspace leaves it.
+#[test]
+fn insights_never_touches_a_scoped_resource_linking_another_component() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    azure.insert(
+        &scoped_id(),
+        json!({"id": scoped_id(), "properties": {"linkedResourceId": OTHER_APPI, "provisioningState": "Succeeded"}}),
+    );
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    assert!(
+        azure
+            .writes
+            .iter()
+            .all(|(_, t, _)| *t != scoped_id() && t != APPI),
+        "{:?}",
+        azure.writes
+    );
+    assert!(c.status.private_link_scoped_resources.is_empty());
+    let (_, _, message) = isolated(&c);
+    assert!(message.contains("links appi-other"), "{message}");
+    c.deleting = true;
+    c.settle(&mut azure, 300);
+    assert!(c.finalized);
+    assert_eq!(
+        azure
+            .get(&scoped_id())
+            .and_then(|s| s.pointer("/properties/linkedResourceId")),
+        Some(&json!(OTHER_APPI)),
+        "left as it was"
+    );
+    assert!(azure.writes.iter().all(|(_, t, _)| *t != scoped_id()));
+}
+
+/// Deleting the Workspace deletes the scoped resource it created — first, before its private
+/// endpoints — and nothing else in the hub's scope: another team's scoped resource, the scope
+/// and the component (its flags stay Disabled) are left. A recorded scoped resource a person
+/// replaced by one linking another component is left too, with a Kept Event.
+#[test]
+fn insights_teardown_deletes_only_its_scoped_resource() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    let theirs = format!("{AMPLS}/scopedResources/hub-law");
+    azure.insert(&theirs, json!({"id": theirs, "properties": {"linkedResourceId": OTHER_APPI, "provisioningState": "Succeeded"}}));
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    assert_eq!(isolated(&c).0, "True", "{:?}", isolated(&c));
+    let before = azure.writes.len();
+    c.deleting = true;
+    c.settle(&mut azure, 300);
+    assert!(c.finalized, "{:?}", c.status.conditions);
+    let deletes: Vec<&str> = azure.writes[before..]
+        .iter()
+        .map(|(v, t, _)| {
+            assert_eq!(v, "DELETE", "{t}");
+            t.as_str()
+        })
+        .collect();
+    assert_eq!(deletes[0], scoped_id(), "the scoped resource goes first");
+    assert!(!azure.exists(&scoped_id()));
+    for id in [theirs.as_str(), AMPLS, APPI] {
+        assert!(azure.exists(id), "{id}");
+        assert!(!deletes.contains(&id), "{id}");
+    }
+    assert_eq!(
+        appi_flags(&azure),
+        ("Disabled".into(), "Disabled".into()),
+        "never re-opened"
+    );
+
+    // A recorded scoped resource that now links another component is left in place.
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    azure.get_mut(&scoped_id()).expect("scoped")["properties"]["linkedResourceId"] =
+        json!(OTHER_APPI);
+    c.deleting = true;
+    let plans = c.settle(&mut azure, 300);
+    assert!(c.finalized);
+    assert!(azure.exists(&scoped_id()));
+    assert!(
+        plans
+            .iter()
+            .flat_map(|p| &p.events)
+            .any(|e| e.reason == "Kept" && e.note.contains("now links")),
+        "a Kept Event"
+    );
+}
+
+/// The spec stops asking (privateLinkScopeId removed): the scoped resource the Workspace
+/// created is deleted and forgotten; the component's flags stay Disabled (never re-opened).
+#[test]
+fn insights_removed_from_the_spec_deletes_its_scoped_resource() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    assert!(azure.exists(&scoped_id()));
+    c.spec = enforcing(true);
+    c.generation += 1;
+    c.settle(&mut azure, 300);
+    assert!(!azure.exists(&scoped_id()));
+    assert!(c.status.private_link_scoped_resources.is_empty());
+    assert_eq!(appi_flags(&azure), ("Disabled".into(), "Disabled".into()));
+    assert_never_enabled(&azure);
+}
+
+/// A person turns public ingestion back on: corrected at once (the private path holds), as
+/// drift, with a PUT carrying both flags Disabled.
+#[test]
+fn insights_drift_is_corrected() {
+    let mut azure = Azure::seed().with_associated("Premium");
+    hub_scope(&mut azure, Some("Approved"));
+    let mut c = Controller::new(enforcing_insights());
+    c.settle(&mut azure, 300);
+    azure.get_mut(APPI).expect("appi")["properties"]["publicNetworkAccessForIngestion"] =
+        json!("Enabled");
+    let plan = c.reconcile(&mut azure, network_world::Answer::Ok);
+    assert!(
+        matches!(&plan.action, planner::NetworkAction::Put { target, .. } if target == APPI),
+        "{:?}",
+        plan.action
+    );
+    assert!(
+        plan.events.iter().any(|e| e.reason == "DriftCorrected"
+            && e.note
+                .contains("public network access for ingestion Enabled")),
+        "{:?}",
+        plan.events
+    );
+    assert_eq!(appi_flags(&azure), ("Disabled".into(), "Disabled".into()));
+}
+
+/// Observe mode, or Enforce without privateLinkScopeId: App Insights is reported by name with
+/// what to set, and nothing is read of or written to any scope.
+#[test]
+fn insights_unmanaged_says_what_to_set() {
+    for spec in [observing(), enforcing(true)] {
+        let mut azure = Azure::seed().with_associated("Premium");
+        hub_scope(&mut azure, Some("Approved"));
+        let mut c = Controller::new(spec);
+        c.settle(&mut azure, 300);
+        let (_, _, message) = isolated(&c);
+        assert!(
+            message.contains(
+                "Application Insights appi-mlw-prod: public network access for ingestion Enabled"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("applicationInsights.privateLinkScopeId"),
+            "{message}"
+        );
+        assert!(
+            azure
+                .writes
+                .iter()
+                .all(|(_, t, _)| !t.to_ascii_lowercase().contains("microsoft.insights"))
+        );
+    }
+}
+
+/// A malformed privateLinkScopeId (an object that skipped the CRD's validation) is Stalled
+/// naming the field; nothing is written.
+#[test]
+fn insights_bad_scope_id_names_the_field() {
+    let mut s = enforcing_insights();
+    if let Some(a) = s.network.associated_resources.as_mut() {
+        a.application_insights = Some(api::workspace::ApplicationInsightsPrivateLink {
+            private_link_scope_id: "/subscriptions/x/providers/Microsoft.Insights/components/nope"
+                .into(),
+        });
+    }
+    let mut azure = Azure::seed().with_associated("Premium");
+    let mut c = Controller::new(s);
+    c.settle(&mut azure, 20);
+    let stalled = c.condition("Stalled").expect("Stalled");
+    assert!(
+        stalled
+            .2
+            .contains("spec.network.associatedResources.applicationInsights.privateLinkScopeId"),
+        "{stalled:?}"
+    );
+    assert!(azure.writes.is_empty(), "{:?}", azure.writes);
 }

@@ -17,8 +17,9 @@
 //! - registry: `sku.name` is `Premium` (private link needs it; Microsoft Learn, "Azure Container
 //!   Registry service tiers"); the controller never changes a SKU;
 //! - Application Insights: `publicNetworkAccessForIngestion` and `publicNetworkAccessForQuery`
-//!   are `Disabled` (its private path is an Azure Monitor Private Link Scope, which the
-//!   controller does not manage or read).
+//!   are `Disabled`; with `mode: Enforce` and `applicationInsights.privateLinkScopeId` also
+//!   linked to the hub's Azure Monitor Private Link Scope, which has an Approved private
+//!   endpoint connection (see [`super::insights`]; the controller never creates the scope).
 //!
 //! What is not checked: which VNet an Approved connection's private endpoint is in (the
 //! connection carries only the endpoint's id; telling its VNet needs one more GET per
@@ -30,6 +31,7 @@ use api::workspace::AssociatedResourcesMode;
 use serde_json::Value;
 
 use super::ids::{name_of, parent_of, resource_group_of, same_id, subscription_of};
+use super::insights::InsightsTarget;
 use super::targets::{
     AssociatedZones, EndpointTarget, LinkTarget, NetworkTargets, ZONE_GROUP_NAME, ZoneTarget,
     link_name,
@@ -214,6 +216,23 @@ pub fn enforce_targets(
     // private endpoint is made, and public access waits for those outbound rules instead.
     let managed = approved_outbound(workspace).is_some();
     for target in &reads {
+        if target.kind == AssociatedKind::ApplicationInsights
+            && let Some(link) = spec
+                .network
+                .associated_resources
+                .as_ref()
+                .and_then(|a| a.application_insights.as_ref())
+        {
+            link.validate().map_err(|message| FieldError {
+                field: "spec.network.associatedResources.applicationInsights.privateLinkScopeId"
+                    .to_owned(),
+                message: message
+                    .split_once(": ")
+                    .map_or(message.as_str(), |(_, m)| m)
+                    .to_owned(),
+            })?;
+            targets.insights = Some(InsightsTarget::new(&target.id, &link.private_link_scope_id));
+        }
         if target.kind.enforced_groups().is_empty() {
             continue;
         }
@@ -431,7 +450,7 @@ pub fn associated_problems(
         }
         if !problems.is_empty() {
             problems.push(
-                "its private path (an Azure Monitor Private Link Scope) is not managed by the controller".to_owned(),
+                "to make it private, set spec.network.associatedResources.applicationInsights.privateLinkScopeId to the hub's Azure Monitor Private Link Scope with mode Enforce".to_owned(),
             );
         }
         return problems;

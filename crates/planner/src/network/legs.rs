@@ -29,6 +29,10 @@ use super::bodies::{
     public_access_off_patch, workspace_patch, zone_body, zone_group_body, zone_group_records,
 };
 use super::ids::{name_of, same_id};
+use super::insights::{
+    InsightsObservation, InsightsTarget, component_private_put, linked_resource, links,
+    public_flags, scope_approved, scope_connection_statuses, scoped_resource_body, scoped_state,
+};
 use super::observed::{EndpointObservation, NetworkObservation};
 use super::targets::{EndpointTarget, NetworkTargets};
 use crate::body::observed_public_access;
@@ -297,6 +301,15 @@ pub fn evaluate(t: &NetworkTargets, workspace: &Value, obs: &NetworkObservation)
         ));
     }
 
+    // Application Insights: linked to the hub's Azure Monitor Private Link Scope, then closed.
+    if let Some(insights) = &t.insights {
+        findings.extend(insights_legs(
+            insights,
+            associated_body(&obs.associated, &insights.component_id),
+            &obs.insights,
+        ));
+    }
+
     // Provisioning the managed network comes last: it is slow and inbound does not wait for it.
     findings.push(match t.managed_network {
         Some(mode) if mode != IsolationMode::Disabled && mode == observed_mode => {
@@ -501,6 +514,211 @@ fn associated_public_access_leg(
             urgent: false,
         },
     )
+}
+
+/// The legs of Application Insights behind the hub's Azure Monitor Private Link Scope (see
+/// [`super::insights`]): the scoped resource linking the component (created when missing;
+/// one that links another resource is never rewritten), the scope's Approved private endpoint
+/// connection (the hub's: waited for, never made), and the component's public ingestion and
+/// query access, turned off with one PUT only once both hold (make before break; never
+/// `Enabled`).
+fn insights_legs(
+    target: &InsightsTarget,
+    component: Option<&Value>,
+    o: &InsightsObservation,
+) -> Vec<Finding> {
+    let appi = name_of(&target.component_id);
+    let label = format!("Application Insights {appi}");
+    let scope_name = name_of(&target.scope_id);
+    let scoped_name = name_of(&target.scoped_resource_id);
+    let mut out = Vec::new();
+
+    // (a) the scoped resource linking the component.
+    let linked = match &o.scoped_resource {
+        Observation::Skipped => {
+            out.push(Finding::waiting(
+                format!("{label}: scoped resource {scoped_name} not read"),
+                Reason::Progressing,
+                format!("reading scoped resource {scoped_name} of Azure Monitor Private Link Scope {scope_name}"),
+            ));
+            false
+        }
+        // Created only in a scope that exists (its absence is the scope's leg below).
+        Observation::Missing if o.scope.found().is_none() => false,
+        Observation::Missing => {
+            out.push(Finding::fix(
+                format!("{label}: not linked to Azure Monitor Private Link Scope {scope_name}"),
+                Fix {
+                    action: NetworkAction::Put {
+                        target: target.scoped_resource_id.clone(),
+                        kind: OperationKind::Create,
+                        body: scoped_resource_body(&target.component_id),
+                    },
+                    reason: Reason::Creating,
+                    what: format!(
+                        "link {label} to Azure Monitor Private Link Scope {scope_name} (scoped resource {scoped_name})"
+                    ),
+                    drift: drift("privateLinkScopedResource", "missing", "Succeeded"),
+                    event: "Creating",
+                    urgent: false,
+                },
+            ));
+            false
+        }
+        Observation::Found(scoped) if !links(scoped, &target.component_id) => {
+            let other = linked_resource(scoped)
+                .map_or("nothing", name_of)
+                .to_owned();
+            out.push(Finding::blocked(
+                format!("{label}: scoped resource {scoped_name} links {other}"),
+                Reason::NotIsolated,
+                format!(
+                    "scoped resource {scoped_name} of Azure Monitor Private Link Scope {scope_name} links {other}, not {label}; the controller never rewrites or deletes a scoped resource that links another resource: remove or rename it in the scope"
+                ),
+            ));
+            false
+        }
+        Observation::Found(scoped) => match scoped_state(scoped) {
+            ProvisioningState::Succeeded => true,
+            state if state.is_terminal() => {
+                out.push(Finding::blocked(
+                    format!("{label}: scoped resource {scoped_name} is {}", state.as_str()),
+                    Reason::OperationFailed,
+                    format!(
+                        "scoped resource {scoped_name} of Azure Monitor Private Link Scope {scope_name} is {} in Azure; delete it to have it created again",
+                        state.as_str()
+                    ),
+                ));
+                false
+            }
+            state => {
+                out.push(Finding::waiting(
+                    format!("{label}: scoped resource {scoped_name} is {}", state.as_str()),
+                    Reason::Creating,
+                    format!(
+                        "Azure reports scoped resource {scoped_name} of Azure Monitor Private Link Scope {scope_name} {}",
+                        state.as_str()
+                    ),
+                ));
+                false
+            }
+        },
+    };
+
+    // (b) the hub's private endpoint to the scope, Approved.
+    let approved = match &o.scope {
+        Observation::Skipped => {
+            out.push(Finding::waiting(
+                format!("{label}: Azure Monitor Private Link Scope {scope_name} not read"),
+                Reason::Progressing,
+                format!("reading Azure Monitor Private Link Scope {scope_name}"),
+            ));
+            false
+        }
+        Observation::Missing => {
+            out.push(Finding::blocked(
+                format!("{label}: Azure Monitor Private Link Scope {scope_name} not found"),
+                Reason::DependencyNotReady,
+                format!(
+                    "Azure Monitor Private Link Scope {} (spec.network.associatedResources.applicationInsights.privateLinkScopeId) does not exist or cannot be read; the controller never creates one (it belongs to the hub's network team): create it on the hub with its private endpoint, or fix the id",
+                    target.scope_id
+                ),
+            ));
+            false
+        }
+        Observation::Found(scope) if scope_approved(scope) => true,
+        Observation::Found(scope) => {
+            let statuses = scope_connection_statuses(scope);
+            let problem = if statuses.is_empty() {
+                format!(
+                    "{label}: Azure Monitor Private Link Scope {scope_name} has no private endpoint"
+                )
+            } else {
+                format!(
+                    "{label}: Azure Monitor Private Link Scope {scope_name} has no Approved private endpoint connection ({})",
+                    statuses.join(", ")
+                )
+            };
+            if statuses.iter().any(|s| s.eq_ignore_ascii_case("Pending")) {
+                out.push(Finding::waiting(
+                    problem,
+                    Reason::ApprovalPending,
+                    format!(
+                        "the private endpoint connection of Azure Monitor Private Link Scope {scope_name} waits for approval by the scope's owner (the hub team)"
+                    ),
+                ));
+            } else {
+                out.push(Finding::blocked(
+                    problem,
+                    Reason::NotIsolated,
+                    format!(
+                        "Azure Monitor Private Link Scope {scope_name} has no Approved private endpoint connection; the hub team connects it to the hub VNet (the controller never creates an Azure Monitor private endpoint: one per VNet and DNS)"
+                    ),
+                ));
+            }
+            false
+        }
+    };
+
+    // (c) public ingestion and query off, only once (a) and (b) hold.
+    let Some(component) = component else {
+        out.push(Finding::waiting(
+            format!("{label} not read"),
+            Reason::Progressing,
+            format!("reading {label}"),
+        ));
+        return out;
+    };
+    let open = public_flags(component);
+    if open.is_empty() {
+        out.push(Finding::holds());
+        return out;
+    }
+    let shown: Vec<String> = open
+        .iter()
+        .map(|(field, v)| {
+            let what = if *field == "publicNetworkAccessForIngestion" {
+                "ingestion"
+            } else {
+                "query"
+            };
+            format!("public network access for {what} {v}")
+        })
+        .collect();
+    let problem = format!("{label}: {}", shown.join(", "));
+    if !(linked && approved) {
+        out.push(Finding::waiting(
+            problem,
+            Reason::DependencyNotReady,
+            format!(
+                "public ingestion and query of {label} stay open until it is linked to Azure Monitor Private Link Scope {scope_name} (scoped resource {scoped_name} Succeeded) and the scope has an Approved private endpoint connection (make before break)"
+            ),
+        ));
+        return out;
+    }
+    let observed = open
+        .first()
+        .map_or_else(|| "Enabled".to_owned(), |(_, v)| v.clone());
+    out.push(Finding::fix(
+        problem,
+        Fix {
+            action: NetworkAction::Put {
+                target: str_at(component, "/id")
+                    .unwrap_or(&target.component_id)
+                    .to_owned(),
+                kind: OperationKind::Update,
+                body: component_private_put(component),
+            },
+            reason: Reason::Updating,
+            what: format!(
+                "turn public ingestion and query of {label} off (linked to Azure Monitor Private Link Scope {scope_name}, which has an Approved private endpoint connection)"
+            ),
+            drift: drift("associatedPublicNetworkAccess", observed, "Disabled"),
+            event: "Updating",
+            urgent: false,
+        },
+    ));
+    out
 }
 
 /// True while an operation runs on the AML workspace itself. `Unknown` is one of the values the

@@ -9,7 +9,9 @@
 //! - [`removed`]: deleting the private endpoints the spec no longer declares;
 //! - [`action`]: the one step a reconcile takes, naming its target;
 //! - [`associated`]: the workspace's storage account, key vault, registry and Application
-//!   Insights, observed as legs when the spec asks, and made private with `mode: Enforce`.
+//!   Insights, observed as legs when the spec asks, and made private with `mode: Enforce`;
+//! - [`insights`]: Application Insights linked to the hub's Azure Monitor Private Link Scope
+//!   and closed once that private path holds.
 //!
 //! # Guarantees
 //! - No body sets the workspace's `publicNetworkAccess` to anything but the spec's value, nor an
@@ -21,12 +23,15 @@
 //!   AllowInternetOutbound (Azure cannot): that spec is Stalled.
 //! - The workspace's public access is PATCHed alone, never with a managed network change Azure
 //!   may refuse.
-//! - Deletion touches only resources tagged with this Workspace's [`targets::OWNER_TAG`].
+//! - Deletion touches only resources tagged with this Workspace's [`targets::OWNER_TAG`], and
+//!   the Azure Monitor scoped resource recorded in status as created by it (scoped resources
+//!   carry no tags).
 
 pub mod action;
 pub mod associated;
 pub mod bodies;
 pub mod ids;
+pub mod insights;
 pub mod legs;
 pub mod observed;
 pub mod removed;

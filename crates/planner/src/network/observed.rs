@@ -17,6 +17,10 @@ pub struct NetworkObservation {
     /// GET of each associated resource, in the order of
     /// [`super::associated::associated_reads`]; empty when nothing asks for them.
     pub associated: Vec<Observation>,
+    /// The Azure Monitor Private Link Scope and scoped resources of the Application Insights
+    /// leg (read only with [`super::NetworkTargets::insights`] or a scoped resource recorded
+    /// in status).
+    pub insights: super::insights::InsightsObservation,
 }
 
 /// A private endpoint and its DNS, as read.

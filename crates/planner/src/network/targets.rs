@@ -160,6 +160,10 @@ pub struct NetworkTargets {
     /// `network.associatedResources.imageBuildCompute`: the workspace's `imageBuildCompute` to
     /// set; `None`: left as it is.
     pub image_build_compute: Option<String>,
+    /// With `mode: Enforce` and `applicationInsights.privateLinkScopeId`: the Application
+    /// Insights component to link to the hub's Azure Monitor Private Link Scope and close (see
+    /// [`super::insights`]); `None` otherwise.
+    pub insights: Option<super::insights::InsightsTarget>,
 }
 
 /// One private endpoint and its DNS.
@@ -370,5 +374,6 @@ pub fn network_targets(
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_owned),
+        insights: None,
     })
 }

@@ -170,3 +170,69 @@ pub fn next_step(t: &NetworkTargets, obs: &NetworkObservation) -> TeardownStep {
     }
     TeardownStep::Done(kept)
 }
+
+/// What to do about the Azure Monitor scoped resources status records as created by this
+/// Workspace and that the spec no longer asks for (all of them while deleting).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScopedCleanup {
+    /// The recorded ids to keep in status (not yet seen gone).
+    pub keep: Vec<String>,
+    /// The next step: a DELETE, or a wait while Azure is busy or they were not read.
+    pub step: Option<TeardownStep>,
+    /// Events: a recorded scoped resource that now links another resource, left in place.
+    pub events: Vec<crate::outcome::EventNote>,
+}
+
+/// Decides, from what was read of each recorded scoped resource (`observed`, same order as
+/// `ids`; absent: not read), which stay in status and what to delete. Only a scoped resource
+/// still linking the resource it was made for is deleted ([`super::insights::still_ours`]);
+/// scoped resources carry no tags, so being recorded in status is the ownership mark.
+pub fn scoped_cleanup(ids: &[String], observed: &[Observation], deleting: bool) -> ScopedCleanup {
+    let mut out = ScopedCleanup {
+        keep: Vec::new(),
+        step: None,
+        events: Vec::new(),
+    };
+    for (i, id) in ids.iter().enumerate() {
+        let name = name_of(id);
+        match observed.get(i) {
+            Some(Observation::Missing) => {}
+            Some(Observation::Found(scoped)) if !super::insights::still_ours(id, scoped) => {
+                out.events.push(crate::outcome::EventNote::normal(
+                    "Kept",
+                    format!(
+                        "scoped resource {name} of an Azure Monitor Private Link Scope was created by this Workspace but now links {}; it is left in place",
+                        super::insights::linked_resource(scoped).map_or("nothing", name_of)
+                    ),
+                ));
+            }
+            Some(Observation::Found(scoped)) => {
+                out.keep.push(id.clone());
+                if out.step.is_some() {
+                    continue;
+                }
+                out.step = Some(match busy(scoped) {
+                    Some(state) => TeardownStep::Wait(format!(
+                        "Azure reports scoped resource {name} {}",
+                        state.as_str()
+                    )),
+                    None => TeardownStep::Delete {
+                        action: NetworkAction::Delete { target: id.clone() },
+                        what: format!(
+                            "delete scoped resource {name} (the link of Application Insights to an Azure Monitor Private Link Scope that this Workspace created)"
+                        ),
+                    },
+                });
+            }
+            Some(Observation::Skipped) | None => {
+                out.keep.push(id.clone());
+                if deleting && out.step.is_none() {
+                    out.step = Some(TeardownStep::Wait(format!(
+                        "reading scoped resource {name}"
+                    )));
+                }
+            }
+        }
+    }
+    out
+}
