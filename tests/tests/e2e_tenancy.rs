@@ -179,3 +179,52 @@ async fn the_admins_grant_decides_what_a_namespace_may_do() -> anyhow::Result<()
     wait_reason(&env, &granted, "Succeeded").await?;
     env.finish().await
 }
+
+/// No annotation takes the controller down for everyone. A malformed sync interval is a Warning
+/// Event `InvalidAnnotation` naming the annotation (the controller's interval is used); the
+/// overflowing one that used to panic the runtime (`Duration::mul_f64` in the requeue jitter) is
+/// read as the longest interval: the object converges, the process keeps running, `/healthz`
+/// answers 200, and a spec change made afterwards still reaches Azure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sync_interval_annotation_takes_the_controller_down() -> anyhow::Result<()> {
+    let env = Env::start("tenancyannot", options()).await?;
+    let mut ws = workspace(json!({}));
+    ws["metadata"]["annotations"] = json!({"aml-operator.io/sync-interval": "5hh"});
+    env.apply(ws).await?;
+    env.wait_ready("Workspace", "housing", MINUTE).await?;
+    let events = env.events("housing").await?;
+    assert!(
+        events.iter().any(|(reason, note)| reason == "InvalidAnnotation"
+            && note.contains("aml-operator.io/sync-interval")
+            && note.contains("5hh")),
+        "{events:?}"
+    );
+
+    let endpoint = |description: &str| {
+        json!({"apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineEndpoint",
+               "metadata": {"name": "scoring",
+                            "annotations": {"aml-operator.io/sync-interval": "18446744073709551615"}},
+               "spec": {"workspaceRef": {"name": "housing"}, "description": description}})
+    };
+    env.apply(endpoint("first")).await?;
+    env.wait_ready("OnlineEndpoint", "scoring", MINUTE).await?;
+    let (status, _) = env.admin_get(0, "/healthz").await?;
+    assert_eq!(status, 200, "healthz after the overflowing annotation");
+    assert!(
+        !env.operator_log().contains("panicked"),
+        "the operator panicked:\n{}",
+        env.operator_log()
+    );
+
+    env.apply(endpoint("second")).await?;
+    let id = aml_operator_tests::e2e::endpoint_id("scoring");
+    env.wait("the description change reaches Azure", MINUTE, || async {
+        Ok(env
+            .azure(&id)
+            .filter(|e| e.pointer("/properties/description") == Some(&json!("second"))))
+    })
+    .await?;
+    let (status, _) = env.admin_get(0, "/healthz").await?;
+    assert_eq!(status, 200);
+    env.finish().await
+}

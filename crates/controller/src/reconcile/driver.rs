@@ -194,6 +194,21 @@ pub async fn drive<K: Kind>(
     };
     let now = Timestamp::now();
     let generation = obj.meta().generation;
+    // A sync-interval annotation that cannot be read is not fatal: the controller's interval is
+    // used, and the object says why (the Event recorder folds repeats into one series).
+    if let Some(value) = obj
+        .meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(super::SYNC_INTERVAL_ANNOTATION))
+        && let Err(message) = super::annotated_interval(value)
+    {
+        let note = format!(
+            "{message}; the controller's sync interval ({}s) is used",
+            ctx.sync_interval.as_secs()
+        );
+        publish(ctx, &*obj, &[EventNote::warning("InvalidAnnotation", note)]).await;
+    }
 
     let mut stored = obj.stored();
     if stored.conditions().is_empty() {
