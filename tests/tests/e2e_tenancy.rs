@@ -194,9 +194,11 @@ async fn no_sync_interval_annotation_takes_the_controller_down() -> anyhow::Resu
     env.wait_ready("Workspace", "housing", MINUTE).await?;
     let events = env.events("housing").await?;
     assert!(
-        events.iter().any(|(reason, note)| reason == "InvalidAnnotation"
-            && note.contains("aml-operator.io/sync-interval")
-            && note.contains("5hh")),
+        events
+            .iter()
+            .any(|(reason, note)| reason == "InvalidAnnotation"
+                && note.contains("aml-operator.io/sync-interval")
+                && note.contains("5hh")),
         "{events:?}"
     );
 
