@@ -51,10 +51,36 @@ pub struct ResourceGroupSeed {
     pub ml_registries: Vec<String>,
     /// Private DNS zones that already exist (the controller may also create its own).
     pub private_dns_zones: Vec<String>,
+    /// Azure Monitor Private Link Scopes that already exist (the hub team's; the controller
+    /// never creates one). Their private endpoints are `privateEndpoints` entries whose target
+    /// is the scope's id, group id `azuremonitor`.
+    pub private_link_scopes: Vec<PrivateLinkScopeSeed>,
     /// Private endpoints that already exist (made by a platform team with Terraform, say), with
     /// their connection to the target already Approved. Seeded after every resource group, so
     /// the subnet and target may be in any resource group of the seed.
     pub private_endpoints: Vec<PrivateEndpointSeed>,
+}
+
+/// An existing Azure Monitor Private Link Scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PrivateLinkScopeSeed {
+    /// Scope name.
+    pub name: String,
+    /// `accessModeSettings.ingestionAccessMode`: `Open` (default) or `PrivateOnly`.
+    pub ingestion_access_mode: String,
+    /// `accessModeSettings.queryAccessMode`: `Open` (default) or `PrivateOnly`.
+    pub query_access_mode: String,
+}
+
+impl Default for PrivateLinkScopeSeed {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            ingestion_access_mode: "Open".to_string(),
+            query_access_mode: "Open".to_string(),
+        }
+    }
 }
 
 /// An existing private endpoint, connected (Approved) to a private link resource.
@@ -65,10 +91,11 @@ pub struct PrivateEndpointSeed {
     pub name: String,
     /// ARM id of the subnet it is in.
     pub subnet_id: String,
-    /// ARM id of the private link resource (an ML workspace, storage account, key vault or
-    /// Premium registry).
+    /// ARM id of the private link resource (an ML workspace, storage account, key vault,
+    /// Premium registry or Azure Monitor Private Link Scope).
     pub target: String,
-    /// Group id, default `amlworkspace` (`blob`, `file`, `vault`, `registry` for the others).
+    /// Group id, default `amlworkspace` (`blob`, `file`, `vault`, `registry`, `azuremonitor`
+    /// for the others).
     pub group_id: Option<String>,
 }
 

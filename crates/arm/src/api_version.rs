@@ -21,6 +21,10 @@ pub const CONTAINER_REGISTRY_API_VERSION: &str = "2025-04-01";
 /// Application Insights components (2020-02-02 is the newest stable version with them).
 pub const INSIGHTS_COMPONENTS_API_VERSION: &str = "2020-02-02";
 
+/// Azure Monitor Private Link Scopes and their scoped resources (Microsoft.Insights
+/// `preview/2021-07-01-preview/privateLinkScopes_API.json`, the version the ARM emulator serves).
+pub const PRIVATE_LINK_SCOPES_API_VERSION: &str = "2021-07-01-preview";
+
 /// Azure Monitor autoscale settings (`stable/2022-10-01/autoScale.json`).
 pub const AUTOSCALE_API_VERSION: &str = "2022-10-01";
 
@@ -51,6 +55,10 @@ impl Default for ApiVersions {
             .with(
                 "Microsoft.Insights/autoscalesettings",
                 AUTOSCALE_API_VERSION,
+            )
+            .with(
+                "Microsoft.Insights/privateLinkScopes",
+                PRIVATE_LINK_SCOPES_API_VERSION,
             )
     }
 }

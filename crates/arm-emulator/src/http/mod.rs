@@ -12,6 +12,7 @@ mod network;
 mod operations;
 mod pipeline;
 mod private_dns;
+mod private_link_scope;
 mod resources;
 mod respond;
 
@@ -229,6 +230,20 @@ pub(crate) fn router(state: SharedState) -> Router {
             get(associated::get_component)
                 .put(associated::put_component)
                 .patch(associated::patch_component),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/privateLinkScopes/{{scope}}"),
+            get(private_link_scope::get_scope),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/privateLinkScopes/{{scope}}/scopedResources"),
+            get(private_link_scope::list_scoped),
+        )
+        .route(
+            &format!("{RG}/Microsoft.Insights/privateLinkScopes/{{scope}}/scopedResources/{{name}}"),
+            get(private_link_scope::get_scoped)
+                .put(private_link_scope::put_scoped)
+                .delete(private_link_scope::delete_scoped),
         )
         .route(
             &format!("{RG}/Microsoft.Insights/autoscalesettings"),

@@ -18,6 +18,8 @@ pub(crate) enum ApiFamily {
     Insights,
     /// Microsoft.Insights/autoscalesettings, which publishes its own versions.
     Autoscale,
+    /// Microsoft.Insights/privateLinkScopes (Azure Monitor Private Link Scopes).
+    PrivateLinkScopes,
 }
 
 /// Microsoft.MachineLearningServices versions (stable and preview). The controller uses
@@ -141,6 +143,11 @@ const REGISTRY_VERSIONS: &[&str] = &[
 /// Microsoft.Insights components versions (2020-02-02 is the newest stable with components).
 const INSIGHTS_VERSIONS: &[&str] = &["2015-05-01", "2020-02-02", "2020-02-02-preview"];
 
+/// Microsoft.Insights privateLinkScopes versions (`preview/2019-10-17-preview` and
+/// `preview/2021-07-01-preview` of azure-rest-api-specs `monitor/.../Microsoft.Insights`; the
+/// controller uses 2021-07-01-preview). Newer previews exist upstream and are not listed.
+const PRIVATE_LINK_SCOPES_VERSIONS: &[&str] = &["2019-10-17-preview", "2021-07-01-preview"];
+
 /// Microsoft.Insights autoscalesettings versions (`stable/2015-04-01`, `preview/2021-05-01-preview`
 /// and `stable/2022-10-01` of azure-rest-api-specs `monitor/.../Insights`; the controller uses
 /// 2022-10-01).
@@ -182,6 +189,8 @@ impl ApiFamily {
             Self::ContainerRegistry
         } else if path.contains("/providers/Microsoft.Insights/autoscalesettings") {
             Self::Autoscale
+        } else if path.contains("/providers/Microsoft.Insights/privateLinkScopes") {
+            Self::PrivateLinkScopes
         } else if path.contains("/providers/Microsoft.Insights") {
             Self::Insights
         } else {
@@ -200,6 +209,7 @@ impl ApiFamily {
             Self::ContainerRegistry => REGISTRY_VERSIONS,
             Self::Insights => INSIGHTS_VERSIONS,
             Self::Autoscale => AUTOSCALE_VERSIONS,
+            Self::PrivateLinkScopes => PRIVATE_LINK_SCOPES_VERSIONS,
         }
     }
 
@@ -211,7 +221,7 @@ impl ApiFamily {
             Self::Storage => "Microsoft.Storage",
             Self::KeyVault => "Microsoft.KeyVault",
             Self::ContainerRegistry => "Microsoft.ContainerRegistry",
-            Self::Insights | Self::Autoscale => "Microsoft.Insights",
+            Self::Insights | Self::Autoscale | Self::PrivateLinkScopes => "Microsoft.Insights",
         }
     }
 }

@@ -22,6 +22,7 @@ mod ml_workspace;
 mod network;
 mod operations;
 mod private_dns;
+mod private_link_scope;
 mod render;
 mod seeding;
 mod validation;
@@ -73,6 +74,10 @@ pub(crate) enum Kind {
     AssetVersion,
     /// An Azure Monitor autoscale setting (`Microsoft.Insights/autoscalesettings`).
     AutoscaleSetting,
+    /// An Azure Monitor Private Link Scope (`Microsoft.Insights/privateLinkScopes`).
+    PrivateLinkScope,
+    /// A scoped resource of a Private Link Scope.
+    ScopedResource,
 }
 
 /// One resource.

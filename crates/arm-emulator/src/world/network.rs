@@ -337,6 +337,9 @@ impl World {
                     .map(str::to_string)
                     .collect();
                 self.check_associated_target(target, &groups)?;
+                // Azure Monitor Private Link Scopes: group id azuremonitor
+                // (private_link_scope.rs cites the source).
+                self.check_scope_target(target, &groups)?;
                 if !manual
                     && let Some(caller) = caller
                     && !caller.may_perform(&approval_action(target), target)
@@ -391,6 +394,15 @@ impl World {
             {
                 let group = groups.first().cloned().unwrap_or_default();
                 workspace_links.push((target, state, group));
+            } else if self
+                .get(&target)
+                .is_some_and(|r| r.kind == Kind::PrivateLinkScope)
+            {
+                workspace_links.push((
+                    target,
+                    state,
+                    super::private_link_scope::SCOPE_GROUP_ID.to_string(),
+                ));
             }
         }
         let nic_id = format!(
@@ -435,6 +447,8 @@ impl World {
         for (target, state, group) in workspace_links {
             if group.is_empty() {
                 self.add_workspace_connection(ctx, &target, &id, name, state);
+            } else if group == super::private_link_scope::SCOPE_GROUP_ID {
+                self.add_scope_connection(ctx, &target, &id, name, state);
             } else {
                 self.add_associated_connection(ctx, &target, &id, name, &group, state);
             }

@@ -71,6 +71,27 @@ impl World {
                     );
                 }
             }
+            Kind::AppInsights => {
+                // components_API.json 2020-02-02: the read-only PrivateLinkScopedResources
+                // (private_link_scope.rs says what of its shape was not verified).
+                let links = self.scoped_links_of(&r.id);
+                if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert("PrivateLinkScopedResources".into(), Value::Array(links));
+                }
+            }
+            Kind::PrivateLinkScope => {
+                let connections: Vec<Value> = self
+                    .children(&r.id, "privateEndpointConnections")
+                    .iter()
+                    .map(|c| c.body.clone())
+                    .collect();
+                if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert(
+                        "privateEndpointConnections".into(),
+                        Value::Array(connections),
+                    );
+                }
+            }
             Kind::Subnet => return self.render_subnet(&r.id),
             Kind::PrivateDnsZone => {
                 let links = self.children(&r.id, "virtualNetworkLinks");

@@ -52,6 +52,21 @@ impl World {
         }
         for sub in &seed.subscriptions {
             for rg in &sub.resource_groups {
+                for scope in &rg.private_link_scopes {
+                    self.seed_private_link_scope(
+                        &ctx,
+                        &sub.id,
+                        &rg.name,
+                        &scope.name,
+                        &scope.ingestion_access_mode,
+                        &scope.query_access_mode,
+                    )
+                    .map_err(Error::InvalidSeed)?;
+                }
+            }
+        }
+        for sub in &seed.subscriptions {
+            for rg in &sub.resource_groups {
                 for pe in &rg.private_endpoints {
                     self.seed_private_endpoint(&ctx, &sub.id, &rg.name, &rg.location, pe)?;
                 }

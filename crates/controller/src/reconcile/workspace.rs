@@ -118,6 +118,7 @@ async fn read_network(
         endpoints,
         removed: gone,
         associated: Vec::new(),
+        insights: Default::default(),
     })
 }
 
@@ -315,7 +316,9 @@ impl Kind for Workspace {
                     && seen.endpoints.is_empty()
                     && self.spec.deletion_policy == api::DeletionPolicy::Delete
                     && !lifecycle.detached()
-                    && (!self.spec.network.private_endpoints.is_empty() || !removed.is_empty()));
+                    && (!self.spec.network.private_endpoints.is_empty()
+                        || !removed.is_empty()
+                        || !stored.private_link_scoped_resources.is_empty()));
         let Ok(targets) = &targets else {
             return Ok(seen);
         };
@@ -376,6 +379,26 @@ impl Kind for Workspace {
                 .map_err(azure)?;
             seen.network.endpoints = network.endpoints;
             seen.network.removed = network.removed;
+            // Application Insights behind the hub's Azure Monitor Private Link Scope: the
+            // scope and the scoped resource (two GETs, only with privateLinkScopeId and mode
+            // Enforce), then any scoped resource this Workspace recorded that the spec no
+            // longer asks for (all of them while deleting).
+            let insights = targets.insights.as_ref();
+            if let Some(target) = insights.filter(|_| !deleting) {
+                seen.network.insights.scope =
+                    get(&client, &target.scope_id).await.map_err(azure)?;
+                seen.network.insights.scoped_resource = get(&client, &target.scoped_resource_id)
+                    .await
+                    .map_err(azure)?;
+            }
+            for id in planner::network::insights::recorded_reads(
+                insights,
+                &stored.private_link_scoped_resources,
+                deleting,
+            ) {
+                let observed = get(&client, &id).await.map_err(azure)?;
+                seen.network.insights.recorded.push(observed);
+            }
         }
         seen.client = Some(client);
         Ok(seen)
