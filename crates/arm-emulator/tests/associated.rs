@@ -395,3 +395,150 @@ async fn portal_drift_flips_public_access_of_associated_resources() {
         ("drift", "portal")
     );
 }
+
+// ---- Azure Monitor Private Link Scopes (privateLinkScopes_API.json 2021-07-01-preview) ----
+
+const AMPLS_API: &str = "2021-07-01-preview";
+
+fn ampls_id() -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Insights/privateLinkScopes/ampls-hub"
+    )
+}
+
+/// The sandbox seeds the hub's scope (access modes Open/Open) with an Approved private
+/// endpoint connection from vnet-hub (group id azuremonitor), as the hub team set it up.
+#[tokio::test]
+async fn the_hubs_scope_is_seeded_with_an_approved_connection() {
+    let h = Harness::start().await;
+    let r = h.get(&ampls_id(), AMPLS_API).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["type"], "Microsoft.Insights/privateLinkScopes");
+    assert_eq!(
+        r.body["properties"]["accessModeSettings"],
+        json!({"ingestionAccessMode": "Open", "queryAccessMode": "Open", "exclusions": []})
+    );
+    let conns = r.body["properties"]["privateEndpointConnections"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    assert_eq!(
+        conns[0]["properties"]["privateLinkServiceConnectionState"]["status"],
+        "Approved"
+    );
+    let pe = conns[0]["properties"]["privateEndpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pe_body = h.get(&pe, NETWORK).await.body;
+    assert_eq!(pe_body["properties"]["subnet"]["id"], subnet_id());
+    assert_eq!(
+        pe_body["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"],
+        json!(["azuremonitor"])
+    );
+    // Its own api-versions: the components' version is refused for a scope.
+    let r = h.get(&ampls_id(), APPI).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    // A private endpoint to a scope needs group id azuremonitor.
+    let r = h
+        .put(
+            &format!("/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/pe-bad"),
+            NETWORK,
+            &pe_to(&ampls_id(), "blob"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.body["error"]["code"], "InvalidGroupIds");
+}
+
+/// Scoped resources: PUT (201, then 200) links an existing component, which then lists the
+/// link; GET and the list show it; a missing linked resource, an unsupported type or no
+/// linkedResourceId are refused with 400; DELETE answers 200 then 204, and the component no
+/// longer lists it.
+#[tokio::test]
+async fn scoped_resources_link_existing_components() {
+    let h = Harness::start().await;
+    let scoped = format!("{}/scopedResources/aml-appi", ampls_id());
+    let body = json!({"properties": {"linkedResourceId": appi_id()}});
+    let r = h.put(&scoped, AMPLS_API, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(r.body["properties"]["linkedResourceId"], appi_id());
+    assert_eq!(
+        r.body["type"],
+        "Microsoft.Insights/privateLinkScopes/scopedResources"
+    );
+    assert_eq!(
+        h.put(&scoped, AMPLS_API, &body).await.status,
+        StatusCode::OK
+    );
+    let got = h.get(&scoped, AMPLS_API).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let list = h
+        .get(&format!("{}/scopedResources", ampls_id()), AMPLS_API)
+        .await
+        .body;
+    assert_eq!(list["value"].as_array().unwrap().len(), 1, "{list}");
+    let ai = h.get(&appi_id(), APPI).await.body;
+    assert_eq!(
+        ai["properties"]["PrivateLinkScopedResources"][0]["ResourceId"],
+        scoped
+    );
+    assert_eq!(
+        ai["properties"]["PrivateLinkScopedResources"][0]["ScopeId"],
+        ampls_id()
+    );
+
+    for (bad, code) in [
+        (
+            json!({"properties": {"linkedResourceId": rg_ml("Microsoft.Insights/components", "nope")}}),
+            "LinkedResourceNotFound",
+        ),
+        (
+            json!({"properties": {"linkedResourceId": storage_id()}}),
+            "LinkedResourceNotSupported",
+        ),
+    ] {
+        let r = h
+            .put(
+                &format!("{}/scopedResources/bad", ampls_id()),
+                AMPLS_API,
+                &bad,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+        assert_eq!(r.body["error"]["code"], code, "{:?}", r.body);
+    }
+    let r = h
+        .put(
+            &format!("{}/scopedResources/bad", ampls_id()),
+            AMPLS_API,
+            &json!({"properties": {}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    // A scope that does not exist: 404, nothing created.
+    let r = h
+        .put(
+            &format!(
+                "/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Insights/privateLinkScopes/nope/scopedResources/x"
+            ),
+            AMPLS_API,
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+
+    assert_eq!(h.delete(&scoped, AMPLS_API).await.status, StatusCode::OK);
+    assert_eq!(
+        h.delete(&scoped, AMPLS_API).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        h.get(&scoped, AMPLS_API).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let ai = h.get(&appi_id(), APPI).await.body;
+    assert_eq!(ai["properties"]["PrivateLinkScopedResources"], json!([]));
+}

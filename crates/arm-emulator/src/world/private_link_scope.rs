@@ -296,7 +296,7 @@ impl World {
             .map(|r| {
                 json!({
                     "ResourceId": r.id,
-                    "ScopeId": path::parent(&r.id).and_then(|s| path::parent(&s)).unwrap_or_default(),
+                    "ScopeId": path::parent(&r.id).unwrap_or_default(),
                 })
             })
             .collect()
