@@ -294,17 +294,73 @@ fn closed_after_private_path(
     Ok(closed)
 }
 
-/// Enforce from the sandbox's public resources: private endpoints in the hub subnet for
-/// storage (blob, file), key vault and registry, their zones in rg-dns with VNet links and zone
-/// groups; each resource's public access turned off only after its connections were Approved
-/// and its zone groups held records (proved from the journal); the controller never asks for
-/// Enabled; Application Insights is read, never written, and the only leg left in
-/// NetworkIsolated. Deleting the Workspace removes exactly what it created and leaves the
+/// The hub's Azure Monitor Private Link Scope in the sandbox seed.
+const AMPLS: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-net/providers/Microsoft.Insights/privateLinkScopes/ampls-hub";
+
+/// The seed example exactly as shipped (the whole secure workspace).
+fn shipped_workspace() -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(repo_root().join("examples/seed/workspace.yaml"))?;
+    Ok(serde_saphyr::from_str(&text)?)
+}
+
+/// Make before break for Application Insights, from the ARM journal: the state change that
+/// turned the component's public ingestion and query off comes after the scoped resource
+/// linking it was created (Succeeded) in the hub's scope, whose private endpoint connection
+/// was Approved from the start (seeded). Returns (link index, closing index).
+fn appi_closed_after_link(
+    journal: &[JournalEntry],
+    scoped: &str,
+) -> anyhow::Result<(usize, usize)> {
+    let linked = journal
+        .iter()
+        .position(|e| {
+            matches!(e, JournalEntry::StateChange(c)
+                if c.resource_id.eq_ignore_ascii_case(scoped)
+                    && c.change == "created"
+                    && c.provisioning_state.as_deref() == Some("Succeeded"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("{scoped} never created"))?;
+    let closed = journal
+        .iter()
+        .position(|e| {
+            matches!(e, JournalEntry::StateChange(c)
+                if c.resource_id.eq_ignore_ascii_case(&appi())
+                    && c.isolation.get("publicNetworkAccessForIngestion") == Some(&json!("Disabled"))
+                    && c.isolation.get("publicNetworkAccessForQuery") == Some(&json!("Disabled")))
+        })
+        .ok_or_else(|| anyhow::anyhow!("Application Insights never closed"))?;
+    anyhow::ensure!(
+        linked < closed,
+        "Application Insights closed at {closed}, linked at {linked}"
+    );
+    Ok((linked, closed))
+}
+
+/// The seed example exactly as shipped, from the sandbox's fully public associated resources
+/// (Seed::sandbox()): private endpoints in the hub subnet for storage (blob, file), key vault
+/// and registry, their zones in rg-dns with VNet links and zone groups; each resource's public
+/// access turned off only after its connections were Approved and its zone groups held records
+/// (proved from the journal); Application Insights linked to the hub's Azure Monitor Private
+/// Link Scope and closed only after that link existed (journal); NetworkIsolated=True; the
+/// controller never asks for Enabled. Deleting the Workspace removes exactly what it created —
+/// the scoped resource included, the hub's scope and its private endpoint not — and leaves the
 /// resources (and their public access) as they are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enforce_makes_before_it_breaks_and_deletes_only_what_it_made() -> anyhow::Result<()> {
+async fn seed_example_makes_the_whole_workspace_private_and_deletes_only_what_it_made()
+-> anyhow::Result<()> {
     let env = Env::start("assocenforce", options(Seed::sandbox()?)?).await?;
-    env.apply(enforcing_workspace()?).await?;
+    let ai = env.azure(&appi()).expect("component");
+    assert_eq!(
+        ai.pointer("/properties/publicNetworkAccessForIngestion"),
+        Some(&json!("Enabled")),
+        "the sandbox starts public"
+    );
+    env.apply(shipped_workspace()?).await?;
+    env.wait("NetworkIsolated=True", 3 * MINUTE, || async {
+        let (status, _, message) = isolated(&env).await?;
+        Ok((status == "True").then_some(message))
+    })
+    .await?;
     env.wait_ready("Workspace", "housing", 2 * MINUTE).await?;
 
     for (resource, pes, zones) in enforced() {
@@ -349,14 +405,40 @@ async fn enforce_makes_before_it_breaks_and_deletes_only_what_it_made() -> anyho
         println!("{resource}: public access off at journal entry {closed}");
     }
     let (status, _, message) = isolated(&env).await?;
-    assert_eq!(status, "False", "Application Insights is observed only");
+    assert_eq!(status, "True", "{message}");
+    let scoped = env
+        .controller_requests("PUT", "")
+        .into_iter()
+        .map(|r| r.path)
+        .find(|p| p.to_ascii_lowercase().contains("/scopedresources/"))
+        .ok_or_else(|| anyhow::anyhow!("no scoped resource PUT"))?;
     assert!(
-        message.contains("Application Insights appi-mlw-prod"),
-        "{message}"
+        scoped.to_ascii_lowercase().starts_with(&format!(
+            "{}/scopedresources/aml-appi-mlw-prod-",
+            AMPLS.to_ascii_lowercase()
+        )),
+        "{scoped}"
     );
-    for kind in ["storage account", "key vault", "container registry"] {
-        assert!(!message.contains(kind), "{kind} holds: {message}");
+    let body = env.azure(&scoped).expect("scoped resource");
+    assert_eq!(
+        body.pointer("/properties/linkedResourceId")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        Some(appi().to_ascii_lowercase())
+    );
+    let ai = env.azure(&appi()).expect("component");
+    for flag in [
+        "publicNetworkAccessForIngestion",
+        "publicNetworkAccessForQuery",
+    ] {
+        assert_eq!(
+            ai.pointer(&format!("/properties/{flag}")),
+            Some(&json!("Disabled")),
+            "{flag}"
+        );
     }
+    let (linked, closed) = appi_closed_after_link(&env.arm.journal(), &scoped)?;
+    println!("Application Insights: linked at journal entry {linked}, closed at {closed}");
     let mine: Vec<_> = env
         .requests()
         .into_iter()
@@ -372,8 +454,18 @@ async fn enforce_makes_before_it_breaks_and_deletes_only_what_it_made() -> anyho
     );
     assert_eq!(
         calls_to(&env, "/providers/Microsoft.Insights/").1,
-        0,
-        "Application Insights is never written"
+        2,
+        "Application Insights: one scoped resource PUT and one component PUT"
+    );
+    let appi_puts = env.controller_requests("PUT", &appi());
+    assert_eq!(appi_puts.len(), 1);
+    assert!(
+        !appi_puts[0]
+            .body
+            .as_ref()
+            .is_some_and(|b| b.to_string().contains("\"Enabled\"")),
+        "never Enabled: {:?}",
+        appi_puts[0].body
     );
     for (resource, _, _) in enforced() {
         let patches = env.controller_requests("PATCH", &resource);
@@ -400,7 +492,22 @@ async fn enforce_makes_before_it_breaks_and_deletes_only_what_it_made() -> anyho
             "{resource}: never re-opened"
         );
     }
-    assert!(env.azure(&appi()).is_some());
+    assert!(
+        env.azure(&scoped).is_none(),
+        "our scoped resource is deleted"
+    );
+    let hub = env.azure(AMPLS).expect("the hub's scope stays");
+    assert_eq!(
+        hub.pointer("/properties/privateEndpointConnections/0/properties/privateLinkServiceConnectionState/status"),
+        Some(&json!("Approved")),
+        "its private endpoint stays"
+    );
+    let ai = env.azure(&appi()).expect("the component stays");
+    assert_eq!(
+        ai.pointer("/properties/publicNetworkAccessForQuery"),
+        Some(&json!("Disabled")),
+        "never re-opened"
+    );
     let created: Vec<String> = env
         .controller_requests("PUT", "")
         .into_iter()
