@@ -401,7 +401,9 @@ pub fn outbound_rule_problem(workspace: &Value, resource_id: &str) -> Option<Str
                     .unwrap_or_default();
                 format!(
                     "managed network outbound rule {}{sub} {}{error}",
-                    shown(name),
+                    // Azure names its required rules `__SYS_PE_<resource>_<sub>_<8 hex>`,
+                    // longer than 32 characters: cut later, or the name is lost.
+                    name.chars().take(96).collect::<String>(),
                     shown(status)
                 )
             })
