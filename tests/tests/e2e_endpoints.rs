@@ -407,7 +407,10 @@ async fn converges_under_throttling_and_outages() -> anyhow::Result<()> {
         ));
     let env = Env::start("faults", opts).await?;
     env.apply_dir("examples/seed").await?;
-    env.wait_ready("OnlineEndpoint", "california-housing-service", 2 * MINUTE)
+    // The seed example declares the whole secure workspace (five private endpoints with their
+    // DNS, four associated resources closed): about 40 Azure writes, each at 20% faults, before
+    // the endpoint's NetworkIsolated (and so its Ready) can hold.
+    env.wait_ready("OnlineEndpoint", "california-housing-service", 5 * MINUTE)
         .await?;
     env.wait_ready("OnlineDeployment", "california-housing-default", 2 * MINUTE)
         .await?;
