@@ -13,6 +13,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
 use crate::azure::AzureClients;
+use crate::index::{GroupKey, Index};
 use crate::metrics::Metrics;
 
 /// An endpoint tree: the endpoint's namespace and name.
@@ -146,9 +147,78 @@ pub struct Stores {
     pub endpoints: Store<OnlineEndpoint>,
     /// Online deployments.
     pub deployments: Store<OnlineDeployment>,
+    /// Deployments by the endpoint they name (kept by the deployments' watch).
+    pub deployments_by_endpoint: Arc<Index<OnlineDeployment>>,
+    /// Endpoints by the Azure endpoint they name, in any namespace (kept by the endpoints'
+    /// watch).
+    pub endpoints_by_azure_name: Arc<Index<OnlineEndpoint>>,
+}
+
+/// A deployment's group in [`Stores::deployments_by_endpoint`]: its namespace and the endpoint it
+/// names.
+pub fn deployment_endpoint_group(d: &OnlineDeployment) -> Option<GroupKey> {
+    Some((
+        d.metadata.namespace.clone().unwrap_or_default(),
+        d.spec.endpoint_ref.name.clone(),
+    ))
+}
+
+/// An endpoint's group in [`Stores::endpoints_by_azure_name`]: the Azure name it names (its own
+/// name unless it sets one), lower-case (Azure's names are case-insensitive), in any namespace.
+pub fn endpoint_azure_name_group(e: &OnlineEndpoint) -> Option<GroupKey> {
+    let name = e
+        .spec
+        .azure_name
+        .as_deref()
+        .or(e.metadata.name.as_deref())?;
+    Some((String::new(), name.to_ascii_lowercase()))
 }
 
 impl Stores {
+    /// Stores over these caches, with empty indexes (filled by the watches).
+    pub fn new(
+        workspaces: Store<Workspace>,
+        endpoints: Store<OnlineEndpoint>,
+        deployments: Store<OnlineDeployment>,
+    ) -> Self {
+        Self {
+            workspaces,
+            endpoints,
+            deployments,
+            deployments_by_endpoint: Arc::new(Index::new(deployment_endpoint_group)),
+            endpoints_by_azure_name: Arc::new(Index::new(endpoint_azure_name_group)),
+        }
+    }
+
+    /// The cached deployments in `namespace` that name `endpoint`.
+    pub fn deployments_of(&self, namespace: &str, endpoint: &str) -> Vec<Arc<OnlineDeployment>> {
+        let group = (namespace.to_owned(), endpoint.to_owned());
+        self.deployments_by_endpoint
+            .lookup(&self.deployments, &group)
+            .unwrap_or_else(|| {
+                self.deployments
+                    .state()
+                    .into_iter()
+                    .filter(|d| deployment_endpoint_group(d).as_ref() == Some(&group))
+                    .collect()
+            })
+    }
+
+    /// The cached endpoints, in any namespace, that name the Azure endpoint `azure_name` (case
+    /// ignored).
+    pub fn endpoints_named(&self, azure_name: &str) -> Vec<Arc<OnlineEndpoint>> {
+        let group = (String::new(), azure_name.to_ascii_lowercase());
+        self.endpoints_by_azure_name
+            .lookup(&self.endpoints, &group)
+            .unwrap_or_else(|| {
+                self.endpoints
+                    .state()
+                    .into_iter()
+                    .filter(|e| endpoint_azure_name_group(e).as_ref() == Some(&group))
+                    .collect()
+            })
+    }
+
     /// Waits until every cache has its first full list, so no decision is taken on a partial view
     /// (e.g. deleting an endpoint whose deployments are not listed yet).
     pub async fn ready(&self) {

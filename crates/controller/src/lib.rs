@@ -16,6 +16,7 @@ pub mod azure;
 pub mod bench;
 pub mod cli;
 pub mod context;
+pub mod index;
 pub mod keys;
 pub mod leader;
 pub mod metrics;

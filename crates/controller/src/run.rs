@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::azure::{AzureClients, AzureSettings};
 use crate::context::{Context, Stores, Trees};
+use crate::index::Index;
 use crate::metrics::Metrics;
 use crate::reconcile::{self, Error, jitter};
 
@@ -149,6 +150,8 @@ struct SharedWatch<K: Resource<DynamicType = ()> + Clone + 'static> {
     reader: Store<K>,
     writer: Writer<K>,
     subscribers: Vec<Subscriber<K>>,
+    /// Secondary indexes kept with the cache (see [`crate::index`]).
+    indexes: Vec<Arc<Index<K>>>,
 }
 
 impl<K> SharedWatch<K>
@@ -161,11 +164,17 @@ where
             reader,
             writer,
             subscribers: Vec::new(),
+            indexes: Vec::new(),
         }
     }
 
     fn store(&self) -> Store<K> {
         self.reader.clone()
+    }
+
+    /// Keeps `index` with the cache: each change is indexed before subscribers hear of it.
+    fn keep_index(&mut self, index: Arc<Index<K>>) {
+        self.indexes.push(index);
     }
 
     /// A stream of the objects this subscriber hears of; it ends when the watch ends.
@@ -216,6 +225,7 @@ where
             reader,
             writer,
             mut subscribers,
+            indexes,
         } = self;
         let mut events = std::pin::pin!(reflector::reflector(writer, events));
         while let Some(event) = events.next().await {
@@ -224,13 +234,23 @@ where
                     let cached = reader
                         .get(&ObjectRef::from_obj(&object))
                         .unwrap_or_else(|| Arc::new(object));
+                    for index in &indexes {
+                        index.apply(&cached);
+                    }
                     hand_over(&mut subscribers, &cached, Change::Applied).await;
                 }
                 Ok(watcher::Event::Delete(object)) => {
+                    for index in &indexes {
+                        index.remove(&object);
+                    }
                     hand_over(&mut subscribers, &Arc::new(object), Change::Deleted).await;
                 }
                 Ok(watcher::Event::InitDone) => {
-                    for object in reader.state() {
+                    let listed = reader.state();
+                    for index in &indexes {
+                        index.rebuild(&listed);
+                    }
+                    for object in listed {
                         hand_over(&mut subscribers, &object, Change::Listed).await;
                     }
                 }
@@ -375,11 +395,13 @@ pub async fn run(
     let mut workspace_watch = SharedWatch::<Workspace>::new();
     let mut endpoint_watch = SharedWatch::<OnlineEndpoint>::new();
     let mut deployment_watch = SharedWatch::<OnlineDeployment>::new();
-    let stores = Stores {
-        workspaces: workspace_watch.store(),
-        endpoints: endpoint_watch.store(),
-        deployments: deployment_watch.store(),
-    };
+    let stores = Stores::new(
+        workspace_watch.store(),
+        endpoint_watch.store(),
+        deployment_watch.store(),
+    );
+    deployment_watch.keep_index(stores.deployments_by_endpoint.clone());
+    endpoint_watch.keep_index(stores.endpoints_by_azure_name.clone());
 
     let endpoint_lookup = stores.endpoints.clone();
     let endpoints = Controller::for_shared_stream(
@@ -411,7 +433,7 @@ pub async fn run(
                 .collect::<Vec<_>>()
         },
     );
-    let deployment_lookup = stores.deployments.clone();
+    let deployment_lookup = stores.clone();
     let deployments = Controller::for_shared_stream(
         deployment_watch
             .subscribe_own(|d: &OnlineDeployment| settled(d.status.as_ref(), d.meta().generation)),
@@ -424,12 +446,8 @@ pub async fn run(
             let ns = e.namespace().unwrap_or_default();
             let name = e.name_any();
             deployment_lookup
-                .state()
+                .deployments_of(&ns, &name)
                 .into_iter()
-                .filter(|d| {
-                    d.namespace().as_deref() == Some(ns.as_str())
-                        && d.spec.endpoint_ref.name == name
-                })
                 .map(|d| ObjectRef::from_obj(&*d))
                 .collect::<Vec<_>>()
         },
@@ -767,14 +785,7 @@ mod tests {
             Box::new(move || e.apply_watcher_event(&Event::InitDone)),
             Box::new(move || d.apply_watcher_event(&Event::InitDone)),
         ];
-        (
-            Stores {
-                workspaces,
-                endpoints,
-                deployments,
-            },
-            fill,
-        )
+        (Stores::new(workspaces, endpoints, deployments), fill)
     }
 
     /// `caches_filled` returns true only once all three caches hold a full list; after it, any

@@ -76,12 +76,12 @@ fn deployment_claim(ctx: &Context, dep: &OnlineDeployment) -> Option<String> {
     let name = dep.name_any();
     let azure_name = planner::deployment::deployment_azure_name(&name, &dep.spec).to_owned();
     ctx.stores
-        .deployments
-        .state()
+        .deployments_of(
+            dep.metadata.namespace.as_deref().unwrap_or_default(),
+            &dep.spec.endpoint_ref.name,
+        )
         .into_iter()
         .filter(|other| other.meta().uid != dep.meta().uid)
-        .filter(|other| other.namespace() == dep.namespace())
-        .filter(|other| other.spec.endpoint_ref.name == dep.spec.endpoint_ref.name)
         .filter(|other| {
             let other_name = other.name_any();
             planner::deployment::deployment_azure_name(&other_name, &other.spec)
@@ -381,13 +381,10 @@ impl Kind for OnlineDeployment {
                 return Some(format!("endpoint {endpoint_name}"));
             }
             ctx.stores
-                .deployments
-                .state()
+                .deployments_of(&namespace, &endpoint_name)
                 .iter()
                 .find(|d| {
-                    d.namespace().as_deref() == Some(namespace.as_str())
-                        && d.spec.endpoint_ref.name == endpoint_name
-                        && d.name_any() != name
+                    d.metadata.name.as_deref() != Some(name.as_str())
                         && d.status.as_ref().is_some_and(|s| s.operation.is_some())
                 })
                 .map(|d| format!("deployment {}", d.name_any()))

@@ -62,12 +62,8 @@ pub fn deployment_views(
     endpoint: &str,
 ) -> Vec<(Arc<OnlineDeployment>, DeploymentView)> {
     ctx.stores
-        .deployments
-        .state()
+        .deployments_of(namespace, endpoint)
         .into_iter()
-        .filter(|d| {
-            d.namespace().as_deref() == Some(namespace) && d.spec.endpoint_ref.name == endpoint
-        })
         .map(|d| {
             let view = deployment_view(&d);
             (d, view)
@@ -121,8 +117,7 @@ pub async fn endpoint_claim(
     let azure_name = ep.spec.azure_name.clone().unwrap_or_else(|| ep.name_any());
     let rivals: Vec<(Arc<OnlineEndpoint>, Arc<Workspace>)> = ctx
         .stores
-        .endpoints
-        .state()
+        .endpoints_named(&azure_name)
         .into_iter()
         .filter(|other| other.meta().uid != ep.meta().uid)
         .filter(|other| {
