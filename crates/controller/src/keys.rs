@@ -107,13 +107,14 @@ fn secret_state(secret: &Secret, ep: &OnlineEndpoint) -> KeysState {
             .and_then(|d| d.get(key))
             .map(|b| b.0.as_slice())
     };
-    // Keys of an endpoint that was recreated (new scoring URI) are stale.
-    let same_uri = data("scoringUri")
-        == ep
-            .status
-            .as_ref()
-            .and_then(|s| s.scoring_uri.as_deref())
-            .map(str::as_bytes);
+    // Keys of an endpoint that was recreated (new scoring URI) are stale. A status that names no
+    // scoring URI yet tells nothing: the object this reconcile reads can be older than the status
+    // write that recorded the URI the Secret was written with (the Secret's own watch event can
+    // come first), and reading that as "recreated" fetched the keys or token twice.
+    let same_uri = match ep.status.as_ref().and_then(|s| s.scoring_uri.as_deref()) {
+        Some(uri) => data("scoringUri") == Some(uri.as_bytes()),
+        None => true,
+    };
     let Some(synced_at) = annotation(SYNCED_AT_ANNOTATION).filter(|_| same_uri) else {
         return KeysState::Missing;
     };
@@ -304,4 +305,60 @@ pub async fn sync_token(
     }
     write_secret(&api, ep, name, existing, data, annotations).await?;
     Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(scoring_uri: Option<&str>) -> OnlineEndpoint {
+        let mut ep: OnlineEndpoint = serde_json::from_value(serde_json::json!({
+            "apiVersion": "aml-operator.io/v1alpha1", "kind": "OnlineEndpoint",
+            "metadata": {"name": "scoring", "namespace": "ml", "uid": "u1"},
+            "spec": {"workspaceRef": {"name": "housing"}, "authMode": "AMLToken",
+                     "keysSecret": {"name": "scoring-token"}},
+            "status": {"scoringUri": scoring_uri}
+        }))
+        .expect("endpoint");
+        if scoring_uri.is_none() {
+            ep.status = None;
+        }
+        ep
+    }
+
+    fn token_secret(uri: &str) -> Secret {
+        let data = |v: &str| ByteString(v.as_bytes().to_vec());
+        Secret {
+            metadata: ObjectMeta {
+                annotations: Some(BTreeMap::from([(
+                    SYNCED_AT_ANNOTATION.to_owned(),
+                    "2026-12-03T10:00:00Z".to_owned(),
+                )])),
+                ..Default::default()
+            },
+            data: Some(BTreeMap::from([
+                ("accessToken".to_owned(), data("t")),
+                ("scoringUri".to_owned(), data(uri)),
+            ])),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_status_without_a_scoring_uri_does_not_make_the_token_stale() {
+        let secret = token_secret("https://a/score");
+        assert!(matches!(
+            secret_state(&secret, &endpoint(None)),
+            KeysState::Token { .. }
+        ));
+        assert!(matches!(
+            secret_state(&secret, &endpoint(Some("https://a/score"))),
+            KeysState::Token { .. }
+        ));
+        // A recreated endpoint (another scoring URI) makes it stale.
+        assert!(matches!(
+            secret_state(&secret, &endpoint(Some("https://b/score"))),
+            KeysState::Missing
+        ));
+    }
 }
