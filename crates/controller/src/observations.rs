@@ -196,6 +196,11 @@ mod tests {
         assert_eq!(o.fresh("team-a", "/subscriptions/s/X/b", LONG), None);
     }
 
+    /// An instant `d` in the past (no sleeping in tests).
+    fn ago(d: Duration) -> Instant {
+        Instant::now().checked_sub(d).expect("the clock is past `d`")
+    }
+
     #[test]
     fn a_write_makes_older_lists_unusable() {
         let o = Observations::default();
@@ -208,8 +213,8 @@ mod tests {
         o.listed("ns", std::slice::from_ref(&body), before, LONG);
         assert_eq!(o.fresh("ns", "/x/a", LONG), None);
         // A list that began after the write is.
-        std::thread::sleep(Duration::from_millis(2));
-        o.listed("ns", std::slice::from_ref(&body), Instant::now(), LONG);
+        let after = Instant::now() + Duration::from_millis(2);
+        o.listed("ns", std::slice::from_ref(&body), after, LONG);
         assert!(o.fresh("ns", "/x/a", LONG).is_some());
     }
 
@@ -219,11 +224,10 @@ mod tests {
         o.listed(
             "ns",
             &[json!({"id": "/x/a"}), json!({"name": "no id"}), json!(7)],
-            Instant::now(),
+            ago(Duration::from_millis(10)),
             LONG,
         );
         assert_eq!(o.len(), 1);
-        std::thread::sleep(Duration::from_millis(5));
         assert_eq!(o.fresh("ns", "/x/a", Duration::from_millis(1)), None);
         // Pruned when a later list arrives and the body is older than `keep`.
         o.listed("ns", &[], Instant::now(), Duration::from_millis(1));
@@ -242,10 +246,9 @@ mod tests {
     #[test]
     fn a_404_is_remembered_until_a_write_or_its_age() {
         let o = Observations::default();
-        o.missing("ns", "/x/A", Instant::now(), LONG);
+        o.missing("ns", "/x/A", ago(Duration::from_millis(10)), LONG);
         assert!(o.recently_missing("ns", "/X/a", LONG));
         assert!(!o.recently_missing("other", "/x/a", LONG));
-        std::thread::sleep(Duration::from_millis(3));
         assert!(!o.recently_missing("ns", "/x/a", Duration::from_millis(1)));
         o.wrote("/x/a");
         assert!(!o.recently_missing("ns", "/x/a", LONG));
