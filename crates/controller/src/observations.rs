@@ -198,7 +198,9 @@ mod tests {
 
     /// An instant `d` in the past (no sleeping in tests).
     fn ago(d: Duration) -> Instant {
-        Instant::now().checked_sub(d).expect("the clock is past `d`")
+        Instant::now()
+            .checked_sub(d)
+            .expect("the clock is past `d`")
     }
 
     #[test]
